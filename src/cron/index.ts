@@ -1,0 +1,34 @@
+/**
+ * Cron Triggers, every 5 minutes: flag silent sources, reconcile due cases, re-queue overdue
+ * deliveries; the first run of each hour also enforces retention. Each step is bounded and
+ * state-driven, so whatever a run does not finish is picked up by the next one.
+ */
+import { getConfig } from "../lib/config";
+import { errorSummary, log } from "../lib/log";
+import { reconcileDueCases } from "./reconcile";
+import { enforceRetention } from "./retention";
+import { flagSilentSources } from "./silence";
+import { sweepOverdueDeliveries } from "./sweep";
+
+export type CronSummary = Record<string, number | string>;
+
+export async function runCron(env: Env, ctx: ExecutionContext, scheduledTime: number, options: { retention?: boolean } = {}): Promise<CronSummary> {
+  const started = Date.now();
+  const config = getConfig(env);
+  const summary: CronSummary = {};
+  const step = async (name: string, fn: () => Promise<Record<string, number>>) => {
+    try {
+      for (const [k, v] of Object.entries(await fn())) summary[`${name}_${k}`] = v;
+    } catch (err) {
+      summary[`${name}_error`] = errorSummary(err);
+    }
+  };
+  await step("silence", () => flagSilentSources(env, scheduledTime));
+  await step("reconcile", () => reconcileDueCases(env, ctx, scheduledTime, config.reconcileBatchLimit));
+  await step("sweep", () => sweepOverdueDeliveries(env, scheduledTime));
+  if (options.retention ?? new Date(scheduledTime).getUTCMinutes() < 5) {
+    await step("retention", () => enforceRetention(env, scheduledTime, config));
+  }
+  log(Object.keys(summary).some((k) => k.endsWith("_error")) ? "error" : "info", "cron run", { ...summary, duration_ms: Date.now() - started });
+  return summary;
+}

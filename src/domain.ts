@@ -1,0 +1,81 @@
+/** The vocabulary every layer shares (DESIGN.md: Words, The forwarded envelope). */
+
+export const EVENT_TYPES = [
+  "case.created",
+  "case.updated",
+  "case.completed",
+  "case.canceled",
+  "case.deleted",
+  "check.updated",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const STATUSES = ["pending", "in_progress", "action_required", "completed", "canceled", "deleted"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const TRIGGER_KINDS = ["webhook", "reconcile", "replay"] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+export type EndpointFilter = {
+  types?: EventType[];
+  source_ids?: string[];
+  groups?: string[];
+};
+
+export type Check = { id: string; name: string | null; status: Status; provider_status: string | null };
+
+export type Trigger = {
+  kind: TriggerKind;
+  provider_event_type: string | null;
+  provider_event_id: string | null;
+  received_at: string | null;
+};
+
+/** What a customer endpoint receives, signed with Standard Webhooks. */
+export type Envelope = {
+  type: EventType;
+  timestamp: string;
+  data: {
+    event_id: string;
+    provider: string;
+    source_id: string;
+    case_id: string;
+    sequence: number;
+    status: Status;
+    provider_status: string | null;
+    check: Check | null;
+    trigger: Trigger;
+    verified: boolean;
+    state: unknown;
+  };
+};
+
+/** Outcome of one accepted receipt once processed. `forwarded` is derived from its event existing. */
+export const RECEIPT_OUTCOMES = ["pending", "forwarded", "duplicate", "stale", "unchanged", "failed"] as const;
+export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "retrying", "failed", "superseded", "held"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export type AttemptErrorKind = "timeout" | "connect" | "tls" | "http";
+
+export type Attempt = {
+  id: string;
+  at: string;
+  status_code: number | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+  error_kind: AttemptErrorKind | null;
+  /** A 4xx other than 410/429: retried, but probably a bug on the receiving side. */
+  flagged: boolean;
+};
+
+/** An event bound for one endpoint. Settled first attempts live inside the event row; the rest in `deliveries`. */
+export type Delivery = {
+  id: string;
+  endpoint_id: string;
+  status: DeliveryStatus;
+  replay: boolean;
+  attempts: Attempt[];
+  next_attempt_at: string | null;
+};

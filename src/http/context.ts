@@ -1,0 +1,18 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Config } from "../lib/config";
+import type { Db } from "../db/client";
+
+/** Who is calling the admin API: the operator, or one customer with its own API key. */
+export type Principal = { kind: "admin" } | { kind: "customer"; customerId: string };
+
+export type HonoEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    db: Db;
+    principal: Principal;
+  };
+};
+
+export type App = OpenAPIHono<HonoEnv>;

@@ -1,0 +1,104 @@
+/**
+ * POST /in/{source_id}: the provider-facing edge. It does only what the ack needs — look up the
+ * source (cached), size, JSON, verify, parse, strip credentials, one queue send — and answers 2xx
+ * only once the receipt is durably enqueued. Nothing is enqueued or stored before verification.
+ */
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { eq } from "drizzle-orm";
+import { spooledBodies } from "../db/schema";
+import { sha256Hex } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { errorSummary, log } from "../lib/log";
+import type { ReceiptMessage } from "../pipeline/messages";
+import { redactCredentials } from "../pipeline/redact";
+import { loadSource } from "../services/sources";
+import type { App, HonoEnv } from "./context";
+import { ApiError } from "./errors";
+
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/** Bodies above this go to D1 first and the queue message carries a reference (messages hold 128 KB). */
+export const SPOOL_THRESHOLD_BYTES = 96 * 1024;
+
+const SOURCE_ID = /^src_[0-9A-Z]{26}$/;
+const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)/i;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const encoder = new TextEncoder();
+
+async function ingest(c: Context<HonoEnv>) {
+  const sourceId = c.req.param("source_id") ?? "";
+  if (!SOURCE_ID.test(sourceId)) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+  const source = await loadSource(c.var.db, c.var.config.encryptionKey, sourceId);
+  if (!source) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+
+  if (FORM_TYPES.test(c.req.header("content-type") ?? "")) {
+    throw new ApiError("unsupported_media_type", "Webhooks must be sent as a JSON body.");
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length === 0) throw new ApiError("invalid_json", "The request body is empty; expected a JSON webhook.");
+  let rawBody: string;
+  let json: unknown;
+  try {
+    rawBody = utf8.decode(bytes);
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+  }
+
+  const receivedAt = Date.now();
+  const req = { headers: c.req.raw.headers, rawBody, json, now: Math.floor(receivedAt / 1000) };
+  const verdict = await source.adapter.verify(req, source.config);
+  if (!verdict.ok) throw new ApiError("unauthorized", `Webhook authentication failed: ${verdict.reason}.`);
+
+  const parsed = source.adapter.parse(req, source.config);
+  if (!parsed.ok) {
+    throw new ApiError(
+      "invalid_payload",
+      `The webhook is missing what ${source.row.provider} events carry: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      parsed.issues,
+    );
+  }
+  const e = parsed.event;
+  const id = newId("rcv", receivedAt);
+  const body = JSON.stringify(redactCredentials(e.body));
+  const spool = encoder.encode(body).length > SPOOL_THRESHOLD_BYTES;
+  if (spool) await c.var.db.insert(spooledBodies).values({ receiptId: id, body, createdAt: receivedAt });
+
+  const message: ReceiptMessage = {
+    kind: "receipt",
+    id,
+    source_id: source.row.id,
+    customer_id: source.row.customerId,
+    case_id: e.caseId,
+    dedupe_key: e.dedupeKey,
+    subject: e.subject,
+    provider_event_id: e.providerEventId,
+    event_type: e.eventType,
+    version: e.version,
+    received_at: receivedAt,
+    body_sha256: await sha256Hex(bytes),
+    body: spool ? null : body,
+  };
+  try {
+    await c.env.INBOX.send(message, { contentType: "json" });
+  } catch (err) {
+    log("error", "inbox send failed", { request_id: c.var.requestId, source_id: sourceId, error: errorSummary(err) });
+    if (spool) await c.var.db.delete(spooledBodies).where(eq(spooledBodies.receiptId, id)).catch(() => {});
+    throw new ApiError("unavailable", "The webhook could not be queued; please retry.");
+  }
+  return c.json({ received: true, id }, 200);
+}
+
+export function registerIngest(app: App) {
+  app.post(
+    "/in/:source_id",
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.`);
+      },
+    }),
+    ingest,
+  );
+}

@@ -1,0 +1,59 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { endpoints } from "../../../db/schema";
+import { encryptJson } from "../../../lib/crypto";
+import { newId } from "../../../lib/ids";
+import type { App } from "../../context";
+import { errorResponses } from "../../errors";
+import { findCustomer } from "../customers/find";
+import { CustomerIdField, EndpointView, FilterSchema } from "../schemas";
+import { checkEndpointUrl, checkFilter, endpointView, newSigningSecret } from "./shared";
+
+const Body = z.strictObject({
+  customer_id: CustomerIdField,
+  url: z.string().min(1).max(2000).openapi({ example: "https://hooks.example.com/caserelay" }),
+  description: z.string().max(500).default(""),
+  filter: FilterSchema.default({}),
+});
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/endpoints",
+  tags: ["endpoints"],
+  summary: "Add a customer endpoint",
+  description: "Deployed, the URL must be https and must not point at a private, loopback or link-local address. The signing secret is returned once.",
+  request: { body: { required: true, content: { "application/json": { schema: Body } } } },
+  responses: {
+    201: {
+      description: "Created",
+      content: { "application/json": { schema: EndpointView.extend({ secret: z.string().openapi({ description: "Standard Webhooks signing secret (whsec_...). Shown once." }) }) } },
+    },
+    ...errorResponses(400, 401, 404, 413, 422),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const body = c.req.valid("json");
+    await findCustomer(c, body.customer_id);
+    const url = checkEndpointUrl(c, body.url);
+    await checkFilter(c, body.customer_id, body.filter);
+    const secret = newSigningSecret();
+    const now = Date.now();
+    const row = await c.var.db
+      .insert(endpoints)
+      .values({
+        id: newId("ep"),
+        customerId: body.customer_id,
+        url,
+        description: body.description,
+        filter: body.filter,
+        status: "active",
+        secretEnc: await encryptJson(c.var.config.encryptionKey, secret),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    return c.json({ ...endpointView(row), secret }, 201);
+  });
+}

@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { endpoints } from "../../../db/schema";
+import type { App } from "../../context";
+import { errorResponses } from "../../errors";
+import { EndpointView, FilterSchema, idParam } from "../schemas";
+import { checkEndpointUrl, checkFilter, endpointView, findEndpoint } from "./shared";
+
+const Body = z.strictObject({
+  url: z.string().min(1).max(2000).optional(),
+  description: z.string().max(500).optional(),
+  filter: FilterSchema.optional(),
+  status: z
+    .enum(["active", "paused"])
+    .optional()
+    .openapi({ description: "`paused` holds deliveries; `active` resumes (or re-enables a disabled endpoint) and sends what was held." }),
+});
+
+const route = createRoute({
+  method: "patch",
+  path: "/v1/endpoints/{id}",
+  tags: ["endpoints"],
+  summary: "Update, pause or resume an endpoint",
+  request: { params: idParam("ep", "ep_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"), body: { required: true, content: { "application/json": { schema: Body } } } },
+  responses: {
+    200: { description: "The updated endpoint", content: { "application/json": { schema: EndpointView } } },
+    ...errorResponses(400, 401, 404, 413, 422),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const current = await findEndpoint(c, id);
+    const url = body.url === undefined ? undefined : checkEndpointUrl(c, body.url);
+    if (body.filter) await checkFilter(c, current.customerId, body.filter);
+    const resuming = body.status === "active" && current.status !== "active";
+    const row = await c.var.db
+      .update(endpoints)
+      .set({
+        url,
+        description: body.description,
+        filter: body.filter,
+        status: body.status,
+        ...(resuming ? { disabledReason: null, failingSince: null } : {}),
+        updatedAt: Date.now(),
+      })
+      .where(eq(endpoints.id, id))
+      .returning()
+      .get();
+    return c.json(endpointView(row), 200);
+  });
+}

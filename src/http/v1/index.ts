@@ -1,0 +1,39 @@
+/** Every /v1 operation, one file each; the OpenAPI document is generated from them. */
+import type { App } from "../context";
+import * as customersCreate from "./customers/create";
+import * as customersDelete from "./customers/delete";
+import * as customersGet from "./customers/get";
+import * as customersList from "./customers/list";
+import * as customersRotateKey from "./customers/rotate-key";
+import * as customersUpdate from "./customers/update";
+import * as endpointsCreate from "./endpoints/create";
+import * as endpointsDelete from "./endpoints/delete";
+import * as endpointsGet from "./endpoints/get";
+import * as endpointsList from "./endpoints/list";
+import * as endpointsRotateSecret from "./endpoints/rotate-secret";
+import * as endpointsUpdate from "./endpoints/update";
+import * as sourcesCreate from "./sources/create";
+import * as sourcesDelete from "./sources/delete";
+import * as sourcesGet from "./sources/get";
+import * as sourcesList from "./sources/list";
+import * as sourcesUpdate from "./sources/update";
+
+export const v1Routes: ((app: App) => void)[] = [
+  customersCreate.register,
+  customersList.register,
+  customersGet.register,
+  customersUpdate.register,
+  customersDelete.register,
+  customersRotateKey.register,
+  sourcesCreate.register,
+  sourcesList.register,
+  sourcesGet.register,
+  sourcesUpdate.register,
+  sourcesDelete.register,
+  endpointsCreate.register,
+  endpointsList.register,
+  endpointsGet.register,
+  endpointsUpdate.register,
+  endpointsDelete.register,
+  endpointsRotateSecret.register,
+];

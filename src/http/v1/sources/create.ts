@@ -1,0 +1,59 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sources } from "../../../db/schema";
+import { encryptJson } from "../../../lib/crypto";
+import { newId } from "../../../lib/ids";
+import type { App } from "../../context";
+import { errorResponses } from "../../errors";
+import { findCustomer } from "../customers/find";
+import { CustomerIdField, ProviderField, SourceView } from "../schemas";
+import { CONFIG_DOC, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
+
+export const DEFAULT_RECONCILE_AFTER_SECONDS = 21_600;
+export const DEFAULT_SILENCE_AFTER_SECONDS = 86_400;
+
+const Body = z.strictObject({
+  customer_id: CustomerIdField,
+  provider: ProviderField,
+  name: z.string().trim().min(1).max(200),
+  config: z.record(z.string(), z.unknown()).openapi({ description: CONFIG_DOC }),
+  reconcile_after_seconds: ReconcileAfter.optional(),
+  silence_after_seconds: SilenceAfter.optional(),
+});
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/sources",
+  tags: ["sources"],
+  summary: "Connect a provider account",
+  description: "Returns the `ingest_url` to give the provider. Credentials in `config` are encrypted at rest and never returned.",
+  request: { body: { required: true, content: { "application/json": { schema: Body } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: SourceView } } },
+    ...errorResponses(400, 401, 404, 413, 422),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const body = c.req.valid("json");
+    await findCustomer(c, body.customer_id);
+    validateConfig(c, body.provider, body.config);
+    const now = Date.now();
+    const row = await c.var.db
+      .insert(sources)
+      .values({
+        id: newId("src"),
+        customerId: body.customer_id,
+        provider: body.provider,
+        name: body.name,
+        configEnc: await encryptJson(c.var.config.encryptionKey, body.config),
+        reconcileAfterSeconds: body.reconcile_after_seconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
+        silenceAfterSeconds: body.silence_after_seconds ?? DEFAULT_SILENCE_AFTER_SECONDS,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    return c.json(await sourceView(c, row), 201);
+  });
+}

@@ -1,0 +1,28 @@
+/** caserelay: one Worker for ingest, the admin API, the queue consumers, the per-case object and the cron. */
+import { createApp } from "./http/app";
+import { runCron } from "./cron";
+import { handleDeadLetters } from "./pipeline/dead-letter";
+import { handleDeliveries } from "./pipeline/delivery";
+import { handleInbox } from "./pipeline/inbox";
+import type { DeliveryMessage, QueueMessage, ReceiptMessage } from "./pipeline/messages";
+
+export { CaseObject } from "./pipeline/case-object";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch, env, ctx) {
+    // wrangler.toml: every dead-letter queue's name ends in "-dlq".
+    if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
+    const kind = batch.messages[0]?.body.kind;
+    if (kind === "receipt") await handleInbox(batch as MessageBatch<ReceiptMessage>, env, ctx);
+    else if (kind === "delivery") await handleDeliveries(batch as MessageBatch<DeliveryMessage>, env);
+    else batch.retryAll({ delaySeconds: 60 });
+  },
+
+  async scheduled(controller, env, ctx) {
+    await runCron(env, ctx, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env, QueueMessage>;

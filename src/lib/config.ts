@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/** Settings parsed once per isolate from the Worker's env; invalid settings fail closed. */
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
+  PUBLIC_BASE_URL: z.union([z.literal(""), z.url()]).default(""),
+  ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
+  ENCRYPTION_KEY: z.base64().refine((k) => atob(k).length === 32, "ENCRYPTION_KEY must be 32 bytes, base64-encoded"),
+  DEDUPE_WINDOW_DAYS: z.coerce.number().positive().default(7),
+  RECEIPT_BODY_RETENTION_DAYS: z.coerce.number().positive().default(3),
+  EVENT_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  RECONCILE_BATCH_LIMIT: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const DAY = 86_400_000;
+
+export type Config = {
+  environment: "production" | "development" | "test";
+  /** Local development and tests accept http://localhost URLs; production only https. */
+  allowLocalUrls: boolean;
+  publicBaseUrl: string;
+  adminToken: string;
+  encryptionKey: string;
+  dedupeWindowMs: number;
+  bodyRetentionMs: number;
+  eventRetentionMs: number;
+  reconcileBatchLimit: number;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function getConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    // Names of the bad settings only: their values may be secrets.
+    const names = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))].join(", ");
+    throw new ConfigError(`invalid Worker configuration: ${names}`);
+  }
+  const c = parsed.data;
+  const config: Config = {
+    environment: c.ENVIRONMENT,
+    allowLocalUrls: c.ENVIRONMENT !== "production",
+    publicBaseUrl: c.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    adminToken: c.ADMIN_TOKEN,
+    encryptionKey: c.ENCRYPTION_KEY,
+    dedupeWindowMs: c.DEDUPE_WINDOW_DAYS * DAY,
+    bodyRetentionMs: c.RECEIPT_BODY_RETENTION_DAYS * DAY,
+    eventRetentionMs: c.EVENT_RETENTION_DAYS * DAY,
+    reconcileBatchLimit: c.RECONCILE_BATCH_LIMIT,
+  };
+  cache.set(env, config);
+  return config;
+}

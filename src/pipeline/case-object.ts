@@ -1,0 +1,417 @@
+/**
+ * CaseObject: one Durable Object per case (named `source_id:case_id`). It serializes everything that
+ * happens to its case — stale checks, refetch, normalization, numbering, and every send to each
+ * endpoint — and keeps the case's live state in its own storage (one row, written once per call).
+ *
+ * Its input gate opens while it awaits fetch(), so ordering comes from explicit promise chains:
+ * one for computing events, and one per endpoint for sends.
+ *
+ * Events are handed back to the caller, which stores them in D1 in batches (D1 runs one query at a
+ * time; batching across cases is what lets it scale) and then confirms them. Until confirmed, an
+ * event stays in the object's outbox and is handed back again by later calls, so a caller that
+ * crashed between computing and storing loses nothing.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { createDb, type Db } from "../db/client";
+import type { Delivery, Envelope, Status, Trigger } from "../domain";
+import { getConfig } from "../lib/config";
+import { eventIdForReceipt, newDeliveryId, newId } from "../lib/ids";
+import { errorSummary, log } from "../lib/log";
+import { customerEndpoints, filterMatches, type LoadedEndpoint } from "../services/endpoints";
+import { loadSource, type LoadedSource } from "../services/sources";
+import type {
+  CaseKey,
+  DeliverInput,
+  DeliverResult,
+  HealthChange,
+  ProcessResult,
+  ReceiptInput,
+  ReceiptResult,
+  ReconcileResult,
+  StoredEvent,
+} from "./case-types";
+import { compareVersions, stateFingerprint } from "./fingerprint";
+import { redactCredentials } from "./redact";
+import { refetchWithRetries } from "./refetch";
+import { DISABLE_AFTER_MS, nextRetryDelay } from "./schedule";
+import { sendOnce } from "./send";
+import { tokenCache } from "./tokens";
+
+type Memo = { o: ReceiptResult["outcome"]; e: string | null; d: string | null };
+
+type CaseState = {
+  sequence: number;
+  /** Newest provider version seen per subject ("case", "check:<id>"). */
+  versions: Record<string, string>;
+  /** Of the last forwarded state. */
+  fingerprint: string | null;
+  status: Status | null;
+  terminal: boolean;
+  lastEventAt: number | null;
+  /** Last receipt processed or reconcile run: the reconcile clock starts here. */
+  lastActivityAt: number | null;
+  /** Outcomes of recent receipts, so a redelivered queue message gets the same answer. */
+  memo: Record<string, Memo>;
+  outbox: StoredEvent[];
+};
+
+const MEMO_LIMIT = 500;
+const OUTBOX_LIMIT = 200;
+const SEND_MEMO_LIMIT = 200;
+/** After a failed reconcile refetch, try again this much later. */
+const RECONCILE_RETRY_MS = 15 * 60 * 1000;
+
+function freshState(): CaseState {
+  return { sequence: 0, versions: {}, fingerprint: null, status: null, terminal: false, lastEventAt: null, lastActivityAt: null, memo: {}, outbox: [] };
+}
+
+type Computed = { result: ReceiptResult; event: StoredEvent | null };
+
+export class CaseObject extends DurableObject<Env> {
+  private state: CaseState | undefined;
+  private computing: Promise<unknown> = Promise.resolve();
+  private chains = new Map<string, Promise<unknown>>();
+  /** Events whose first attempts are being made by a call still running. */
+  private inflight = new Set<string>();
+  /** Highest sequence each endpoint acknowledged for this case (loaded from D1 once per instance). */
+  private acked = new Map<string, number>();
+  private ackedLoaded = false;
+  private sendMemo = new Map<string, DeliverResult>();
+
+  private get db(): Db {
+    return createDb(this.env.DB);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.computing.then(fn, fn);
+    this.computing = run.catch(() => {});
+    return run;
+  }
+
+  private onChain<T>(endpointId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(endpointId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.chains.set(endpointId, tail);
+    void tail.then(() => {
+      if (this.chains.get(endpointId) === tail) this.chains.delete(endpointId);
+    });
+    return run;
+  }
+
+  private async load(): Promise<CaseState> {
+    this.state ??= (await this.ctx.storage.get<CaseState>("state")) ?? freshState();
+    return this.state;
+  }
+
+  private async save(s: CaseState): Promise<void> {
+    const memoKeys = Object.keys(s.memo);
+    for (const k of memoKeys.slice(0, Math.max(0, memoKeys.length - MEMO_LIMIT))) delete s.memo[k];
+    if (s.outbox.length > OUTBOX_LIMIT) {
+      const dropped = s.outbox.splice(0, s.outbox.length - OUTBOX_LIMIT);
+      log("error", "case outbox overflow: events never confirmed as stored", { events: dropped.map((e) => e.id) });
+    }
+    await this.ctx.storage.put("state", s);
+  }
+
+  private source(sourceId: string): Promise<LoadedSource | null> {
+    return loadSource(this.db, getConfig(this.env).encryptionKey, sourceId);
+  }
+
+  private endpoints(customerId: string): Promise<LoadedEndpoint[]> {
+    return customerEndpoints(this.db, getConfig(this.env).encryptionKey, customerId);
+  }
+
+  /** Receipts of this case, in arrival order: each is stale, unchanged, forwarded, failed or left for a retry. */
+  async process(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
+    const source = await this.source(key.sourceId);
+    const { results, fresh, sends } = await this.serial(async () => {
+      const s = await this.load();
+      const results: ReceiptResult[] = [];
+      const fresh: StoredEvent[] = [];
+      let dirty = false;
+      for (const r of receipts) {
+        const m = s.memo[r.id];
+        if (m) {
+          results.push({ receiptId: r.id, outcome: m.o, detail: m.d, eventId: m.e });
+          continue;
+        }
+        const trigger: Trigger = {
+          kind: "webhook",
+          provider_event_type: r.eventType,
+          provider_event_id: r.providerEventId,
+          received_at: new Date(r.receivedAt).toISOString(),
+        };
+        const c = await this.compute(s, key, source, r, trigger);
+        results.push(c.result);
+        if (c.result.outcome !== "retry") {
+          s.memo[r.id] = { o: c.result.outcome, e: c.result.eventId, d: c.result.detail };
+          dirty = true;
+        }
+        if (c.event) fresh.push(c.event);
+      }
+      if (!dirty) return { results, fresh, sends: [] };
+      await this.save(s);
+      return { results, fresh, sends: await this.startFirstAttempts(fresh, key.customerId) };
+    });
+    return this.finish(key, source, results, fresh, sends);
+  }
+
+  /**
+   * Cron: refetch the case if it has been quiet for the source's reconcile_after_seconds, and forward
+   * its state as a `reconcile` event only if it changed.
+   */
+  async reconcile(key: CaseKey, now = Date.now()): Promise<ReconcileResult> {
+    const source = await this.source(key.sourceId);
+    const afterMs = (source?.row.reconcileAfterSeconds ?? 21_600) * 1000;
+    const skipped = (terminal: boolean): ReconcileResult => ({
+      receipts: [],
+      events: [],
+      caseRow: { terminal, reconcileAfterSeconds: afterMs / 1000 },
+      health: [],
+      checked: "skipped",
+      nextCheckAt: now + afterMs,
+      receipt: null,
+    });
+    if (!source || !source.adapter.canRefetch(source.config)) return skipped(source === null);
+    let receipt: ReconcileResult["receipt"] = null;
+    let notDueUntil: number | null = null;
+    const { results, fresh, sends } = await this.serial(async () => {
+      const s = await this.load();
+      const last = Math.max(s.lastActivityAt ?? 0, s.lastEventAt ?? 0);
+      if (now - last < afterMs) {
+        notDueUntil = last + afterMs;
+        return { results: [], fresh: [], sends: [] };
+      }
+      const id = newId("rcv", now);
+      const r: ReceiptInput = { id, subject: "case", version: null, eventType: "reconcile", providerEventId: null, receivedAt: now, body: "null" };
+      const c = await this.compute(s, key, source, r, { kind: "reconcile", provider_event_type: null, provider_event_id: null, received_at: new Date(now).toISOString() });
+      if (c.result.outcome === "retry") {
+        notDueUntil = now + RECONCILE_RETRY_MS;
+        return { results: [c.result], fresh: [], sends: [] };
+      }
+      s.lastActivityAt = now;
+      await this.save(s);
+      if (c.event) receipt = { id, receivedAt: now };
+      const fresh = c.event ? [c.event] : [];
+      return { results: [c.result], fresh, sends: await this.startFirstAttempts(fresh, key.customerId) };
+    });
+    const done = await this.finish(key, source, results, fresh, sends);
+    return {
+      ...done,
+      checked: notDueUntil !== null && results.length === 0 ? "not_due" : "due",
+      nextCheckAt: notDueUntil ?? now + afterMs,
+      receipt,
+    };
+  }
+
+  /** The caller stored these events in D1: stop handing them back. */
+  async confirm(eventIds: string[]): Promise<void> {
+    const s = await this.load();
+    const ids = new Set(eventIds);
+    s.outbox = s.outbox.filter((e) => !ids.has(e.id));
+    // Persisted with the next write; until then a restart only re-offers already stored events.
+  }
+
+  /** One attempt of a queued delivery (retry, held release, replay, recover), in order per endpoint. */
+  async deliver(input: DeliverInput): Promise<DeliverResult> {
+    return this.onChain(input.endpointId, async () => {
+      const memoKey = `${input.deliveryId}#${input.attemptsMade + 1}`;
+      const memo = this.sendMemo.get(memoKey);
+      if (memo) return memo;
+      const none = (outcome: DeliverResult["outcome"]): DeliverResult => ({ outcome, attempt: null, retryAfterSeconds: null, health: [] });
+      const endpoint = (await this.endpoints(input.key.customerId)).find((e) => e.row.id === input.endpointId);
+      if (!endpoint) return none("no_endpoint");
+      if (endpoint.row.status !== "active") return none("held");
+      if (!input.replay && (await this.watermark(input.key, input.endpointId)) > input.event.sequence) return none("superseded");
+      const sent = await sendOnce(endpoint, input.event.payload);
+      const health = this.observe(endpoint, input.event.sequence, sent.outcome, sent.attempt.at);
+      const result: DeliverResult = { outcome: sent.outcome, attempt: sent.attempt, retryAfterSeconds: sent.retryAfterSeconds, health };
+      this.sendMemo.set(memoKey, result);
+      if (this.sendMemo.size > SEND_MEMO_LIMIT) this.sendMemo.delete(this.sendMemo.keys().next().value as string);
+      return result;
+    });
+  }
+
+  private async finish(key: CaseKey, source: LoadedSource | null, results: ReceiptResult[], fresh: StoredEvent[], sends: Promise<HealthChange[]>[]): Promise<ProcessResult> {
+    let health: HealthChange[];
+    try {
+      health = (await Promise.all(sends)).flat();
+    } finally {
+      for (const e of fresh) this.inflight.delete(e.id);
+    }
+    const s = await this.load();
+    return {
+      receipts: results,
+      events: s.outbox.filter((e) => !this.inflight.has(e.id)),
+      caseRow: { terminal: s.terminal, reconcileAfterSeconds: source?.row.reconcileAfterSeconds ?? 21_600 },
+      health,
+    };
+  }
+
+  private async compute(s: CaseState, key: CaseKey, source: LoadedSource | null, r: ReceiptInput, trigger: Trigger): Promise<Computed> {
+    const now = Date.now();
+    const result = (outcome: ReceiptResult["outcome"], detail: string | null = null, eventId: string | null = null): Computed => ({
+      result: { receiptId: r.id, outcome, detail, eventId },
+      event: null,
+    });
+    if (!source) return result("failed", "source_deleted: the source no longer exists");
+    const prev = s.versions[r.subject];
+    if (r.version !== null && prev !== undefined && compareVersions(r.version, prev) < 0) {
+      return result("stale", `version ${r.version} is older than ${prev}, already seen`);
+    }
+    let body: unknown = null;
+    try {
+      body = JSON.parse(r.body);
+    } catch {
+      // A spooled body that could not be read; the refetched state is what matters.
+    }
+    const event = { eventType: r.eventType, subject: r.subject, caseId: key.caseId, body };
+    let state: unknown = body;
+    let verified = false;
+    if (source.adapter.canRefetch(source.config)) {
+      let outcome;
+      try {
+        outcome = await refetchWithRetries(source, tokenCache(this.db, getConfig(this.env).encryptionKey, key.sourceId), key.caseId);
+      } catch (err) {
+        return result("retry", `refetch_failed: ${errorSummary(err)}`);
+      }
+      verified = true;
+      if (outcome.kind === "gone") {
+        state = null;
+        const gone = source.adapter.normalize({ event, state: null, verified }, source.config);
+        if (gone.status !== "deleted") {
+          this.seen(s, r, now);
+          s.terminal = true;
+          return result("failed", `gone: the provider answered ${outcome.httpStatus} for this case; it is closed`);
+        }
+      } else if (outcome.kind === "found") {
+        state = redactCredentials(outcome.state);
+      } else {
+        verified = false;
+      }
+    }
+    const n = source.adapter.normalize({ event, state, verified }, source.config);
+    const fingerprint = await stateFingerprint(state, n.check);
+    this.seen(s, r, now);
+    if (fingerprint === s.fingerprint) return result("unchanged", "the provider's state is the same as the last forwarded one");
+
+    const id = eventIdForReceipt(r.id);
+    const sequence = ++s.sequence;
+    const payload: Envelope = {
+      type: n.type,
+      timestamp: new Date(now).toISOString(),
+      data: {
+        event_id: id,
+        provider: source.row.provider,
+        source_id: key.sourceId,
+        case_id: key.caseId,
+        sequence,
+        status: n.status,
+        provider_status: n.provider_status,
+        check: n.check,
+        trigger,
+        verified,
+        state,
+      },
+    };
+    const endpoints = await this.endpoints(key.customerId);
+    const deliveries: Delivery[] = endpoints
+      .filter((ep) => filterMatches(ep.row.filter, { type: n.type, sourceId: key.sourceId, group: n.group }))
+      .map((ep) => ({ id: newDeliveryId(id), endpoint_id: ep.row.id, status: ep.row.status === "active" ? "pending" : "held", replay: false, attempts: [], next_attempt_at: null }));
+    const stored: StoredEvent = {
+      id,
+      customerId: key.customerId,
+      sourceId: key.sourceId,
+      caseId: key.caseId,
+      sequence,
+      type: n.type,
+      status: n.status,
+      groupId: n.group,
+      receiptId: r.id,
+      payload,
+      deliveries,
+      createdAt: now,
+    };
+    s.fingerprint = fingerprint;
+    s.status = n.status;
+    s.terminal = n.terminal;
+    s.lastEventAt = now;
+    s.outbox.push(stored);
+    return { result: { receiptId: r.id, outcome: "forwarded", detail: null, eventId: id }, event: stored };
+  }
+
+  private seen(s: CaseState, r: ReceiptInput, now: number): void {
+    const prev = s.versions[r.subject];
+    if (r.version !== null && (prev === undefined || compareVersions(r.version, prev) > 0)) s.versions[r.subject] = r.version;
+    s.lastActivityAt = now;
+  }
+
+  /** Queues each new event's first attempts on its endpoints' chains, in sequence order. */
+  private async startFirstAttempts(events: StoredEvent[], customerId: string): Promise<Promise<HealthChange[]>[]> {
+    if (!events.length) return [];
+    const endpoints = new Map((await this.endpoints(customerId)).map((e) => [e.row.id, e]));
+    const sends: Promise<HealthChange[]>[] = [];
+    for (const event of events) {
+      this.inflight.add(event.id);
+      for (const delivery of event.deliveries) {
+        const endpoint = endpoints.get(delivery.endpoint_id);
+        if (delivery.status !== "pending" || !endpoint) continue;
+        sends.push(this.onChain(endpoint.row.id, () => this.firstAttempt(endpoint, event, delivery)));
+      }
+    }
+    return sends;
+  }
+
+  private async firstAttempt(endpoint: LoadedEndpoint, event: StoredEvent, delivery: Delivery): Promise<HealthChange[]> {
+    const sent = await sendOnce(endpoint, event.payload);
+    delivery.attempts.push(sent.attempt);
+    if (sent.outcome === "succeeded") delivery.status = "succeeded";
+    else if (sent.outcome === "gone") delivery.status = "failed";
+    else {
+      const delay = nextRetryDelay(1, sent.retryAfterSeconds);
+      delivery.status = delay === null ? "failed" : "retrying";
+      delivery.next_attempt_at = delay === null ? null : new Date(Date.parse(sent.attempt.at) + delay * 1000).toISOString();
+    }
+    return this.observe(endpoint, event.sequence, sent.outcome, sent.attempt.at);
+  }
+
+  /** Tracks acknowledgements for the superseded rule and reports the endpoint's health. */
+  private observe(endpoint: LoadedEndpoint, sequence: number, outcome: "succeeded" | "retry" | "gone", atIso: string): HealthChange[] {
+    const at = Date.parse(atIso);
+    const endpointId = endpoint.row.id;
+    if (outcome === "succeeded") {
+      this.acked.set(endpointId, Math.max(this.acked.get(endpointId) ?? 0, sequence));
+      return [{ endpointId, kind: "success", at }];
+    }
+    if (outcome === "gone") return [{ endpointId, kind: "disable", at, reason: "the endpoint answered 410 Gone" }];
+    const since = endpoint.row.failingSince;
+    if (since !== null && at - since >= DISABLE_AFTER_MS) {
+      return [{ endpointId, kind: "disable", at, reason: "every attempt failed for 5 days" }];
+    }
+    return [{ endpointId, kind: "failure", at }];
+  }
+
+  /** Highest sequence of this case the endpoint acknowledged, from memory or, once per instance, from D1. */
+  private async watermark(key: CaseKey, endpointId: string): Promise<number> {
+    if (!this.ackedLoaded) {
+      const rows = await this.env.DB.prepare(
+        `SELECT json_extract(d.value, '$.endpoint_id') AS endpoint_id, MAX(e.sequence) AS seq
+           FROM receipts r
+           JOIN events e ON e.id = 'evt_' || substr(r.id, 5)
+           JOIN json_each(e.deliveries) d
+          WHERE r.source_id = ?1 AND r.case_id = ?2 AND json_extract(d.value, '$.status') = 'succeeded'
+          GROUP BY 1
+         UNION ALL
+         SELECT endpoint_id, MAX(sequence) FROM deliveries
+          WHERE source_id = ?1 AND case_id = ?2 AND status = 'succeeded'
+          GROUP BY 1`,
+      )
+        .bind(key.sourceId, key.caseId)
+        .all<{ endpoint_id: string; seq: number }>();
+      for (const row of rows.results) this.acked.set(row.endpoint_id, Math.max(this.acked.get(row.endpoint_id) ?? 0, row.seq));
+      this.ackedLoaded = true;
+    }
+    return this.acked.get(endpointId) ?? 0;
+  }
+}

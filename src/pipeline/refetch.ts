@@ -1,0 +1,20 @@
+/** Refetching a case through its adapter: bounded retries with backoff on transient failures. */
+import type { LoadedSource } from "../services/sources";
+import { RefetchError, type RefetchOutcome, type TokenCache } from "../providers/types";
+import { providerHttp } from "./provider-http";
+
+/** Pauses between tries (ms); after the last one the receipt goes back to the queue. */
+export const REFETCH_BACKOFF_MS = [250, 1000];
+
+export async function refetchWithRetries(source: LoadedSource, tokens: TokenCache, caseId: string): Promise<RefetchOutcome> {
+  const ctx = { config: source.config, http: providerHttp(), tokens };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await source.adapter.refetch(ctx, caseId);
+    } catch (err) {
+      const wait = REFETCH_BACKOFF_MS[attempt];
+      if (!(err instanceof RefetchError) || !err.retryable || wait === undefined) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Provider bearer tokens, cached per source: in this isolate's memory first, then encrypted in the
+ * source row so other isolates and restarts reuse them (KarmaCheck's JWT never expires).
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { sources } from "../db/schema";
+import { decryptJson, encryptJson } from "../lib/crypto";
+import type { TokenCache } from "../providers/types";
+
+type Entry = { token: string; expiresAt: number | null };
+type Stored = Record<string, Entry>;
+
+const memory = new Map<string, Map<string, Entry>>();
+/** In-flight loads, so concurrent cases of one source share one D1 read. */
+const loading = new Map<string, Promise<Map<string, Entry>>>();
+
+function live(e: Entry | undefined, now: number): e is Entry {
+  return e !== undefined && (e.expiresAt === null || e.expiresAt > now);
+}
+
+export function tokenCache(db: Db, encryptionKey: string, sourceId: string): TokenCache {
+  const entries = (): Promise<Map<string, Entry>> => {
+    const hit = memory.get(sourceId);
+    if (hit) return Promise.resolve(hit);
+    const inFlight = loading.get(sourceId);
+    if (inFlight) return inFlight;
+    const pending = (async () => {
+      const row = await db.select({ enc: sources.tokenCacheEnc }).from(sources).where(eq(sources.id, sourceId)).get();
+      const stored: Stored = row?.enc ? await decryptJson<Stored>(encryptionKey, row.enc).catch(() => ({})) : {};
+      const map = new Map<string, Entry>(Object.entries(stored));
+      memory.set(sourceId, map);
+      return map;
+    })().finally(() => loading.delete(sourceId));
+    loading.set(sourceId, pending);
+    return pending;
+  };
+  const save = async (map: Map<string, Entry>) => {
+    const enc = map.size ? await encryptJson(encryptionKey, Object.fromEntries(map)) : null;
+    await db.update(sources).set({ tokenCacheEnc: enc }).where(eq(sources.id, sourceId));
+  };
+  return {
+    async get(key) {
+      const e = (await entries()).get(key);
+      return live(e, Date.now()) ? e.token : null;
+    },
+    async set(key, token, expiresAt) {
+      const map = await entries();
+      map.set(key, { token, expiresAt });
+      await save(map);
+    },
+    async invalidate(key) {
+      const map = await entries();
+      if (map.delete(key)) await save(map);
+    },
+  };
+}
+
+/** Forget this isolate's copy (tests, and a source whose API credentials changed). */
+export function forgetTokens(sourceId?: string): void {
+  if (sourceId) memory.delete(sourceId);
+  else memory.clear();
+}

@@ -1,0 +1,153 @@
+/**
+ * Case Keeper (seed 002): `{ key, data: { id, ... } }`, ~36 keys; webhooks are unauthenticated
+ * (optionally a static token), so the body is never trusted and the state is always refetched.
+ * Presigned links in bodies expire after 5 minutes. Refetch: OAuth client credentials, then
+ * GET /api/v3/case-keeper/verifications/{id}.
+ */
+import { z } from "zod";
+import type { Status } from "../domain";
+import { SecretSchema, verifyToken } from "./schemes";
+import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, TERMINAL, withoutUrlQueries } from "./shared";
+import { RefetchError, type ProviderAdapter } from "./types";
+
+const ConfigSchema = z.strictObject({
+  /** Optional static token sent by Case Keeper in `token_header`. */
+  token: SecretSchema.optional(),
+  token_header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default("x-casekeeper-token"),
+  api: z.strictObject({
+    base_url: BaseUrlSchema,
+    client_id: z.string().min(1).max(500),
+    client_secret: z.string().min(1).max(2000),
+    token_url: BaseUrlSchema.optional(),
+  }),
+});
+export type CaseKeeperConfig = z.output<typeof ConfigSchema>;
+
+const Envelope = z.looseObject({
+  key: z.string().min(1).regex(/^verification\./, "must start with verification."),
+  data: z.looseObject({ id: z.union([z.string().min(1), z.number()]).transform(String) }),
+});
+
+/** verification.<step>.<action>[.more] is about one step of the verification. */
+function stepOf(key: string): { step: string; action: string } | null {
+  const parts = key.split(".");
+  return parts.length >= 3 && parts[1] && parts[2] ? { step: parts[1], action: parts.slice(2).join(".") } : null;
+}
+
+const VERIFICATION_STATUS: Record<string, Status> = {
+  created: "pending",
+  pending: "pending",
+  new: "pending",
+  updated: "in_progress",
+  in_progress: "in_progress",
+  processing: "in_progress",
+  verified: "in_progress",
+  completed: "completed",
+  complete: "completed",
+  approved: "completed",
+  rejected: "completed",
+  canceled: "canceled",
+  cancelled: "canceled",
+  expired: "canceled",
+  deleted: "deleted",
+};
+
+const STEP_ACTION: Record<string, Status> = {
+  created: "in_progress",
+  updated: "in_progress",
+  confirmed: "completed",
+  validated: "completed",
+  "resultDocumentUrl.read": "completed",
+};
+
+const TOKEN_SKEW_MS = 30_000;
+
+export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
+  name: "casekeeper",
+  configSchema: ConfigSchema,
+
+  verify: async (req, config) => (config.token ? verifyToken(req, config.token_header, config.token) : { ok: true }),
+
+  parse(req) {
+    const parsed = Envelope.safeParse(req.json);
+    if (!parsed.success) return { ok: false, issues: issues(parsed.error) };
+    const { key, data } = parsed.data;
+    const step = stepOf(key);
+    const version = firstText(data, "updatedAt", "updated_at", "modifiedAt");
+    return {
+      ok: true,
+      event: {
+        caseId: data.id,
+        // No event id: a redelivery repeats the key and data (its presigned links may be re-signed).
+        dedupeKey: dedupeKey([key, data.id, version ?? contentHash(withoutUrlQueries(data))]),
+        providerEventId: null,
+        eventType: key,
+        version,
+        subject: step ? `check:${step.step}` : "case",
+        body: req.json,
+      },
+    };
+  },
+
+  canRefetch: () => true,
+
+  async refetch({ config, http, tokens }, caseId) {
+    const { api } = config;
+    const tokenKey = `casekeeper:${api.base_url}:${api.client_id}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let token = await tokens.get(tokenKey);
+      if (!token) {
+        const url = api.token_url ?? `${api.base_url}/auth/realms/mac-portal/protocol/openid-connect/token`;
+        const res = await http.request(url, {
+          method: "POST",
+          form: { grant_type: "client_credentials", client_id: api.client_id, client_secret: api.client_secret },
+        });
+        token = firstText(res.body, "access_token");
+        if (res.status >= 400 || !token) throw new RefetchError(`Case Keeper token endpoint answered ${res.status} without a token`, false);
+        const expiresIn = Number(isRecord(res.body) ? res.body.expires_in : NaN);
+        await tokens.set(tokenKey, token, Number.isFinite(expiresIn) ? Date.now() + expiresIn * 1000 - TOKEN_SKEW_MS : null);
+      }
+      const res = await http.request(`${api.base_url}/api/v3/case-keeper/verifications/${encodeURIComponent(caseId)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status === 401 && attempt === 0) {
+        await tokens.invalidate(tokenKey);
+        continue;
+      }
+      if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
+      if (res.status >= 400) throw new RefetchError(`Case Keeper verification lookup answered ${res.status}`, false);
+      const body = res.body;
+      const state = isRecord(body) && isRecord(body.data) && body.data.id !== undefined ? body.data : body;
+      return { kind: "found", state };
+    }
+    throw new RefetchError("Case Keeper rejected a fresh token", false);
+  },
+
+  normalize({ event, state, verified }) {
+    const key = event.eventType;
+    const step = stepOf(key);
+    const lifecycle = step ? undefined : key.split(".")[1];
+    const stateStatus = verified ? firstText(state, "status", "state") : null;
+    const status: Status =
+      (stateStatus ? VERIFICATION_STATUS[stateStatus.toLowerCase()] : undefined) ??
+      (lifecycle ? VERIFICATION_STATUS[lifecycle] : undefined) ??
+      "in_progress";
+    const stepState = step && verified && isRecord(state) && isRecord(state[step.step]) ? state[step.step] : null;
+    const stepStatus = firstText(stepState, "status");
+    return {
+      type: eventTypeFor(status, { check: step !== null, created: key === "verification.created" }),
+      status,
+      provider_status: stateStatus ?? lifecycle ?? null,
+      check: step
+        ? {
+            id: step.step,
+            name: step.step,
+            status: (stepStatus ? VERIFICATION_STATUS[stepStatus.toLowerCase()] : undefined) ?? STEP_ACTION[step.action] ?? "in_progress",
+            provider_status: stepStatus ?? step.action,
+          }
+        : null,
+      terminal: TERMINAL.has(status),
+      group: null,
+    };
+  },
+};

@@ -1,0 +1,16 @@
+/** The provider registry: adding a provider is one adapter file plus its line here. */
+import { casekeeper } from "./casekeeper";
+import { karmacheck } from "./karmacheck";
+import { keldair } from "./keldair";
+import { standard } from "./standard";
+import { truework } from "./truework";
+import type { ProviderAdapter } from "./types";
+
+export const providers = { karmacheck, truework, casekeeper, keldair, standard } as const;
+
+export type ProviderName = keyof typeof providers;
+export const PROVIDER_NAMES = Object.keys(providers) as [ProviderName, ...ProviderName[]];
+
+export function adapterFor(name: string): ProviderAdapter<unknown> | undefined {
+  return Object.hasOwn(providers, name) ? (providers[name as ProviderName] as ProviderAdapter<unknown>) : undefined;
+}

@@ -1,0 +1,112 @@
+/** Tolerant readers and helpers the adapters share. Provider specifics stay in the adapters. */
+import { z } from "zod";
+import type { EventType, Status } from "../domain";
+import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
+
+export type Json = Record<string, unknown>;
+
+export function isRecord(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A scalar as text (numbers included); anything else is null. */
+export function text(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  return null;
+}
+
+/** The first of `keys` present in `obj` as text. */
+export function firstText(obj: unknown, ...keys: string[]): string | null {
+  if (!isRecord(obj)) return null;
+  for (const k of keys) {
+    const t = text(obj[k]);
+    if (t !== null && t !== "") return t;
+  }
+  return null;
+}
+
+/** RFC 6901 JSON pointer ("/data/id"). */
+export function jsonPointer(doc: unknown, pointer: string): unknown {
+  if (pointer === "" || pointer === "/") return doc;
+  let cur: unknown = doc;
+  for (const raw of pointer.replace(/^\//, "").split("/")) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur) && /^\d+$/.test(key)) cur = cur[Number(key)];
+    else if (isRecord(cur) && Object.hasOwn(cur, key)) cur = cur[key];
+    else return undefined;
+  }
+  return cur;
+}
+
+export const JsonPointerSchema = z.string().regex(/^(\/[^/]*)*$/, "must be a JSON pointer such as /data/id").max(200);
+
+/** An unambiguous dedupe key from the provider's fields (nulls kept in place). */
+export function dedupeKey(parts: (string | null)[]): string {
+  return JSON.stringify(parts);
+}
+
+export function issues(error: z.ZodError): Issue[] {
+  return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join(".") : "(root)", message: i.message }));
+}
+
+/**
+ * The envelope type (DESIGN.md): a check-level event is check.updated; otherwise the normalized
+ * status decides, and the provider's own "created" event is case.created.
+ */
+export function eventTypeFor(status: Status, opts: { check: boolean; created: boolean }): EventType {
+  if (opts.check) return "check.updated";
+  if (status === "completed") return "case.completed";
+  if (status === "canceled") return "case.canceled";
+  if (status === "deleted") return "case.deleted";
+  return opts.created ? "case.created" : "case.updated";
+}
+
+export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "deleted"]);
+
+/** A provider API base URL; which hosts are allowed is checked where the source is saved. */
+export const BaseUrlSchema = z.url({ protocol: /^https?$/ }).max(500).transform((u) => u.replace(/\/+$/, ""));
+
+/** `{ url, headers }` to GET a case's state from a provider without a built-in adapter. */
+export const RefetchTemplateSchema = z.object({
+  url: z
+    .string()
+    .max(500)
+    .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
+    .refine((u) => URL.canParse(u.replace("{case_id}", "x")), "must be an absolute URL"),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), z.string().max(2000)).default({}),
+});
+export type RefetchTemplate = z.output<typeof RefetchTemplateSchema>;
+
+/** GET a provider-specific URL template for a case: used by adapters without a built-in API. */
+export async function refetchTemplate(http: ProviderHttp, template: RefetchTemplate, caseId: string): Promise<RefetchOutcome> {
+  const res = await http.request(template.url.replace("{case_id}", encodeURIComponent(caseId)), { headers: template.headers });
+  if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
+  if (res.status >= 400) throw new RefetchError(`refetch answered ${res.status}`, false);
+  return { kind: "found", state: res.body };
+}
+
+/**
+ * A fast 64-bit content hash (two FNV-1a lanes) for dedupe keys of providers that send no event
+ * id. Not a security boundary: it only has to tell different bodies of one case apart.
+ */
+export function contentHash(value: unknown): string {
+  const s = JSON.stringify(value) ?? "";
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Presigned URLs differ on every fetch; dedupe and change detection look at them without their query. */
+export function withoutUrlQueries(value: unknown): unknown {
+  if (typeof value === "string") return /^https?:\/\/[^\s]+\?/.test(value) ? value.slice(0, value.indexOf("?")) : value;
+  if (Array.isArray(value)) return value.map(withoutUrlQueries);
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutUrlQueries(v)]));
+  return value;
+}

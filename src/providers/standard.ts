@@ -1,0 +1,77 @@
+/**
+ * Any other provider: a configured verification scheme, JSON pointers to the fields caserelay
+ * needs, an optional status map and an optional refetch template.
+ */
+import { z } from "zod";
+import { STATUSES } from "../domain";
+import { verifyWith, VerifySchema } from "./schemes";
+import { contentHash, dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL, text } from "./shared";
+import type { ProviderAdapter } from "./types";
+
+const ConfigSchema = z.strictObject({
+  verify: VerifySchema,
+  fields: z.strictObject({
+    case_id: JsonPointerSchema,
+    event_id: JsonPointerSchema.optional(),
+    type: JsonPointerSchema.optional(),
+    version: JsonPointerSchema.optional(),
+    /** Read from the refetched state when there is one, else from the body. */
+    status: JsonPointerSchema.optional(),
+    group: JsonPointerSchema.optional(),
+  }),
+  /** Provider status value → caserelay status; unmapped values are in_progress. */
+  status_map: z.record(z.string().max(100), z.enum(STATUSES)).default({}),
+  refetch: RefetchTemplateSchema.optional(),
+});
+export type StandardConfig = z.output<typeof ConfigSchema>;
+
+const pathOf = (pointer: string) => pointer.slice(1).replace(/\//g, ".") || "(root)";
+
+export const standard: ProviderAdapter<StandardConfig> = {
+  name: "standard",
+  configSchema: ConfigSchema,
+
+  verify: (req, config) => verifyWith(req, config.verify),
+
+  parse(req, config) {
+    if (typeof req.json !== "object" || req.json === null) return { ok: false, issues: [{ path: "(root)", message: "Expected a JSON object or array" }] };
+    const { fields } = config;
+    const read = (p: string | undefined) => (p === undefined ? null : text(jsonPointer(req.json, p)));
+    const caseId = read(fields.case_id);
+    if (!caseId) return { ok: false, issues: [{ path: pathOf(fields.case_id), message: "Required: the case id" }] };
+    const eventId = read(fields.event_id);
+    if (fields.event_id && !eventId) return { ok: false, issues: [{ path: pathOf(fields.event_id), message: "Required: the event id" }] };
+    const type = read(fields.type) ?? "event";
+    const version = read(fields.version);
+    return {
+      ok: true,
+      event: {
+        caseId,
+        dedupeKey: eventId ? dedupeKey([eventId]) : dedupeKey([type, caseId, version, contentHash(req.json)]),
+        providerEventId: eventId,
+        eventType: type,
+        version,
+        subject: "case",
+        body: req.json,
+      },
+    };
+  },
+
+  canRefetch: (config) => config.refetch !== undefined,
+
+  refetch: async ({ config, http }, caseId) => (config.refetch ? refetchTemplate(http, config.refetch, caseId) : { kind: "none" }),
+
+  normalize({ event, state }, config) {
+    const read = (p: string | undefined) => (p === undefined ? null : text(jsonPointer(state, p)) ?? text(jsonPointer(event.body, p)));
+    const raw = read(config.fields.status);
+    const status = (raw !== null ? config.status_map[raw] : undefined) ?? (event.eventType.endsWith(".deleted") ? "deleted" : "in_progress");
+    return {
+      type: eventTypeFor(status, { check: false, created: event.eventType.endsWith(".created") }),
+      status,
+      provider_status: raw,
+      check: null,
+      terminal: TERMINAL.has(status),
+      group: read(config.fields.group),
+    };
+  },
+};

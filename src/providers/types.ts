@@ -1,0 +1,102 @@
+import type { z } from "zod";
+import type { Check, EventType, Status } from "../domain";
+
+/** An inbound webhook as ingest saw it. */
+export type InboundRequest = {
+  headers: Headers;
+  /** The exact bytes received, as UTF-8 text: signatures are computed over it. */
+  rawBody: string;
+  json: unknown;
+  /** Seconds since the epoch, for timestamp tolerance checks. */
+  now: number;
+};
+
+/** `reason` tells the sender what was wrong without revealing any configured secret. */
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+export type Issue = { path: string; message: string };
+
+/** What ingest needs from a provider's envelope. */
+export type ParsedEvent = {
+  caseId: string;
+  /** The provider's dedupe rule, as one string (DESIGN.md: Providers). */
+  dedupeKey: string;
+  providerEventId: string | null;
+  eventType: string;
+  /** Ordering within a subject (modStamp, triggered_at, dateOccurred...); null when the provider gives none. */
+  version: string | null;
+  /** "case", or "check:<id>" for an event about one service/check/step inside the case. */
+  subject: string;
+  /** The body with credentials removed: what is stored and, without an API, forwarded. */
+  body: unknown;
+};
+
+export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; issues: Issue[] };
+
+export type RefetchOutcome =
+  /** The provider's current state of the case. */
+  | { kind: "found"; state: unknown }
+  /** The provider says the case is gone or not visible to these credentials (403/404/410). */
+  | { kind: "gone"; httpStatus: number }
+  /** No API configured for this source: the webhook body is all there is (`verified: false`). */
+  | { kind: "none" };
+
+/** How adapters call provider APIs: JSON in and out, timeouts and retries handled by the caller. */
+export type ProviderHttp = {
+  /** Resolves with status and parsed JSON; throws RefetchError on network errors, timeouts, 5xx or bad JSON. */
+  request(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown }>;
+};
+
+/** Bearer tokens obtained from a provider, cached per source across requests and isolates. */
+export type TokenCache = {
+  get(key: string): Promise<string | null>;
+  set(key: string, token: string, expiresAt: number | null): Promise<void>;
+  invalidate(key: string): Promise<void>;
+};
+
+export type RefetchContext<C> = { config: C; http: ProviderHttp; tokens: TokenCache };
+
+export type NormalizeInput = {
+  event: Pick<ParsedEvent, "eventType" | "subject" | "caseId" | "body">;
+  /** The refetched state, or the body when the provider has no API. */
+  state: unknown;
+  /** True when `state` was refetched from the provider's API. */
+  verified: boolean;
+};
+
+export type Normalized = {
+  type: EventType;
+  status: Status;
+  provider_status: string | null;
+  check: Check | null;
+  /** No further changes expected: the cron stops reconciling the case. */
+  terminal: boolean;
+  /** The provider's group, for endpoint filters (KarmaCheck groupProfileId). */
+  group: string | null;
+};
+
+export interface ProviderAdapter<C = unknown> {
+  readonly name: string;
+  /** Validates `config` of POST /v1/sources for this provider. */
+  readonly configSchema: z.ZodType<C>;
+  verify(req: InboundRequest, config: C): Promise<VerifyResult>;
+  parse(req: InboundRequest, config: C): ParseResult;
+  /** Whether this source can refetch (has API credentials or a refetch template). */
+  canRefetch(config: C): boolean;
+  refetch(ctx: RefetchContext<C>, caseId: string): Promise<RefetchOutcome>;
+  normalize(input: NormalizeInput, config: C): Normalized;
+}
+
+export class RefetchError extends Error {
+  override name = "RefetchError";
+  constructor(
+    message: string,
+    /** 5xx, timeouts and network errors are worth another try; 4xx other than gone are not. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
