@@ -15,6 +15,13 @@ export default defineConfig(async () => {
             ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=",
             TEST_MIGRATIONS: migrations,
           },
+          // wrangler.toml's consumers, flushing batches sooner so tests wait less.
+          queueConsumers: {
+            "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
+            "caserelay-delivery": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 30, deadLetterQueue: "caserelay-delivery-dlq" },
+            "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+            "caserelay-delivery-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+          },
         },
       }),
     ],
@@ -22,7 +29,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/setup.ts"],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });

@@ -48,3 +48,28 @@ export function deliveryView(d: DeliveryRecord) {
     last_attempt: d.attempts.at(-1) ?? null,
   };
 }
+
+/** Requeue at most this many deliveries per call; the response says how many, and calling again continues. */
+export const REQUEUE_LIMIT = 1000;
+
+type RequeueRow = { id: string; event_id: string; endpoint_id: string; source_id: string; case_id: string };
+
+/**
+ * Puts an endpoint's deliveries in `status` (held, or failed since a time) back in the queue, due now.
+ * Failed ones start a new retry cycle (retry_base moves past their earlier attempts).
+ */
+export async function requeueDeliveries(env: Env, endpointId: string, status: "held" | "failed", since = 0, now = Date.now()): Promise<number> {
+  const rows = await env.DB.prepare(
+    `UPDATE deliveries SET status = 'retrying', next_attempt_at = ?3, retry_base = json_array_length(attempts), updated_at = ?3
+      WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ?1 AND status = ?2 AND created_at >= ?4 ORDER BY created_at LIMIT ${REQUEUE_LIMIT})
+      RETURNING id, event_id, endpoint_id, source_id, case_id`,
+  )
+    .bind(endpointId, status, now, since)
+    .all<RequeueRow>();
+  await enqueueDeliveries(
+    env,
+    rows.results.map((r) => ({ id: r.id, eventId: r.event_id, endpointId: r.endpoint_id, sourceId: r.source_id, caseId: r.case_id, dueAt: now })),
+    now,
+  );
+  return rows.results.length;
+}

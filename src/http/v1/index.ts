@@ -12,6 +12,13 @@ import * as endpointsGet from "./endpoints/get";
 import * as endpointsList from "./endpoints/list";
 import * as endpointsRotateSecret from "./endpoints/rotate-secret";
 import * as endpointsUpdate from "./endpoints/update";
+import * as endpointsRecover from "./endpoints/recover";
+import * as eventsList from "./events/list";
+import * as eventsGet from "./events/get";
+import * as eventsDeliveries from "./events/deliveries";
+import * as eventsReplay from "./events/replay";
+import * as deliveriesAttempts from "./deliveries/attempts";
+import * as casesGet from "./cases/get";
 import * as sourcesCreate from "./sources/create";
 import * as sourcesDelete from "./sources/delete";
 import * as sourcesGet from "./sources/get";
@@ -36,4 +43,11 @@ export const v1Routes: ((app: App) => void)[] = [
   endpointsUpdate.register,
   endpointsDelete.register,
   endpointsRotateSecret.register,
+  endpointsRecover.register,
+  eventsList.register,
+  eventsGet.register,
+  eventsDeliveries.register,
+  eventsReplay.register,
+  deliveriesAttempts.register,
+  casesGet.register,
 ];

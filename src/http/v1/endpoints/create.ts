@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { endpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
+import { forgetEndpoints } from "../../../services/endpoints";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { findCustomer } from "../customers/find";
@@ -54,6 +55,7 @@ export function register(app: App) {
       })
       .returning()
       .get();
+    forgetEndpoints(body.customer_id);
     return c.json({ ...endpointView(row), secret }, 201);
   });
 }

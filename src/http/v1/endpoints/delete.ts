@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
+import { forgetEndpoints } from "../../../services/endpoints";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
@@ -22,8 +23,9 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    await findEndpoint(c, id);
+    const endpoint = await findEndpoint(c, id);
     await c.var.db.delete(endpoints).where(eq(endpoints.id, id));
+    forgetEndpoints(endpoint.customerId);
     return c.json({ id, deleted: true as const }, 200);
   });
 }

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
+import { forgetEndpoints } from "../../../services/endpoints";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, idParam } from "../schemas";
@@ -40,6 +41,7 @@ export function register(app: App) {
       .where(eq(endpoints.id, id))
       .returning()
       .get();
+    forgetEndpoints(current.customerId);
     return c.json({ ...endpointView(row), secret }, 200);
   });
 }

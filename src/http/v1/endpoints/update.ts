@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
+import { requeueDeliveries } from "../../../services/deliveries";
+import { forgetEndpoints } from "../../../services/endpoints";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, FilterSchema, idParam } from "../schemas";
@@ -49,6 +51,9 @@ export function register(app: App) {
       .where(eq(endpoints.id, id))
       .returning()
       .get();
+    forgetEndpoints(current.customerId);
+    // Resuming sends what was held meanwhile.
+    if (resuming) await requeueDeliveries(c.env, id, "held");
     return c.json(endpointView(row), 200);
   });
 }

@@ -1,0 +1,32 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { REQUEUE_LIMIT, requeueDeliveries } from "../../../services/deliveries";
+import type { App } from "../../context";
+import { ApiError, errorResponses } from "../../errors";
+import { idParam } from "../schemas";
+import { findEndpoint } from "./shared";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/endpoints/{id}/recover",
+  tags: ["endpoints"],
+  summary: "Re-send failed deliveries",
+  description: `Queues again every delivery to this endpoint that ended \`failed\` and was created at or after \`since\`, each with a fresh retry schedule. At most ${REQUEUE_LIMIT} per call; \`requeued\` says how many, and calling again continues.`,
+  request: {
+    params: idParam("ep", "ep_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"),
+    body: { required: true, content: { "application/json": { schema: z.strictObject({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T00:00:00Z" }) }) } } },
+  },
+  responses: {
+    202: { description: "Queued", content: { "application/json": { schema: z.object({ requeued: z.number().int() }) } } },
+    ...errorResponses(401, 404, 409, 422),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const endpoint = await findEndpoint(c, id);
+    if (endpoint.status !== "active") throw new ApiError("conflict", `Endpoint ${id} is ${endpoint.status}; resume it first (PATCH status: active).`);
+    const requeued = await requeueDeliveries(c.env, id, "failed", Date.parse(c.req.valid("json").since));
+    return c.json({ requeued }, 202);
+  });
+}

@@ -1,0 +1,26 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eventDeliveries } from "../../../services/events";
+import type { App } from "../../context";
+import { errorResponses } from "../../errors";
+import { DeliveryView, idParam } from "../schemas";
+import { findEvent } from "./shared";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/events/{id}/deliveries",
+  tags: ["deliveries"],
+  summary: "An event's deliveries",
+  description: "One per endpoint the event was bound for, plus replays, with their status and last attempt.",
+  request: { params: idParam("evt", "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
+  responses: {
+    200: { description: "Deliveries", content: { "application/json": { schema: z.object({ data: z.array(DeliveryView) }) } } },
+    ...errorResponses(401, 404, 422),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const event = await findEvent(c, c.req.valid("param").id);
+    return c.json({ data: await eventDeliveries(c.env.DB, event) }, 200);
+  });
+}

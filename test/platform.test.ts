@@ -1,0 +1,40 @@
+/**
+ * Platform behaviours the design relies on, checked in this runtime and kept as tests
+ * (DEVELOPERS.md: check a platform behaviour in a small scratch test before building on it).
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+
+const rowsWritten = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).run()).meta.rows_written;
+
+describe("D1 rows written (what D1 bills)", () => {
+  it("counts one per b-tree touched: a TEXT primary key on a rowid table costs two, WITHOUT ROWID one", async () => {
+    const t = `t${crypto.randomUUID().replace(/-/g, "")}`;
+    await env.DB.batch([
+      env.DB.prepare(`CREATE TABLE ${t}_rowid (id TEXT PRIMARY KEY, v TEXT)`),
+      env.DB.prepare(`CREATE TABLE ${t}_norowid (id TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID`),
+      env.DB.prepare(`CREATE TABLE ${t}_idx (id INTEGER PRIMARY KEY, a TEXT, b TEXT)`),
+      env.DB.prepare(`CREATE INDEX ${t}_idx_a ON ${t}_idx (a)`),
+    ]);
+    expect(await rowsWritten(`INSERT INTO ${t}_rowid VALUES ('k', 'v')`)).toBe(2);
+    expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'v')`)).toBe(1);
+    expect(await rowsWritten(`INSERT INTO ${t}_idx VALUES (1, 'a', 'b')`)).toBe(2);
+    // An upsert that changes nothing, or a conflict that does nothing, writes nothing.
+    expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'v') ON CONFLICT DO NOTHING`)).toBe(0);
+    expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'w') ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE ${t}_norowid.v = 'never'`)).toBe(0);
+    expect(await rowsWritten(`UPDATE ${t}_idx SET b = 'c' WHERE id = 1`)).toBe(1);
+    expect(await rowsWritten(`UPDATE ${t}_idx SET a = 'c' WHERE id = 1`)).toBe(2);
+  });
+});
+
+describe("the Vitest integration's queue helpers", () => {
+  it("record retry() but not its delaySeconds: tests read the delay off a spy", async () => {
+    const batch = createMessageBatch("q", [{ id: "m", timestamp: new Date(), attempts: 1, body: {} }]);
+    const spy = vi.spyOn(batch.messages[0]!, "retry");
+    batch.messages[0]!.retry({ delaySeconds: 42 });
+    const result = await getQueueResult(batch, createExecutionContext());
+    expect(result.retryMessages).toEqual([{ msgId: "m" }]);
+    expect(spy).toHaveBeenCalledWith({ delaySeconds: 42 });
+  });
+});
