@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Status } from "../domain";
 import { SecretSchema, verifyToken } from "./schemes";
-import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, TERMINAL, withoutUrlQueries } from "./shared";
+import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, withoutUrlQueries } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -129,8 +129,8 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
     const lifecycle = step ? undefined : key.split(".")[1];
     const stateStatus = verified ? firstText(state, "status", "state") : null;
     const status: Status =
-      (stateStatus ? VERIFICATION_STATUS[stateStatus.toLowerCase()] : undefined) ??
-      (lifecycle ? VERIFICATION_STATUS[lifecycle] : undefined) ??
+      (stateStatus ? lookup(VERIFICATION_STATUS, stateStatus.toLowerCase()) : undefined) ??
+      (lifecycle ? lookup(VERIFICATION_STATUS, lifecycle) : undefined) ??
       "in_progress";
     const stepState = step && verified && isRecord(state) && isRecord(state[step.step]) ? state[step.step] : null;
     const stepStatus = firstText(stepState, "status");
@@ -142,7 +142,7 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
         ? {
             id: step.step,
             name: step.step,
-            status: (stepStatus ? VERIFICATION_STATUS[stepStatus.toLowerCase()] : undefined) ?? STEP_ACTION[step.action] ?? "in_progress",
+            status: (stepStatus ? lookup(VERIFICATION_STATUS, stepStatus.toLowerCase()) : undefined) ?? lookup(STEP_ACTION, step.action) ?? "in_progress",
             provider_status: stepStatus ?? step.action,
           }
         : null,

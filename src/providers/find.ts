@@ -1,4 +1,4 @@
-import { isRecord } from "./shared";
+import { isRecord, text } from "./shared";
 
 /**
  * The object whose `id` equals `id`, searched breadth-first up to three levels below `root`:
@@ -12,7 +12,7 @@ export function findById(root: unknown, id: string): Record<string, unknown> | n
     for (const node of queue) {
       const children = Array.isArray(node) ? node : isRecord(node) ? Object.values(node) : [];
       for (const child of children) {
-        if (isRecord(child) && String(child.id ?? "") === id) return child;
+        if (isRecord(child) && text(child.id) === id) return child;
         if (typeof child === "object" && child !== null) next.push(child);
       }
     }

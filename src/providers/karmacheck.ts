@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { Check, Status } from "../domain";
 import { basicCredentials, credentialsMatch, SecretSchema, verifyStandardWebhooks } from "./schemes";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, TERMINAL, text, type Json } from "./shared";
+import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, text, type Json } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 import { findById } from "./find";
 
@@ -79,9 +79,9 @@ function caseStatus(entity: unknown): { status: Status; provider_status: string 
   const primary = firstText(entity, "caseStatus", "status");
   const secondary = firstText(entity, "secondaryCaseStatus", "secondaryStatus");
   const provider_status = primary ? (secondary ? `${primary} / ${secondary}` : primary) : null;
-  const fromSecondary = secondary ? CASE_SECONDARY[secondary.toLowerCase()] : undefined;
+  const fromSecondary = secondary ? lookup(CASE_SECONDARY, secondary.toLowerCase()) : undefined;
   // Canceled wins; a completed primary wins over a leftover secondary.
-  const fromPrimary = primary ? CASE_PRIMARY[primary.toLowerCase()] : undefined;
+  const fromPrimary = primary ? lookup(CASE_PRIMARY, primary.toLowerCase()) : undefined;
   const status = fromSecondary === "canceled" ? "canceled" : fromPrimary === "completed" ? "completed" : (fromSecondary ?? fromPrimary ?? "in_progress");
   return { status, provider_status };
 }
@@ -92,7 +92,7 @@ function serviceCheck(service: Json, fallbackId: string): Check {
   return {
     id: firstText(service, "id") ?? fallbackId,
     name: firstText(service, "serviceName", "description", "name"),
-    status: (raw && SERVICE_STATUS[raw.toLowerCase()]) || "in_progress",
+    status: (raw && lookup(SERVICE_STATUS, raw.toLowerCase())) || "in_progress",
     provider_status: raw ? (pending ? `${raw} / ${pending}` : raw) : null,
   };
 }
@@ -121,7 +121,7 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
     if (!parsed.success) return { ok: false, issues: issues(parsed.error) };
     const { messageId, event, eventObject: o } = parsed.data;
     const service = isServiceEvent(event, o);
-    if (service && o.caseId === null) return { ok: false, issues: [{ path: "eventObject.caseId", message: "Required for service events" }] };
+    if (service && !o.caseId) return { ok: false, issues: [{ path: "eventObject.caseId", message: "Required for service events" }] };
     const { username: _u, password: _p, ...body } = req.json as Json;
     return {
       ok: true,
@@ -161,7 +161,10 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
       if (res.status === 403 || res.status === 404) return { kind: "gone", httpStatus: res.status };
       if (res.status >= 400) throw new RefetchError(`KarmaCheck /case/id answered ${res.status}`, false);
       const cases = isRecord(res.body) && Array.isArray(res.body.cases) ? res.body.cases : null;
-      const state = cases ? cases.find((c) => firstText(c, "id") === caseId) ?? cases[0] : res.body;
+      // The case asked for; ids are UUIDs, so letter case may differ. A lone answer is the case itself.
+      const state = cases
+        ? (cases.find((c) => firstText(c, "id")?.toLowerCase() === caseId.toLowerCase()) ?? (cases.length === 1 ? cases[0] : undefined))
+        : res.body;
       if (!isRecord(state)) return { kind: "gone", httpStatus: 404 };
       return { kind: "found", state };
     }

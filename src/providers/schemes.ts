@@ -133,7 +133,8 @@ export function basicCredentials(headers: Headers): { username: string; password
   if (!m?.[1]) return null;
   let decoded: string;
   try {
-    decoded = atob(m[1]);
+    // RFC 7617: credentials are UTF-8 before base64.
+    decoded = new TextDecoder().decode(base64ToBytes(m[1]));
   } catch {
     return null;
   }

@@ -26,6 +26,14 @@ export function firstText(obj: unknown, ...keys: string[]): string | null {
   return null;
 }
 
+/**
+ * `table[key]` for a key the provider chose: own entries only, so "constructor", "toString" or
+ * "__proto__" find nothing instead of an Object.prototype member.
+ */
+export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** RFC 6901 JSON pointer ("/data/id"). */
 export function jsonPointer(doc: unknown, pointer: string): unknown {
   if (pointer === "" || pointer === "/") return doc;
@@ -73,14 +81,14 @@ export const RefetchTemplateSchema = z.object({
     .string()
     .max(500)
     .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
-    .refine((u) => URL.canParse(u.replace("{case_id}", "x")), "must be an absolute URL"),
+    .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL"),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), z.string().max(2000)).default({}),
 });
 export type RefetchTemplate = z.output<typeof RefetchTemplateSchema>;
 
 /** GET a provider-specific URL template for a case: used by adapters without a built-in API. */
 export async function refetchTemplate(http: ProviderHttp, template: RefetchTemplate, caseId: string): Promise<RefetchOutcome> {
-  const res = await http.request(template.url.replace("{case_id}", encodeURIComponent(caseId)), { headers: template.headers });
+  const res = await http.request(template.url.replaceAll("{case_id}", encodeURIComponent(caseId)), { headers: template.headers });
   if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
   if (res.status >= 400) throw new RefetchError(`refetch answered ${res.status}`, false);
   return { kind: "found", state: res.body };

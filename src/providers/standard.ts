@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { STATUSES } from "../domain";
 import { verifyWith, VerifySchema } from "./schemes";
-import { contentHash, dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL, text } from "./shared";
+import { contentHash, dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, lookup, refetchTemplate, RefetchTemplateSchema, TERMINAL, text } from "./shared";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -64,7 +64,7 @@ export const standard: ProviderAdapter<StandardConfig> = {
   normalize({ event, state }, config) {
     const read = (p: string | undefined) => (p === undefined ? null : text(jsonPointer(state, p)) ?? text(jsonPointer(event.body, p)));
     const raw = read(config.fields.status);
-    const status = (raw !== null ? config.status_map[raw] : undefined) ?? (event.eventType.endsWith(".deleted") ? "deleted" : "in_progress");
+    const status = (raw !== null ? lookup(config.status_map, raw) : undefined) ?? (event.eventType.endsWith(".deleted") ? "deleted" : "in_progress");
     return {
       type: eventTypeFor(status, { check: false, created: event.eventType.endsWith(".created") }),
       status,

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { findById } from "./find";
 import { verifyToken } from "./schemes";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, TERMINAL, type Json } from "./shared";
+import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -44,7 +44,7 @@ const STATES: Record<string, Status> = {
   other: "in_progress",
 };
 
-const mapState = (s: string | null): Status | undefined => (s ? STATES[s.toLowerCase().replace(/_/g, "-")] : undefined);
+const mapState = (s: string | null): Status | undefined => (s ? lookup(STATES, s.toLowerCase().replace(/_/g, "-")) : undefined);
 
 export const truework: ProviderAdapter<TrueworkConfig> = {
   name: "truework",

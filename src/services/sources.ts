@@ -34,7 +34,7 @@ export function checkConfigUrls(config: unknown, allowLocal: boolean, path = "co
   else if (isRecord(config)) {
     for (const [k, v] of Object.entries(config)) {
       if ((k === "base_url" || k === "token_url" || k === "url") && typeof v === "string") {
-        const verdict = checkOutboundUrl(v.replace("{case_id}", "case"), allowLocal);
+        const verdict = checkOutboundUrl(v.replaceAll("{case_id}", "case"), allowLocal);
         if (!verdict.ok) problems.push({ path: `${path}.${k}`, message: `URL ${verdict.reason}` });
       } else if (k !== "headers") problems.push(...checkConfigUrls(v, allowLocal, `${path}.${k}`));
     }
