@@ -4,32 +4,51 @@ import { defineConfig } from "vitest/config";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          // The same settings on every machine: tests never read a developer's .dev.vars.
-          bindings: {
-            ENVIRONMENT: "test",
-            ADMIN_TOKEN: "test-admin-token-0123456789",
-            ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=",
-            TEST_MIGRATIONS: migrations,
-          },
-          // wrangler.toml's consumers, flushing batches sooner so tests wait less.
-          queueConsumers: {
-            "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
-            "caserelay-delivery": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 30, deadLetterQueue: "caserelay-delivery-dlq" },
-            "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
-            "caserelay-delivery-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+    test: {
+      silent: "passed-only" as const,
+      projects: [
+        {
+          // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                // The same settings on every machine: tests never read a developer's .dev.vars.
+                bindings: {
+                  ENVIRONMENT: "test",
+                  ADMIN_TOKEN: "test-admin-token-0123456789",
+                  ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=",
+                  TEST_MIGRATIONS: migrations,
+                },
+                // wrangler.toml's consumers, flushing batches sooner so tests wait less.
+                queueConsumers: {
+                  "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
+                  "caserelay-delivery": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 30, deadLetterQueue: "caserelay-delivery-dlq" },
+                  "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+                  "caserelay-delivery-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            setupFiles: ["./test/setup.ts"],
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/e2e/**"],
+            testTimeout: 30_000,
           },
         },
-      }),
-    ],
-    test: {
-      setupFiles: ["./test/setup.ts"],
-      include: ["test/**/*.test.ts"],
-      testTimeout: 30_000,
-      silent: "passed-only" as const,
+        {
+          // End-to-end tests in Node against a real `wrangler dev` (demo, bench smoke, browser).
+          test: {
+            name: "e2e",
+            environment: "node",
+            include: ["test/e2e/**/*.test.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
     },
   };
 });

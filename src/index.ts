@@ -1,6 +1,7 @@
 /** caserelay: one Worker for ingest, the admin API, the queue consumers, the per-case object and the cron. */
 import { createApp } from "./http/app";
 import { runCron } from "./cron";
+import { count, withMetrics } from "./lib/metrics";
 import { handleDeadLetters } from "./pipeline/dead-letter";
 import { handleDeliveries } from "./pipeline/delivery";
 import { handleInbox } from "./pipeline/inbox";
@@ -11,9 +12,14 @@ export { CaseObject } from "./pipeline/case-object";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    count("workerRequests");
+    return app.fetch(request, withMetrics(env), ctx);
+  },
 
-  async queue(batch, env, ctx) {
+  async queue(batch, rawEnv, ctx) {
+    count("consumerInvocations");
+    const env = withMetrics(rawEnv);
     // wrangler.toml: every dead-letter queue's name ends in "-dlq".
     if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
     const kind = batch.messages[0]?.body.kind;
@@ -23,6 +29,7 @@ export default {
   },
 
   async scheduled(controller, env, ctx) {
-    await runCron(env, ctx, controller.scheduledTime);
+    count("workerRequests");
+    await runCron(withMetrics(env), ctx, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, QueueMessage>;

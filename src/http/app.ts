@@ -8,6 +8,7 @@ import { errorSummary, log } from "../lib/log";
 import { requireAuth } from "./auth";
 import type { HonoEnv } from "./context";
 import { ApiError, errorBody, issuesToDetails, type ErrorCode } from "./errors";
+import { registerBench } from "./bench";
 import { registerIngest } from "./ingest";
 import { v1Routes } from "./v1";
 
@@ -75,6 +76,7 @@ export function createApp() {
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   registerIngest(app);
+  registerBench(app);
 
   app.use("/v1/*", requireAuth);
   app.use("/v1/*", bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: () => { throw new ApiError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`); } }));

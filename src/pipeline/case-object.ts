@@ -17,6 +17,7 @@ import type { Delivery, Envelope, Status, Trigger } from "../domain";
 import { getConfig } from "../lib/config";
 import { eventIdForReceipt, newDeliveryId, newId } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
+import { count, withMetrics } from "../lib/metrics";
 import { customerEndpoints, filterMatches, type LoadedEndpoint } from "../services/endpoints";
 import { loadSource, type LoadedSource } from "../services/sources";
 import type {
@@ -68,7 +69,14 @@ function freshState(): CaseState {
 type Computed = { result: ReceiptResult; event: StoredEvent | null };
 
 export class CaseObject extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, withMetrics(env));
+  }
+
   private state: CaseState | undefined;
+  /** For the bench: how long this object is busy (billed wall time), counted once across overlapping calls. */
+  private busy = 0;
+  private busySince = 0;
   private computing: Promise<unknown> = Promise.resolve();
   private chains = new Map<string, Promise<unknown>>();
   /** Events whose first attempts are being made by a call still running. */
@@ -77,6 +85,16 @@ export class CaseObject extends DurableObject<Env> {
   private acked = new Map<string, number>();
   private ackedLoaded = false;
   private sendMemo = new Map<string, DeliverResult>();
+
+  private async active<T>(fn: () => Promise<T>): Promise<T> {
+    count("doRequests");
+    if (this.busy++ === 0) this.busySince = Date.now();
+    try {
+      return await fn();
+    } finally {
+      if (--this.busy === 0) count("doActiveMs", Date.now() - this.busySince);
+    }
+  }
 
   private get db(): Db {
     return createDb(this.env.DB);
@@ -112,6 +130,7 @@ export class CaseObject extends DurableObject<Env> {
       log("error", "case outbox overflow: events never confirmed as stored", { events: dropped.map((e) => e.id) });
     }
     await this.ctx.storage.put("state", s);
+    count("doStorageWrites");
   }
 
   private source(sourceId: string): Promise<LoadedSource | null> {
@@ -123,7 +142,11 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   /** Receipts of this case, in arrival order: each is stale, unchanged, forwarded, failed or left for a retry. */
-  async process(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
+  process(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
+    return this.active(() => this.processNow(key, receipts));
+  }
+
+  private async processNow(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
     const source = await this.source(key.sourceId);
     const { results, fresh, sends } = await this.serial(async () => {
       const s = await this.load();
@@ -161,7 +184,11 @@ export class CaseObject extends DurableObject<Env> {
    * Cron: refetch the case if it has been quiet for the source's reconcile_after_seconds, and forward
    * its state as a `reconcile` event only if it changed.
    */
-  async reconcile(key: CaseKey, now = Date.now()): Promise<ReconcileResult> {
+  reconcile(key: CaseKey, now = Date.now()): Promise<ReconcileResult> {
+    return this.active(() => this.reconcileNow(key, now));
+  }
+
+  private async reconcileNow(key: CaseKey, now: number): Promise<ReconcileResult> {
     const source = await this.source(key.sourceId);
     const afterMs = (source?.row.reconcileAfterSeconds ?? 21_600) * 1000;
     const skipped = (terminal: boolean): ReconcileResult => ({
@@ -206,7 +233,11 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   /** The caller stored these events in D1: stop handing them back. */
-  async confirm(eventIds: string[]): Promise<void> {
+  confirm(eventIds: string[]): Promise<void> {
+    return this.active(() => this.confirmNow(eventIds));
+  }
+
+  private async confirmNow(eventIds: string[]): Promise<void> {
     const s = await this.load();
     const ids = new Set(eventIds);
     s.outbox = s.outbox.filter((e) => !ids.has(e.id));
@@ -214,7 +245,11 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   /** One attempt of a queued delivery (retry, held release, replay, recover), in order per endpoint. */
-  async deliver(input: DeliverInput): Promise<DeliverResult> {
+  deliver(input: DeliverInput): Promise<DeliverResult> {
+    return this.active(() => this.deliverNow(input));
+  }
+
+  private deliverNow(input: DeliverInput): Promise<DeliverResult> {
     return this.onChain(input.endpointId, async () => {
       const memoKey = `${input.deliveryId}#${input.attemptsMade + 1}`;
       const memo = this.sendMemo.get(memoKey);

@@ -5,6 +5,7 @@
  */
 import type { Attempt, Envelope } from "../domain";
 import { errorSummary, log } from "../lib/log";
+import { count } from "../lib/metrics";
 import { caseObjectName, type DeliverResult } from "./case-types";
 import type { DeliveryMessage } from "./messages";
 import { healthStatements } from "./persist";
@@ -167,7 +168,10 @@ export async function handleDeliveries(batch: MessageBatch<DeliveryMessage>, env
   updates.forEach((u, i) => {
     // No row updated: another message for the same attempt got there first; this one is spent.
     const recorded = (results[i]?.results.length ?? 0) > 0;
-    if (recorded && u.retryIn !== null) u.m.retry({ delaySeconds: u.retryIn });
+    if (recorded && u.retryIn !== null) {
+      count("queueRetries");
+      u.m.retry({ delaySeconds: u.retryIn });
+    }
     else u.m.ack();
   });
   log("info", "delivery batch", { ...summary, duration_ms: Date.now() - started });

@@ -8,6 +8,7 @@ import { createDb } from "../db/client";
 import { spooledBodies } from "../db/schema";
 import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
+import { count } from "../lib/metrics";
 import { caseObjectName, type CaseKey, type ReceiptInput } from "./case-types";
 import type { ReceiptMessage } from "./messages";
 import { confirmStored, persist, type CaseWork } from "./persist";
@@ -51,6 +52,7 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env,
   const summary: InboxSummary = { messages: batch.messages.length, duplicates: 0, cases: 0, forwarded: 0, stale: 0, unchanged: 0, failed: 0, retried: 0 };
   const retry = (m: Msg) => {
     summary.retried++;
+    count("queueRetries");
     m.retry({ delaySeconds: inboxRetryDelay(m.attempts) });
   };
 

@@ -63,10 +63,11 @@ export function recordFromEmbedded(eventId: string, d: Delivery): DeliveryRecord
  * deliveries table for those that went through the queue, plus replays.
  */
 export function mergeDeliveries(event: EventRow, rows: DeliveryRow[]): DeliveryRecord[] {
+  // First attempts in the order they were made, then replays and recoveries by creation time.
   const byId = new Map<string, DeliveryRecord>();
   for (const d of JSON.parse(event.deliveries) as Delivery[]) byId.set(d.id, recordFromEmbedded(event.id, d));
-  for (const r of rows) byId.set(r.id, recordFromRow(r));
-  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const r of [...rows].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1))) byId.set(r.id, recordFromRow(r));
+  return [...byId.values()];
 }
 
 /** The key range of an event's delivery ids (dlv_<event ulid>...). */

@@ -1,0 +1,104 @@
+// Starts the relay under `wrangler dev` for scripts and end-to-end tests: its own port and local
+// state directory, migrations applied, settings from .dev.vars.example, ready when /healthz answers.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+/** Settings of .dev.vars.example (the local admin token and encryption key). */
+export function devVars() {
+  const vars = {};
+  for (const line of readFileSync(join(ROOT, ".dev.vars.example"), "utf8").split("\n")) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) vars[m[1]] = m[2];
+  }
+  return vars;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function isUp(url) {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(check, { timeout = 60_000, interval = 100, what = "condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/**
+ * A relay of its own: `wrangler dev` on a free port with a fresh state directory (or `persistTo`),
+ * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
+ */
+export async function startRelay({ port, persistTo, vars = {}, quiet = true } = {}) {
+  port ??= await freePort();
+  const inspector = await freePort();
+  const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));
+  // node_modules/.bin first: wrangler needs the pinned Node 22, whatever node runs this script.
+  const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
+  const settings = { ...devVars(), ...vars };
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], { cwd: ROOT, env, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", dir, "--show-interactive-dev-session=false"];
+  for (const [k, v] of Object.entries(settings)) args.push("--var", `${k}:${v}`);
+  const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const logs = [];
+  const keep = (chunk) => {
+    const text = chunk.toString();
+    logs.push(text);
+    if (logs.length > 2000) logs.splice(0, 1000);
+    if (!quiet) process.stderr.write(text);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  let exited = null;
+  child.on("exit", (code) => (exited = code));
+  try {
+    await waitFor(async () => exited !== null || (await isUp(url)), { timeout: 90_000, what: `wrangler dev on ${url}` });
+    if (exited !== null) throw new Error(`wrangler dev exited with ${exited}:\n${logs.join("")}`);
+  } catch (err) {
+    try { process.kill(-child.pid, "SIGKILL"); } catch {}
+    throw err;
+  }
+  return {
+    url,
+    port,
+    adminToken: settings.ADMIN_TOKEN,
+    logs,
+    async stop() {
+      if (exited === null) {
+        const done = new Promise((r) => child.once("exit", r));
+        try { process.kill(-child.pid, "SIGTERM"); } catch {}
+        await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+        try { process.kill(-child.pid, "SIGKILL"); } catch {}
+      }
+      if (!persistTo) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Routes `npm run bench` uses, answered only outside production: a bare route to compare the
+ * ingest ack path against, and the isolate's cost counters (src/lib/metrics.ts).
+ */
+import type { Context, Next } from "hono";
+import { resetMetrics, snapshot } from "../lib/metrics";
+import type { App, HonoEnv } from "./context";
+import { ApiError } from "./errors";
+
+async function notInProduction(c: Context<HonoEnv>, next: Next) {
+  if (c.var.config.environment === "production") throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  await next();
+}
+
+export function registerBench(app: App) {
+  app.use("/bench/*", notInProduction);
+  app.post("/bench/noop", (c) => c.body(null, 200));
+  app.get("/bench/metrics", (c) => c.json(snapshot()));
+  app.post("/bench/metrics/reset", (c) => {
+    resetMetrics();
+    return c.body(null, 204);
+  });
+}
