@@ -14,6 +14,8 @@ type Stored = Record<string, Entry>;
 const memory = new Map<string, Map<string, Entry>>();
 /** In-flight loads, so concurrent cases of one source share one D1 read. */
 const loading = new Map<string, Promise<Map<string, Entry>>>();
+/** In-flight token requests to providers, shared the same way. */
+const fetching = new Map<string, Promise<string>>();
 
 function live(e: Entry | undefined, now: number): e is Entry {
   return e !== undefined && (e.expiresAt === null || e.expiresAt > now);
@@ -40,18 +42,29 @@ export function tokenCache(db: Db, encryptionKey: string, sourceId: string): Tok
     await db.update(sources).set({ tokenCacheEnc: enc }).where(eq(sources.id, sourceId));
   };
   return {
-    async get(key) {
-      const e = (await entries()).get(key);
-      return live(e, Date.now()) ? e.token : null;
-    },
-    async set(key, token, expiresAt) {
+    async obtain(key, fetch) {
       const map = await entries();
-      map.set(key, { token, expiresAt });
+      const hit = map.get(key);
+      if (live(hit, Date.now())) return hit.token;
+      // One provider call per source and key, however many cases ask at once.
+      const flightKey = `${sourceId}|${key}`;
+      let flight = fetching.get(flightKey);
+      if (!flight) {
+        flight = (async () => {
+          const fresh = await fetch();
+          map.set(key, fresh);
+          await save(map);
+          return fresh.token;
+        })().finally(() => fetching.delete(flightKey));
+        fetching.set(flightKey, flight);
+      }
+      return flight;
+    },
+    async invalidate(key, token) {
+      const map = await entries();
+      if (map.get(key)?.token !== token) return;
+      map.delete(key);
       await save(map);
-    },
-    async invalidate(key) {
-      const map = await entries();
-      if (map.delete(key)) await save(map);
     },
   };
 }

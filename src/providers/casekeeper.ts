@@ -95,23 +95,22 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
     const { api } = config;
     const tokenKey = `casekeeper:${api.base_url}:${api.client_id}`;
     for (let attempt = 0; attempt < 2; attempt++) {
-      let token = await tokens.get(tokenKey);
-      if (!token) {
+      const token = await tokens.obtain(tokenKey, async () => {
         const url = api.token_url ?? `${api.base_url}/auth/realms/mac-portal/protocol/openid-connect/token`;
         const res = await http.request(url, {
           method: "POST",
           form: { grant_type: "client_credentials", client_id: api.client_id, client_secret: api.client_secret },
         });
-        token = firstText(res.body, "access_token");
-        if (res.status >= 400 || !token) throw new RefetchError(`Case Keeper token endpoint answered ${res.status} without a token`, false);
+        const fresh = firstText(res.body, "access_token");
+        if (res.status >= 400 || !fresh) throw new RefetchError(`Case Keeper token endpoint answered ${res.status} without a token`, false);
         const expiresIn = Number(isRecord(res.body) ? res.body.expires_in : NaN);
-        await tokens.set(tokenKey, token, Number.isFinite(expiresIn) ? Date.now() + expiresIn * 1000 - TOKEN_SKEW_MS : null);
-      }
+        return { token: fresh, expiresAt: Number.isFinite(expiresIn) ? Date.now() + expiresIn * 1000 - TOKEN_SKEW_MS : null };
+      });
       const res = await http.request(`${api.base_url}/api/v3/case-keeper/verifications/${encodeURIComponent(caseId)}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       if (res.status === 401 && attempt === 0) {
-        await tokens.invalidate(tokenKey);
+        await tokens.invalidate(tokenKey, token);
         continue;
       }
       if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };

@@ -146,16 +146,15 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
     if (!api) return { kind: "none" };
     const tokenKey = `karmacheck:${api.base_url}`;
     for (let attempt = 0; attempt < 2; attempt++) {
-      let token = await tokens.get(tokenKey);
-      if (!token) {
+      const token = await tokens.obtain(tokenKey, async () => {
         const auth = await http.request(`${api.base_url}/auth/api`, { method: "POST", json: { apiKey: api.api_key, clientAccessToken: api.client_access_token } });
-        token = firstText(auth.body, "token");
-        if (auth.status >= 400 || !token) throw new RefetchError(`KarmaCheck /auth/api answered ${auth.status} without a token`, false);
-        await tokens.set(tokenKey, token, null); // The JWT does not expire; a 401 below replaces it.
-      }
+        const fresh = firstText(auth.body, "token");
+        if (auth.status >= 400 || !fresh) throw new RefetchError(`KarmaCheck /auth/api answered ${auth.status} without a token`, false);
+        return { token: fresh, expiresAt: null }; // The JWT does not expire; a 401 below replaces it.
+      });
       const res = await http.request(`${api.base_url}/case/id/${encodeURIComponent(caseId)}`, { headers: { authorization: `Bearer ${token}` } });
       if (res.status === 401 && attempt === 0) {
-        await tokens.invalidate(tokenKey);
+        await tokens.invalidate(tokenKey, token);
         continue;
       }
       if (res.status === 403 || res.status === 404) return { kind: "gone", httpStatus: res.status };

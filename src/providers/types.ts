@@ -52,9 +52,10 @@ export type ProviderHttp = {
 
 /** Bearer tokens obtained from a provider, cached per source across requests and isolates. */
 export type TokenCache = {
-  get(key: string): Promise<string | null>;
-  set(key: string, token: string, expiresAt: number | null): Promise<void>;
-  invalidate(key: string): Promise<void>;
+  /** The cached token for `key`, or the one `fetch` obtains; concurrent callers share one fetch. */
+  obtain(key: string, fetch: () => Promise<{ token: string; expiresAt: number | null }>): Promise<string>;
+  /** Drops `token` (rejected by the provider) unless it was already replaced. */
+  invalidate(key: string, token: string): Promise<void>;
 };
 
 export type RefetchContext<C> = { config: C; http: ProviderHttp; tokens: TokenCache };

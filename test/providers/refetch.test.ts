@@ -32,15 +32,15 @@ function fakeTokens(start = Date.now()) {
   const entries = new Map<string, { token: string; expiresAt: number | null }>();
   let now = start;
   const cache: TokenCache = {
-    async get(key) {
+    async obtain(key, fetch) {
       const e = entries.get(key);
-      return e && (e.expiresAt === null || e.expiresAt > now) ? e.token : null;
+      if (e && (e.expiresAt === null || e.expiresAt > now)) return e.token;
+      const fresh = await fetch();
+      entries.set(key, fresh);
+      return fresh.token;
     },
-    async set(key, token, expiresAt) {
-      entries.set(key, { token, expiresAt });
-    },
-    async invalidate(key) {
-      entries.delete(key);
+    async invalidate(key, token) {
+      if (entries.get(key)?.token === token) entries.delete(key);
     },
   };
   return { cache, entries, advance: (ms: number) => (now += ms) };
