@@ -12,20 +12,30 @@ export { CaseObject } from "./pipeline/case-object";
 const app = createApp();
 
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
+    const started = Date.now();
     count("workerRequests");
-    return app.fetch(request, withMetrics(env), ctx);
+    try {
+      return await app.fetch(request, withMetrics(env), ctx);
+    } finally {
+      count("workerWallMs", Date.now() - started);
+    }
   },
 
   async queue(batch, rawEnv, ctx) {
+    const started = Date.now();
     count("consumerInvocations");
     const env = withMetrics(rawEnv);
-    // wrangler.toml: every dead-letter queue's name ends in "-dlq".
-    if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
-    const kind = batch.messages[0]?.body.kind;
-    if (kind === "receipt") await handleInbox(batch as MessageBatch<ReceiptMessage>, env, ctx);
-    else if (kind === "delivery") await handleDeliveries(batch as MessageBatch<DeliveryMessage>, env);
-    else batch.retryAll({ delaySeconds: 60 });
+    try {
+      // wrangler.toml: every dead-letter queue's name ends in "-dlq".
+      if (batch.queue.endsWith("-dlq")) return await handleDeadLetters(batch, env);
+      const kind = batch.messages[0]?.body.kind;
+      if (kind === "receipt") await handleInbox(batch as MessageBatch<ReceiptMessage>, env);
+      else if (kind === "delivery") await handleDeliveries(batch as MessageBatch<DeliveryMessage>, env);
+      else batch.retryAll({ delaySeconds: 60 });
+    } finally {
+      count("workerWallMs", Date.now() - started);
+    }
   },
 
   async scheduled(controller, env, ctx) {

@@ -24,7 +24,7 @@ export async function runCron(env: Env, ctx: ExecutionContext, scheduledTime: nu
     }
   };
   await step("silence", () => flagSilentSources(env, scheduledTime));
-  await step("reconcile", () => reconcileDueCases(env, ctx, scheduledTime, config.reconcileBatchLimit));
+  await step("reconcile", () => reconcileDueCases(env, scheduledTime, config.reconcileBatchLimit));
   await step("sweep", () => sweepOverdueDeliveries(env, scheduledTime));
   if (options.retention ?? new Date(scheduledTime).getUTCMinutes() < 5) {
     await step("retention", () => enforceRetention(env, scheduledTime, config));

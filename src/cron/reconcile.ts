@@ -5,11 +5,12 @@
  */
 import { errorSummary, log } from "../lib/log";
 import { caseObjectName, type CaseKey, type ReconcileResult } from "../pipeline/case-types";
-import { confirmStored, persist, type CaseWork } from "../pipeline/persist";
+import { persist, type CaseWork } from "../pipeline/persist";
+import { loadSnapshots } from "../pipeline/snapshot";
 
 const CONCURRENCY = 10;
 
-export async function reconcileDueCases(env: Env, ctx: ExecutionContext, now: number, limit: number): Promise<Record<string, number>> {
+export async function reconcileDueCases(env: Env, now: number, limit: number): Promise<Record<string, number>> {
   const due = await env.DB.prepare(
     `SELECT source_id, case_id, customer_id FROM cases WHERE terminal = 0 AND check_after <= ?1 ORDER BY check_after LIMIT ?2`,
   )
@@ -17,13 +18,15 @@ export async function reconcileDueCases(env: Env, ctx: ExecutionContext, now: nu
     .all<{ source_id: string; case_id: string; customer_id: string }>();
   const counts = { due: due.results.length, refetched: 0, forwarded: 0, unchanged: 0, not_due: 0, skipped: 0, closed: 0, failed: 0 };
   const done: { key: CaseKey; result: ReconcileResult }[] = [];
-  const queue = [...due.results];
+  const snapshots = await loadSnapshots(env.DB, due.results.map((r) => ({ sourceId: r.source_id, caseId: r.case_id })));
+  const queue = due.results.map((row, i) => ({ row, snapshot: snapshots[i]! }));
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { row, snapshot } = next;
         const key = { sourceId: row.source_id, caseId: row.case_id, customerId: row.customer_id };
         try {
-          const result = await env.CASES.get(env.CASES.idFromName(caseObjectName(key))).reconcile(key, now);
+          const result = await env.CASES.get(env.CASES.idFromName(caseObjectName(key))).reconcile(key, snapshot, now);
           done.push({ key, result });
         } catch (err) {
           counts.failed++;
@@ -55,6 +58,5 @@ export async function reconcileDueCases(env: Env, ctx: ExecutionContext, now: nu
       ),
     );
   }
-  ctx.waitUntil(confirmStored(env, work));
   return counts;
 }

@@ -2,6 +2,8 @@
  * Retention, hourly, in bounded batches: receipt bodies after RECEIPT_BODY_RETENTION_DAYS; receipts
  * that produced no event after the dedupe window; events, their receipts and deliveries after
  * EVENT_RETENTION_DAYS (a forwarded receipt is the event's audit trail and lives as long as it).
+ * Case rows stay: they carry the highest sequence of deleted events, so a case's numbering never
+ * restarts.
  */
 import type { Config } from "../lib/config";
 import { idFloor } from "../lib/ids";
@@ -37,24 +39,46 @@ export async function enforceRetention(env: Env, now: number, config: Config): P
            (SELECT source_id, case_id, dedupe_key FROM receipts WHERE received_at < ?1 LIMIT ${BATCH})`,
       ).bind(eventCutoff),
     ],
-    ["events", env.DB.prepare(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ?1 LIMIT ${BATCH})`).bind(idFloor("evt", eventCutoff))],
     ["deliveries", env.DB.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ?1 LIMIT ${BATCH})`).bind(idFloor("dlv", eventCutoff))],
-    [
-      "cases",
-      env.DB.prepare(
-        `DELETE FROM cases WHERE (source_id, case_id) IN (SELECT source_id, case_id FROM cases WHERE terminal = 1 AND updated_at < ?1 LIMIT ${BATCH})`,
-      ).bind(eventCutoff),
-    ],
     ["spooled", env.DB.prepare(`DELETE FROM spooled_bodies WHERE created_at < ?1`).bind(now - SPOOL_RETENTION_MS)],
   ];
   const counts: Record<string, number> = {};
-  for (const [name, stmt] of jobs) {
+  const budgetLeft = () => Date.now() - started < BUDGET_MS;
+  const runJob = async (name: string, batch: () => Promise<number>) => {
     counts[name] = 0;
     for (;;) {
-      const { meta } = await stmt.run();
-      counts[name] += meta.changes;
-      if (meta.changes < BATCH || Date.now() - started > BUDGET_MS) break;
+      const n = await batch();
+      counts[name] += n;
+      if (n < BATCH || !budgetLeft()) break;
     }
-  }
+  };
+  // Receipts before events: a receipt whose event is due for deletion goes with the event's cutoff.
+  for (const [name, stmt] of jobs.slice(0, 3)) await runJob(name, async () => (await stmt.run()).meta.changes);
+  // Events (oldest ids first), keeping each case's highest sequence on its case row.
+  await runJob("events", () => deleteEventBatch(env.DB, idFloor("evt", eventCutoff)));
+  for (const [name, stmt] of jobs.slice(3)) await runJob(name, async () => (await stmt.run()).meta.changes);
   return counts;
+}
+
+async function deleteEventBatch(db: D1Database, before: string): Promise<number> {
+  const batch = await db
+    .prepare(`SELECT id, source_id, case_id, sequence FROM events WHERE id < ?1 ORDER BY id LIMIT ${BATCH}`)
+    .bind(before)
+    .all<{ id: string; source_id: string; case_id: string; sequence: number }>();
+  const rows = batch.results;
+  const last = rows.at(-1);
+  if (!last) return 0;
+  const highest = new Map<string, { sourceId: string; caseId: string; sequence: number }>();
+  for (const r of rows) {
+    const k = `${r.source_id}\u0000${r.case_id}`;
+    if ((highest.get(k)?.sequence ?? -1) < r.sequence) highest.set(k, { sourceId: r.source_id, caseId: r.case_id, sequence: r.sequence });
+  }
+  await db.batch([
+    ...[...highest.values()].map((h) =>
+      db.prepare("UPDATE cases SET last_sequence = ?3 WHERE source_id = ?1 AND case_id = ?2 AND last_sequence < ?3").bind(h.sourceId, h.caseId, h.sequence),
+    ),
+    // Exactly the rows selected above: the oldest ids, up to the last one.
+    db.prepare("DELETE FROM events WHERE id <= ?1").bind(last.id),
+  ]);
+  return rows.length;
 }

@@ -5,6 +5,8 @@
  */
 export type Metrics = {
   workerRequests: number;
+  /** Wall time of fetch and queue invocations: an upper bound on the CPU time Workers bill. */
+  workerWallMs: number;
   consumerInvocations: number;
   d1Queries: number;
   d1RowsRead: number;
@@ -18,6 +20,7 @@ export type Metrics = {
 
 const zero = (): Metrics => ({
   workerRequests: 0,
+  workerWallMs: 0,
   consumerInvocations: 0,
   d1Queries: 0,
   d1RowsRead: 0,

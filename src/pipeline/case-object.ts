@@ -1,15 +1,16 @@
 /**
  * CaseObject: one Durable Object per case (named `source_id:case_id`). It serializes everything that
  * happens to its case — stale checks, refetch, normalization, numbering, and every send to each
- * endpoint — and keeps the case's live state in its own storage (one row, written once per call).
+ * endpoint — and keeps the case's live state in memory.
+ *
+ * D1 is the case's record: callers store the events this object computes, in batches (D1 runs one
+ * query at a time; batching across cases is what lets it scale), and hand the object a snapshot of
+ * that record in the round trip they make anyway. The object uses the snapshot only when it starts
+ * without state, so it writes no storage of its own. Receipts it has answered are remembered, so a
+ * redelivered queue message gets the same answer — from memory, or from the snapshot once stored.
  *
  * Its input gate opens while it awaits fetch(), so ordering comes from explicit promise chains:
  * one for computing events, and one per endpoint for sends.
- *
- * Events are handed back to the caller, which stores them in D1 in batches (D1 runs one query at a
- * time; batching across cases is what lets it scale) and then confirms them. Until confirmed, an
- * event stays in the object's outbox and is handed back again by later calls, so a caller that
- * crashed between computing and storing loses nothing.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createDb, type Db } from "../db/client";
@@ -22,6 +23,7 @@ import { customerEndpoints, filterMatches, type LoadedEndpoint } from "../servic
 import { loadSource, type LoadedSource } from "../services/sources";
 import type {
   CaseKey,
+  CaseSnapshot,
   DeliverInput,
   DeliverResult,
   HealthChange,
@@ -38,7 +40,7 @@ import { DISABLE_AFTER_MS, nextRetryDelay } from "./schedule";
 import { sendOnce } from "./send";
 import { tokenCache } from "./tokens";
 
-type Memo = { o: ReceiptResult["outcome"]; e: string | null; d: string | null };
+type Memo = { result: ReceiptResult; event: StoredEvent | null };
 
 type CaseState = {
   sequence: number;
@@ -46,24 +48,39 @@ type CaseState = {
   versions: Record<string, string>;
   /** Of the last forwarded state. */
   fingerprint: string | null;
-  status: Status | null;
   terminal: boolean;
-  lastEventAt: number | null;
   /** Last receipt processed or reconcile run: the reconcile clock starts here. */
   lastActivityAt: number | null;
-  /** Outcomes of recent receipts, so a redelivered queue message gets the same answer. */
-  memo: Record<string, Memo>;
-  outbox: StoredEvent[];
 };
 
-const MEMO_LIMIT = 500;
-const OUTBOX_LIMIT = 200;
+/** Receipt outcomes remembered for redelivered messages (older ones are answered from D1's snapshot). */
+const MEMO_LIMIT = 100;
 const SEND_MEMO_LIMIT = 200;
 /** After a failed reconcile refetch, try again this much later. */
 const RECONCILE_RETRY_MS = 15 * 60 * 1000;
 
-function freshState(): CaseState {
-  return { sequence: 0, versions: {}, fingerprint: null, status: null, terminal: false, lastEventAt: null, lastActivityAt: null, memo: {}, outbox: [] };
+async function stateFrom(snapshot: CaseSnapshot): Promise<{ state: CaseState; memo: Map<string, Memo> }> {
+  const versions: Record<string, string> = {};
+  let lastActivityAt: number | null = null;
+  const memo = new Map<string, Memo>();
+  for (const r of snapshot.receipts) {
+    const prev = versions[r.subject];
+    if (r.version !== null && (prev === undefined || compareVersions(r.version, prev) > 0)) versions[r.subject] = r.version;
+    lastActivityAt = Math.max(lastActivityAt ?? 0, r.receivedAt);
+    const outcome = (r.eventId ? "forwarded" : r.outcome) as ReceiptResult["outcome"];
+    memo.set(r.id, { result: { receiptId: r.id, outcome, detail: null, eventId: r.eventId }, event: null });
+  }
+  const latest = snapshot.latest;
+  return {
+    state: {
+      sequence: Math.max(latest?.sequence ?? 0, snapshot.lastSequence),
+      versions,
+      fingerprint: latest ? await stateFingerprint(latest.payload.data.state) : null,
+      terminal: snapshot.terminal,
+      lastActivityAt: Math.max(lastActivityAt ?? 0, latest?.createdAt ?? 0) || null,
+    },
+    memo,
+  };
 }
 
 type Computed = { result: ReceiptResult; event: StoredEvent | null };
@@ -74,13 +91,12 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   private state: CaseState | undefined;
+  private memo = new Map<string, Memo>();
   /** For the bench: how long this object is busy (billed wall time), counted once across overlapping calls. */
   private busy = 0;
   private busySince = 0;
   private computing: Promise<unknown> = Promise.resolve();
   private chains = new Map<string, Promise<unknown>>();
-  /** Events whose first attempts are being made by a call still running. */
-  private inflight = new Set<string>();
   /** Highest sequence each endpoint acknowledged for this case (loaded from D1 once per instance). */
   private acked = new Map<string, number>();
   private ackedLoaded = false;
@@ -117,20 +133,19 @@ export class CaseObject extends DurableObject<Env> {
     return run;
   }
 
-  private async load(): Promise<CaseState> {
-    this.state ??= (await this.ctx.storage.get<CaseState>("state")) ?? freshState();
+  /** The live state: in memory, or built from the caller's snapshot of D1. */
+  private async load(snapshot: CaseSnapshot): Promise<CaseState> {
+    if (!this.state) {
+      const { state, memo } = await stateFrom(snapshot);
+      this.state ??= state;
+      for (const [id, m] of memo) if (!this.memo.has(id)) this.memo.set(id, m);
+    }
     return this.state;
   }
 
-  private async save(s: CaseState): Promise<void> {
-    const memoKeys = Object.keys(s.memo);
-    for (const k of memoKeys.slice(0, Math.max(0, memoKeys.length - MEMO_LIMIT))) delete s.memo[k];
-    if (s.outbox.length > OUTBOX_LIMIT) {
-      const dropped = s.outbox.splice(0, s.outbox.length - OUTBOX_LIMIT);
-      log("error", "case outbox overflow: events never confirmed as stored", { events: dropped.map((e) => e.id) });
-    }
-    await this.ctx.storage.put("state", s);
-    count("doStorageWrites");
+  private remember(id: string, m: Memo): void {
+    this.memo.set(id, m);
+    if (this.memo.size > MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value as string);
   }
 
   private source(sourceId: string): Promise<LoadedSource | null> {
@@ -142,21 +157,23 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   /** Receipts of this case, in arrival order: each is stale, unchanged, forwarded, failed or left for a retry. */
-  process(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
-    return this.active(() => this.processNow(key, receipts));
+  process(key: CaseKey, receipts: ReceiptInput[], snapshot: CaseSnapshot): Promise<ProcessResult> {
+    return this.active(() => this.processNow(key, receipts, snapshot));
   }
 
-  private async processNow(key: CaseKey, receipts: ReceiptInput[]): Promise<ProcessResult> {
+  private async processNow(key: CaseKey, receipts: ReceiptInput[], snapshot: CaseSnapshot): Promise<ProcessResult> {
     const source = await this.source(key.sourceId);
-    const { results, fresh, sends } = await this.serial(async () => {
-      const s = await this.load();
+    const { results, events, sends } = await this.serial(async () => {
+      const s = await this.load(snapshot);
       const results: ReceiptResult[] = [];
+      const events: StoredEvent[] = [];
       const fresh: StoredEvent[] = [];
-      let dirty = false;
       for (const r of receipts) {
-        const m = s.memo[r.id];
+        const m = this.memo.get(r.id);
         if (m) {
-          results.push({ receiptId: r.id, outcome: m.o, detail: m.d, eventId: m.e });
+          // Handed over again (a redelivered message): same answer, and its event again if it had one.
+          results.push(m.result);
+          if (m.event) events.push(m.event);
           continue;
         }
         const trigger: Trigger = {
@@ -167,63 +184,54 @@ export class CaseObject extends DurableObject<Env> {
         };
         const c = await this.compute(s, key, source, r, trigger);
         results.push(c.result);
-        if (c.result.outcome !== "retry") {
-          s.memo[r.id] = { o: c.result.outcome, e: c.result.eventId, d: c.result.detail };
-          dirty = true;
+        if (c.result.outcome !== "retry") this.remember(r.id, c);
+        if (c.event) {
+          events.push(c.event);
+          fresh.push(c.event);
         }
-        if (c.event) fresh.push(c.event);
       }
-      if (!dirty) return { results, fresh, sends: [] };
-      await this.save(s);
-      return { results, fresh, sends: await this.startFirstAttempts(fresh, key.customerId) };
+      return { results, events, sends: await this.startFirstAttempts(fresh, key.customerId) };
     });
-    return this.finish(key, source, results, fresh, sends);
+    return this.finish(source, results, events, sends);
   }
 
   /**
    * Cron: refetch the case if it has been quiet for the source's reconcile_after_seconds, and forward
    * its state as a `reconcile` event only if it changed.
    */
-  reconcile(key: CaseKey, now = Date.now()): Promise<ReconcileResult> {
-    return this.active(() => this.reconcileNow(key, now));
+  reconcile(key: CaseKey, snapshot: CaseSnapshot, now = Date.now()): Promise<ReconcileResult> {
+    return this.active(() => this.reconcileNow(key, snapshot, now));
   }
 
-  private async reconcileNow(key: CaseKey, now: number): Promise<ReconcileResult> {
+  private async reconcileNow(key: CaseKey, snapshot: CaseSnapshot, now: number): Promise<ReconcileResult> {
     const source = await this.source(key.sourceId);
     const afterMs = (source?.row.reconcileAfterSeconds ?? 21_600) * 1000;
-    const skipped = (terminal: boolean): ReconcileResult => ({
-      receipts: [],
-      events: [],
-      caseRow: { terminal, reconcileAfterSeconds: afterMs / 1000 },
-      health: [],
-      checked: "skipped",
-      nextCheckAt: now + afterMs,
-      receipt: null,
-    });
-    if (!source || !source.adapter.canRefetch(source.config)) return skipped(source === null);
+    if (!source || !source.adapter.canRefetch(source.config)) {
+      return { receipts: [], events: [], caseRow: { terminal: source === null, reconcileAfterSeconds: afterMs / 1000 }, health: [], checked: "skipped", nextCheckAt: now + afterMs, receipt: null };
+    }
     let receipt: ReconcileResult["receipt"] = null;
     let notDueUntil: number | null = null;
-    const { results, fresh, sends } = await this.serial(async () => {
-      const s = await this.load();
-      const last = Math.max(s.lastActivityAt ?? 0, s.lastEventAt ?? 0);
+    const { results, events, sends } = await this.serial(async () => {
+      const s = await this.load(snapshot);
+      const last = s.lastActivityAt ?? 0;
       if (now - last < afterMs) {
         notDueUntil = last + afterMs;
-        return { results: [], fresh: [], sends: [] };
+        return { results: [], events: [], sends: [] };
       }
       const id = newId("rcv", now);
       const r: ReceiptInput = { id, subject: "case", version: null, eventType: "reconcile", providerEventId: null, receivedAt: now, body: "null" };
       const c = await this.compute(s, key, source, r, { kind: "reconcile", provider_event_type: null, provider_event_id: null, received_at: new Date(now).toISOString() });
       if (c.result.outcome === "retry") {
         notDueUntil = now + RECONCILE_RETRY_MS;
-        return { results: [c.result], fresh: [], sends: [] };
+        return { results: [c.result], events: [], sends: [] };
       }
       s.lastActivityAt = now;
-      await this.save(s);
-      if (c.event) receipt = { id, receivedAt: now };
-      const fresh = c.event ? [c.event] : [];
-      return { results: [c.result], fresh, sends: await this.startFirstAttempts(fresh, key.customerId) };
+      if (!c.event) return { results: [c.result], events: [], sends: [] };
+      receipt = { id, receivedAt: now };
+      this.remember(id, c);
+      return { results: [c.result], events: [c.event], sends: await this.startFirstAttempts([c.event], key.customerId) };
     });
-    const done = await this.finish(key, source, results, fresh, sends);
+    const done = await this.finish(source, results, events, sends);
     return {
       ...done,
       checked: notDueUntil !== null && results.length === 0 ? "not_due" : "due",
@@ -232,16 +240,17 @@ export class CaseObject extends DurableObject<Env> {
     };
   }
 
-  /** The caller stored these events in D1: stop handing them back. */
-  confirm(eventIds: string[]): Promise<void> {
-    return this.active(() => this.confirmNow(eventIds));
-  }
-
-  private async confirmNow(eventIds: string[]): Promise<void> {
-    const s = await this.load();
-    const ids = new Set(eventIds);
-    s.outbox = s.outbox.filter((e) => !ids.has(e.id));
-    // Persisted with the next write; until then a restart only re-offers already stored events.
+  /**
+   * Drop the state in memory: a receipt of this case was dead-lettered, so what this object computed
+   * for it may never have been stored. The next call starts again from D1's record.
+   */
+  forget(): Promise<void> {
+    return this.active(async () => {
+      await this.serial(async () => {
+        this.state = undefined;
+        this.memo.clear();
+      });
+    });
   }
 
   /** One attempt of a queued delivery (retry, held release, replay, recover), in order per endpoint. */
@@ -268,18 +277,12 @@ export class CaseObject extends DurableObject<Env> {
     });
   }
 
-  private async finish(key: CaseKey, source: LoadedSource | null, results: ReceiptResult[], fresh: StoredEvent[], sends: Promise<HealthChange[]>[]): Promise<ProcessResult> {
-    let health: HealthChange[];
-    try {
-      health = (await Promise.all(sends)).flat();
-    } finally {
-      for (const e of fresh) this.inflight.delete(e.id);
-    }
-    const s = await this.load();
+  private async finish(source: LoadedSource | null, results: ReceiptResult[], events: StoredEvent[], sends: Promise<HealthChange[]>[]): Promise<ProcessResult> {
+    const health = (await Promise.all(sends)).flat();
     return {
       receipts: results,
-      events: s.outbox.filter((e) => !this.inflight.has(e.id)),
-      caseRow: { terminal: s.terminal, reconcileAfterSeconds: source?.row.reconcileAfterSeconds ?? 21_600 },
+      events,
+      caseRow: { terminal: this.state?.terminal ?? false, reconcileAfterSeconds: source?.row.reconcileAfterSeconds ?? 21_600 },
       health,
     };
   }
@@ -327,7 +330,7 @@ export class CaseObject extends DurableObject<Env> {
       }
     }
     const n = source.adapter.normalize({ event, state, verified }, source.config);
-    const fingerprint = await stateFingerprint(state, n.check);
+    const fingerprint = await stateFingerprint(state);
     this.seen(s, r, now);
     if (fingerprint === s.fingerprint) return result("unchanged", "the provider's state is the same as the last forwarded one");
 
@@ -369,10 +372,7 @@ export class CaseObject extends DurableObject<Env> {
       createdAt: now,
     };
     s.fingerprint = fingerprint;
-    s.status = n.status;
     s.terminal = n.terminal;
-    s.lastEventAt = now;
-    s.outbox.push(stored);
     return { result: { receiptId: r.id, outcome: "forwarded", detail: null, eventId: id }, event: stored };
   }
 
@@ -388,7 +388,6 @@ export class CaseObject extends DurableObject<Env> {
     const endpoints = new Map((await this.endpoints(customerId)).map((e) => [e.row.id, e]));
     const sends: Promise<HealthChange[]>[] = [];
     for (const event of events) {
-      this.inflight.add(event.id);
       for (const delivery of event.deliveries) {
         const endpoint = endpoints.get(delivery.endpoint_id);
         if (delivery.status !== "pending" || !endpoint) continue;

@@ -47,9 +47,23 @@ export type HealthChange =
   | { endpointId: string; kind: "success" | "failure"; at: number }
   | { endpointId: string; kind: "disable"; at: number; reason: string };
 
+/**
+ * What D1 knows of a case, read by the caller in the round trip it makes anyway and handed to the
+ * object, which uses it only when it has no state in memory (D1 is the case's record; the object
+ * writes no storage of its own).
+ */
+export type CaseSnapshot = {
+  /** Receipts already processed: forwarded (eventId set) or with an outcome. */
+  receipts: { id: string; subject: string; version: string | null; receivedAt: number; outcome: string | null; eventId: string | null }[];
+  latest: { sequence: number; payload: Envelope; createdAt: number } | null;
+  terminal: boolean;
+  /** Highest sequence of events retention already deleted. */
+  lastSequence: number;
+};
+
 export type ProcessResult = {
   receipts: ReceiptResult[];
-  /** Events computed by this call, plus earlier ones not yet confirmed as stored. */
+  /** Events to store: computed by this call, or by an earlier one for a receipt handed over again. */
   events: StoredEvent[];
   /** The case row the reconcile cron reads; written only when it changes. */
   caseRow: { terminal: boolean; reconcileAfterSeconds: number };

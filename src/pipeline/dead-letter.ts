@@ -3,6 +3,7 @@
  * operator sees it (the receipt or delivery shows `failed`), never dropped silently.
  */
 import { log } from "../lib/log";
+import { caseObjectName } from "./case-types";
 import type { QueueMessage } from "./messages";
 
 /** Open cases whose receipt could not be processed are reconciled within the hour. */
@@ -37,5 +38,8 @@ export async function handleDeadLetters(batch: MessageBatch<QueueMessage>, env: 
   }
   // If this throws, the dead-letter queue itself retries the batch.
   if (stmts.length) await env.DB.batch(stmts);
+  // What the case's object computed for these receipts may never have been stored: it starts again from D1.
+  const cases = new Map(batch.messages.flatMap(({ body: m }) => (m.kind === "receipt" ? [[caseObjectName({ sourceId: m.source_id, caseId: m.case_id }), m] as const] : [])));
+  await Promise.allSettled([...cases.keys()].map((name) => env.CASES.get(env.CASES.idFromName(name)).forget()));
   batch.ackAll();
 }

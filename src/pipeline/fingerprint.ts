@@ -9,11 +9,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * What makes two forwarded states "the same": the state and the check it is about, ignoring the
- * query strings of URLs (presigned links are re-signed on every fetch).
+ * What makes two forwarded states "the same": the provider's state, ignoring the query strings of
+ * URLs (presigned links are re-signed on every fetch). An event whose refetched state is the last
+ * forwarded one is `unchanged`, whatever its webhook claimed.
  */
-export function stateFingerprint(state: unknown, check: unknown): Promise<string> {
-  return sha256Hex(canonicalJson([withoutUrlQueries(state), check]));
+export function stateFingerprint(state: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(withoutUrlQueries(state)));
 }
 
 /** Orders provider versions: timestamps by time, numbers by value, anything else as text. */

@@ -9,10 +9,11 @@ import { spooledBodies } from "../db/schema";
 import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
 import { count } from "../lib/metrics";
-import { caseObjectName, type CaseKey, type ReceiptInput } from "./case-types";
+import { caseObjectName, type CaseKey, type CaseSnapshot, type ReceiptInput } from "./case-types";
 import type { ReceiptMessage } from "./messages";
-import { confirmStored, persist, type CaseWork } from "./persist";
+import { persist, type CaseWork } from "./persist";
 import { inboxRetryDelay } from "./schedule";
+import { snapshotFrom, snapshotStatements } from "./snapshot";
 
 /** The last duplicates kept on a receipt for the audit trail (all are counted). */
 const DUPLICATES_KEPT = 10;
@@ -45,7 +46,7 @@ type Msg = Message<ReceiptMessage>;
 
 export type InboxSummary = { messages: number; duplicates: number; cases: number; forwarded: number; stale: number; unchanged: number; failed: number; retried: number };
 
-export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env, ctx: ExecutionContext): Promise<InboxSummary> {
+export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env): Promise<InboxSummary> {
   const started = Date.now();
   const config = getConfig(env);
   const db = createDb(env.DB);
@@ -58,6 +59,8 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env,
 
   let claims: D1Result<{ id: string }>[];
   const bodies = new Map<string, string>();
+  const caseKeys = new Map<string, { sourceId: string; caseId: string }>();
+  const snapshots = new Map<string, CaseSnapshot>();
   try {
     const spooled = batch.messages.filter((m) => m.body.body === null).map((m) => m.body.id);
     if (spooled.length) {
@@ -86,7 +89,16 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env,
     const sourceStmts = [...lastReceipt].map(([id, at]) =>
       env.DB.prepare("UPDATE sources SET last_receipt_at = ?2, silent_since = NULL WHERE id = ?1 AND (last_receipt_at IS NULL OR last_receipt_at < ?2)").bind(id, at),
     );
-    claims = (await env.DB.batch<{ id: string }>([...stmts, ...sourceStmts])).slice(0, stmts.length);
+    // Each case's record rides in the same round trip, for objects that start without state.
+    for (const { body: m } of batch.messages) {
+      const name = caseObjectName({ sourceId: m.source_id, caseId: m.case_id });
+      if (!caseKeys.has(name)) caseKeys.set(name, { sourceId: m.source_id, caseId: m.case_id });
+    }
+    const keys = [...caseKeys.values()];
+    const results = await env.DB.batch<{ id: string }>([...stmts, ...sourceStmts, ...keys.flatMap((k) => snapshotStatements(env.DB, k))]);
+    claims = results.slice(0, stmts.length);
+    const first = stmts.length + sourceStmts.length;
+    keys.forEach((k, i) => snapshots.set(caseObjectName(k), snapshotFrom(results.slice(first + i * 3, first + i * 3 + 3))));
   } catch (err) {
     log("error", "inbox dedupe failed", { messages: batch.messages.length, error: errorSummary(err) });
     batch.messages.forEach(retry);
@@ -123,7 +135,7 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env,
         body: m.body ?? bodies.get(m.id) ?? "null",
       }));
       try {
-        const result = await env.CASES.get(env.CASES.idFromName(name)).process(g.key, receipts);
+        const result = await env.CASES.get(env.CASES.idFromName(name)).process(g.key, receipts, snapshots.get(name)!);
         work.push({ key: g.key, result, dedupeKeys: new Map(g.msgs.map((m) => [m.body.id, m.body.dedupe_key])) });
       } catch (err) {
         log("error", "case processing failed", { case: name, receipts: receipts.length, error: errorSummary(err) });
@@ -152,7 +164,6 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env,
       }
     }
   }
-  ctx.waitUntil(confirmStored(env, work));
   log("info", "inbox batch", { ...summary, duration_ms: Date.now() - started });
   return summary;
 }

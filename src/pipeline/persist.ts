@@ -1,16 +1,16 @@
 /**
  * Storing what CaseObjects computed: one D1 batch (one round trip) for a whole queue batch or cron
  * run — events, receipt outcomes, case rows, queued deliveries and endpoint health — then the
- * DELIVERY messages for retries, then confirmations to the objects.
+ * DELIVERY messages for retries.
  *
  * Every statement is idempotent, and an event's queued deliveries are created only in the batch that
- * first stores the event, so results handed over twice (a redelivered message, an object's outbox)
- * cost reads, not writes, and never send twice.
+ * first stores the event, so results handed over twice (a redelivered message) cost reads, not
+ * writes, and never send twice.
  */
 import type { DeliveryStatus } from "../domain";
 import { log } from "../lib/log";
 import { forgetEndpoints } from "../services/endpoints";
-import { caseObjectName, type CaseKey, type HealthChange, type ProcessResult, type StoredEvent } from "./case-types";
+import type { CaseKey, HealthChange, ProcessResult, StoredEvent } from "./case-types";
 import { enqueueDeliveries, type QueuedDelivery } from "../services/deliveries";
 
 export type CaseWork = {
@@ -176,13 +176,4 @@ export function healthStatements(db: D1Database, changes: HealthChange[]): D1Pre
   }
   if (disables.size) forgetEndpoints();
   return stmts;
-}
-
-/** Tell each object which of its events are now stored, so it stops handing them back. */
-export async function confirmStored(env: Env, work: CaseWork[]): Promise<void> {
-  await Promise.allSettled(
-    work
-      .filter((w) => w.result.events.length)
-      .map((w) => env.CASES.get(env.CASES.idFromName(caseObjectName(w.key))).confirm(w.result.events.map((e) => e.id))),
-  );
 }

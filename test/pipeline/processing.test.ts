@@ -127,11 +127,12 @@ describe("processing", () => {
     expect(view.receipts[0].outcome).toBe("forwarded");
   });
 
-  it("fetches the KarmaCheck token once and reuses it across cases", async () => {
+  it("fetches the KarmaCheck token once and reuses it across cases, even when they ask at once", async () => {
     const r = await karmacheckRelay(net);
-    for (const id of ["t-1", "t-2", "t-3"]) r.api.set(id, "Pending", null, "2024-05-25T19:00:00.000Z");
-    for (const id of ["t-1", "t-2", "t-3"]) await r.send(kcCaseEvent(id, "2024-05-25T19:00:00.000Z", "Pending", null));
-    await eventually(() => r.hook.got.length === 3, { message: "three deliveries" });
+    const ids = Array.from({ length: 12 }, (_, i) => `t-${i}`);
+    for (const id of ids) r.api.set(id, "Pending", null, "2024-05-25T19:00:00.000Z");
+    await Promise.all(ids.map((id) => r.send(kcCaseEvent(id, "2024-05-25T19:00:00.000Z", "Pending", null))));
+    await eventually(() => r.hook.got.length === ids.length, { message: "twelve deliveries" });
     expect(r.api.stats.auth).toBe(1);
     const authCalls = net.callsTo("https://api-stage.karmacheck.io/auth/api");
     expect(JSON.parse(authCalls[0]!.body)).toEqual({ apiKey: "kc-api-key-123", clientAccessToken: "kc-client-token-123" });

@@ -2,9 +2,10 @@ import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, index, primaryKey } from "drizzle-orm/sqlite-core";
 
 /**
- * A provider entity the relay has seen. The CaseObject keeps the live state (sequence,
- * versions, fingerprint); this row changes only when a case is created, opens or closes,
- * and when the cron reschedules its reconcile check, so no row is written per event.
+ * A provider entity the relay has seen. It changes only when a case is created, opens or closes,
+ * when the cron reschedules its reconcile check, and when retention deletes its old events (which
+ * moves their highest sequence into last_sequence), so no row is written per event.
+ * WITHOUT ROWID (migration 0003): the primary key is the table's only b-tree.
  */
 export const cases = sqliteTable(
   "cases",
@@ -13,6 +14,8 @@ export const cases = sqliteTable(
     caseId: text("case_id").notNull(),
     customerId: text("customer_id").notNull(),
     terminal: integer("terminal", { mode: "boolean" }).notNull(),
+    /** Highest sequence among the case's events deleted by retention: numbering never restarts. */
+    lastSequence: integer("last_sequence").notNull().default(0),
     /** When the cron should next ask the case object whether it is due for a reconcile. */
     checkAfter: integer("check_after").notNull(),
     createdAt: integer("created_at").notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `cases` ADD `last_sequence` integer DEFAULT 0 NOT NULL;
