@@ -1,0 +1,19 @@
+// Types for relay.mjs, so TypeScript tests can import it.
+export const ROOT: string;
+export function devVars(): Record<string, string>;
+export function freePort(): Promise<number>;
+export function isUp(url: string): Promise<boolean>;
+export function waitFor<T>(check: () => T | Promise<T>, opts?: { timeout?: number; interval?: number; what?: string }): Promise<NonNullable<T>>;
+
+export type Relay = {
+  url: string;
+  port: number;
+  /** The local D1, Durable Object and queue state (removed by stop() unless persistTo was given). */
+  stateDir: string;
+  adminToken: string;
+  /** wrangler's output so far, for a failing test's message. */
+  logs: string[];
+  stop(): Promise<void>;
+};
+
+export function startRelay(opts?: { port?: number; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<Relay>;
