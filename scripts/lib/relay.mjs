@@ -54,17 +54,18 @@ export async function waitFor(check, { timeout = 60_000, interval = 100, what = 
 /**
  * A relay of its own: `wrangler dev` on a free port with a fresh state directory (or `persistTo`),
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
+ * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
  */
-export async function startRelay({ port, persistTo, vars = {}, quiet = true } = {}) {
+export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [] } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
   const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));
   // node_modules/.bin first: wrangler needs the pinned Node 22, whatever node runs this script.
   const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
   const settings = { ...devVars(), ...vars };
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], { cwd: ROOT, env, encoding: "utf8" });
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], { cwd: ROOT, env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", dir, "--show-interactive-dev-session=false"];
+  const args = ["dev", ...(config ? ["--config", config] : []), ...extraConfigs.flatMap((c) => ["--config", c]), "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", dir, "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(settings)) args.push("--var", `${k}:${v}`);
   const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const logs = [];
@@ -89,6 +90,7 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true } = 
   return {
     url,
     port,
+    stateDir: dir,
     adminToken: settings.ADMIN_TOKEN,
     logs,
     async stop() {

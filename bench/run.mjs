@@ -1,0 +1,445 @@
+// npm run bench: ack throughput against a bare route, end-to-end latency, and what a relayed event
+// costs on Cloudflare, measured on the local runtime (`wrangler dev`, loopback only) in one run.
+//
+//   npm run bench                 full run (about 2 minutes)
+//   npm run bench -- --quick      a few seconds per section
+//   options: --rounds N --seconds S --connections C --events N --cases M --rate R
+import autocannon from "autocannon";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import os from "node:os";
+import { join } from "node:path";
+import { ROOT, startRelay, waitFor } from "../scripts/lib/relay.mjs";
+import { CLOUDFLARE, GATEWAYS } from "./prices.mjs";
+import { caseEvent, karmacheckApi, receiver, signStandard } from "./lib/stubs.mjs";
+
+/** Settings for a full run; `--quick` shrinks every section to a few seconds (also the smoke test's size). */
+export function benchSettings(argv = []) {
+  const quick = argv.includes("--quick");
+  const opt = (name, fallback) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? Number(argv[i + 1]) : fallback;
+  };
+  return {
+    quick,
+    rounds: opt("rounds", quick ? 1 : 3),
+    seconds: opt("seconds", quick ? 1 : 5),
+    connections: opt("connections", 10),
+    latencySeconds: quick ? 1 : 3,
+    ackCases: 1000,
+    duplicateShare: 0.1,
+    events: opt("events", quick ? 20 : 600),
+    cases: opt("cases", quick ? 20 : 100),
+    sendRate: opt("rate", quick ? 40 : 60),
+    providerLatencyMs: 3,
+  };
+}
+
+let SETTINGS = benchSettings();
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+const round = (n, d = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n);
+const log = (...a) => console.error(...a);
+
+/** Talks to a relay's admin API with its admin token. */
+const adminApi = (relay) => async (method, path, body) => {
+  const res = await fetch(`${relay.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+
+/**
+ * Configs for measuring the ack path alone: wrangler.toml without its INBOX consumer, plus a drain
+ * Worker that consumes the INBOX queue and acknowledges everything. Deployed, the pipeline's
+ * consumers run in their own invocations, not on the cores answering providers; locally they would
+ * compete with the ack path for the same 2 cores. (A queue left without any consumer is no better:
+ * the local queue slows down as messages pile up.)
+ */
+function ackPathConfigs() {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const blocks = toml.split(/\n(?=\[)/);
+  const kept = blocks.filter((b) => !(b.startsWith("[[queues.consumers]]") && /queue = "caserelay-inbox"\s*\n/.test(b)));
+  const relay = join(ROOT, ".bench.wrangler.toml");
+  const drain = join(ROOT, ".bench.drain.wrangler.toml");
+  writeFileSync(relay, kept.join("\n"));
+  writeFileSync(
+    drain,
+    ['name = "caserelay-bench-drain"', 'main = "bench/drain-worker.mjs"', 'compatibility_date = "2026-11-01"', "[[queues.consumers]]", 'queue = "caserelay-inbox"', "max_batch_size = 100", "max_batch_timeout = 1", ""].join("\n"),
+  );
+  return { relay, drain, remove: () => [relay, drain].forEach((f) => rmSync(f, { force: true })) };
+}
+
+/** Runs every section; prints the tables and writes the JSON unless `write` is false. Returns the report. */
+export async function runBench(settings = benchSettings(), { write = true } = {}) {
+  SETTINGS = settings;
+  log(`caserelay bench ${SETTINGS.quick ? "(quick) " : ""}— ack path: the relay under wrangler dev, its INBOX drained by a bench Worker...`);
+  const configs = ackPathConfigs();
+  let ack;
+  const ackRelay = await startRelay({ config: configs.relay, extraConfigs: [configs.drain] });
+  try {
+    ack = await ackPath(ackRelay, adminApi(ackRelay));
+  } finally {
+    await ackRelay.stop();
+    configs.remove();
+  }
+  log("starting the relay with its whole pipeline for the end-to-end runs...");
+  const relay = await startRelay();
+  const api = adminApi(relay);
+  const metrics = () => api("GET", "/bench/metrics");
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  try {
+    ack.contended = await contendedAckPath(relay, api);
+    await drain(metrics);
+    const e2e1 = await endToEnd(relay, api, metrics, provider, hooks, 1);
+    const e2e3 = await endToEnd(relay, api, metrics, provider, hooks, 3);
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}`, node: process.version },
+      versions: versions(),
+      settings: SETTINGS,
+      ackPath: ack,
+      endToEnd: { fanout1: e2e1.latency, fanout3: e2e3.latency },
+      cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6) },
+      prices: { cloudflare: CLOUDFLARE, gateways: GATEWAYS },
+    };
+    if (write) {
+      print(report);
+      mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+      const file = join(ROOT, "bench", "results", `bench-${report.date.replace(/[:.]/g, "-")}.json`);
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`\nJSON: ${file}`);
+    }
+    return report;
+  } finally {
+    provider.close();
+    hooks.close();
+    await relay.stop();
+  }
+}
+
+/** Signed KarmaCheck webhooks over many cases, one in ten an exact repeat (a provider retry); and a load runner. */
+async function ackLoad(relay, api, name) {
+  const customer = await api("POST", "/v1/customers", { name });
+  const secret = `whsec_${Buffer.from(`bench-ack-signing-secret-${name}`).toString("base64")}`;
+  const source = await api("POST", "/v1/sources", { customer_id: customer.id, provider: "karmacheck", name, config: { signing_secret: secret } });
+  let n = 0;
+  const sent = [];
+  const nextWebhook = () => {
+    if (sent.length > 100 && Math.random() < SETTINGS.duplicateShare) return sent[Math.floor(Math.random() * sent.length)];
+    n++;
+    const id = `${name}-msg-${n}`;
+    const body = caseEvent(`${name}-${n % SETTINGS.ackCases}`, new Date(Date.UTC(2024, 0, 1) + n * 1000).toISOString(), "Pending", "Reviewing Order", id);
+    const req = { body, headers: { "content-type": "application/json", ...signStandard(secret, id, body) } };
+    if (sent.length < 5000) sent.push(req);
+    return req;
+  };
+  return (kind, connections, seconds) =>
+    new Promise((resolve, reject) => {
+      autocannon(
+        {
+          url: relay.url,
+          connections,
+          duration: seconds,
+          requests: [
+            kind === "ingest"
+              ? { method: "POST", path: `/in/${source.id}`, setupRequest: (req) => ({ ...req, ...nextWebhook() }) }
+              : { method: "POST", path: "/bench/noop", headers: { "content-type": "application/json" }, body: '{"noop":true}' },
+          ],
+        },
+        (err, r) => (err ? reject(err) : resolve({ rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, total: r.requests.total })),
+      );
+    });
+}
+
+/** 1. Ack path: signed webhooks vs a bare route in the same Worker, alternating, medians. */
+async function ackPath(relay, api) {
+  const run = await ackLoad(relay, api, "ack");
+  log(`1/3 ack path: ${SETTINGS.rounds} rounds of ${SETTINGS.seconds}s each, bare then ingest, ${SETTINGS.connections} connections`);
+  await run("bare", 2, 1); // warm both paths
+  await run("ingest", 2, 1);
+  const bare = [];
+  const ingest = [];
+  for (let r = 0; r < SETTINGS.rounds; r++) {
+    bare.push(await run("bare", SETTINGS.connections, SETTINGS.seconds));
+    ingest.push(await run("ingest", SETTINGS.connections, SETTINGS.seconds));
+    log(`  round ${r + 1}: bare ${round(bare.at(-1).rps, 0)} req/s, ingest ${round(ingest.at(-1).rps, 0)} req/s`);
+  }
+  const oneBare = await run("bare", 1, SETTINGS.latencySeconds);
+  const oneIngest = await run("ingest", 1, SETTINGS.latencySeconds);
+  const summary = (runs) => ({ rps: round(median(runs.map((x) => x.rps)), 1), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), non2xx: runs.reduce((s, x) => s + x.non2xx, 0) });
+  const b = summary(bare);
+  const i = summary(ingest);
+  return {
+    bare: b,
+    ingest: i,
+    ratio: round(i.rps / b.rps, 3),
+    oneConnection: { bare: { p50: oneBare.p50, p99: oneBare.p99, rps: round(oneBare.rps, 1) }, ingest: { p50: oneIngest.p50, p99: oneIngest.p99, rps: round(oneIngest.rps, 1) } },
+    webhooksSent: ingest.reduce((s, x) => s + x.total, 0),
+  };
+}
+
+/** The same, once, with the whole pipeline processing what it accepts on the same 2 cores (context, not the target). */
+async function contendedAckPath(relay, api) {
+  const run = await ackLoad(relay, api, "contended");
+  await run("bare", 2, 1);
+  const bare = await run("bare", SETTINGS.connections, SETTINGS.seconds);
+  const ingest = await run("ingest", SETTINGS.connections, SETTINGS.seconds);
+  log(`  with the pipeline on the same cores: bare ${round(bare.rps, 0)} req/s, ingest ${round(ingest.rps, 0)} req/s`);
+  return { bare: round(bare.rps, 1), ingest: round(ingest.rps, 1), ratio: round(ingest.rps / bare.rps, 3) };
+}
+
+/** Waits until the queue consumers have gone quiet (bounded). */
+async function drain(metrics, quietMs = 3000) {
+  let last = -1;
+  let since = Date.now();
+  await waitFor(
+    async () => {
+      const m = await metrics();
+      const activity = m.consumerInvocations + m.doRequests;
+      if (activity !== last) {
+        last = activity;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs;
+    },
+    { timeout: 300_000, interval: 250, what: "the queues to drain" },
+  );
+}
+
+/**
+ * Bytes a customer's rows take in D1, read from the local database file: the event and receipt rows
+ * kept for the event retention, and the receipt bodies kept for the (shorter) body retention.
+ */
+function storedBytes(relay, customerId) {
+  const dir = join(relay.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
+  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  const db = new DatabaseSync(join(dir, file), { readOnly: true });
+  try {
+    const sizeOf = (table, exclude = []) => {
+      const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name).filter((c) => !exclude.includes(c));
+      return db.prepare(`SELECT COALESCE(SUM(${cols.map((c) => `COALESCE(length(${c}), 0)`).join(" + ")}), 0) AS n FROM ${table} WHERE customer_id = ?`).get(customerId).n;
+    };
+    return {
+      events: sizeOf("events"),
+      receipts: sizeOf("receipts", ["body"]),
+      bodies: db.prepare("SELECT COALESCE(SUM(length(body)), 0) AS n FROM receipts WHERE customer_id = ?").get(customerId).n,
+      deliveries: sizeOf("deliveries"),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** 2 and 3. N events over M cases, provider API in a few ms; latency from the provider's POST to the endpoint's 2xx; costs counted. */
+async function endToEnd(relay, api, metrics, provider, hooks, fanout) {
+  const customer = await api("POST", "/v1/customers", { name: `bench-e2e-${fanout}` });
+  const secret = `whsec_${Buffer.from(`bench-e2e-signing-secret-${fanout}-012345`).toString("base64")}`;
+  const source = await api("POST", "/v1/sources", {
+    customer_id: customer.id,
+    provider: "karmacheck",
+    name: `e2e-${fanout}`,
+    config: { signing_secret: secret, api: { base_url: provider.url, api_key: "bench-key", client_access_token: "bench-token" } },
+  });
+  for (let e = 0; e < fanout; e++) await api("POST", "/v1/endpoints", { customer_id: customer.id, url: `${hooks.url}/hooks/${fanout}/${e}` });
+  const secondaries = ["Waiting for Authorization", "Authorization in Progress", null, "Reviewing Order"];
+  const sentAt = new Map();
+  const prefix = `f${fanout}-`;
+  await drain(metrics, 1500);
+  await api("POST", "/bench/metrics/reset");
+  log(`${fanout === 1 ? 2 : 3}/3 end to end, fan-out ${fanout}: ${SETTINGS.events} events over ${SETTINGS.cases} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
+  const started = performance.now();
+  let accepted = 0;
+  const inflight = new Set();
+  for (let i = 0; i < SETTINGS.events; i++) {
+    const due = started + (i * 1000) / SETTINGS.sendRate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const caseId = `${prefix}case-${i % SETTINGS.cases}`;
+    const step = Math.floor(i / SETTINGS.cases);
+    const modStamp = new Date(Date.UTC(2024, 0, 1) + step * 60_000).toISOString();
+    const secondary = secondaries[step % secondaries.length];
+    // The provider's state moves on, then it sends the webhook.
+    provider.cases.set(caseId, { id: caseId, caseStatus: "Pending", secondaryStatus: secondary, modStamp, groupProfileId: "bench" });
+    const id = `${prefix}msg-${i}`;
+    const body = caseEvent(caseId, modStamp, "Pending", secondary, id);
+    const p = (async () => {
+      sentAt.set(id, performance.now());
+      const res = await fetch(`${relay.url}/in/${source.id}`, { method: "POST", headers: { "content-type": "application/json", ...signStandard(secret, id, body) }, body });
+      await res.arrayBuffer();
+      if (res.ok) accepted++;
+    })();
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
+  }
+  await Promise.all(inflight);
+  const expected = SETTINGS.events * fanout;
+  const received = () => [...hooks.arrivals.keys()].filter((k) => k.startsWith(prefix)).length;
+  await waitFor(() => received() >= SETTINGS.events, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() => log(`  only ${received()} of ${SETTINGS.events} events arrived`));
+  await drain(metrics);
+  const m = await metrics();
+  const bytes = storedBytes(relay, customer.id);
+  const latencies = [...sentAt].filter(([id]) => hooks.arrivals.has(id)).map(([id, t]) => hooks.arrivals.get(id) - t);
+  const events = latencies.length;
+  const latency = { events: SETTINGS.events, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
+  log(`  delivered ${events}/${SETTINGS.events}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
+  return { latency, cost: costPerEvent(m, events, SETTINGS.events, fanout, bytes) };
+}
+
+/** What one relayed event costs, from the counters, with the list prices. */
+function costPerEvent(m, events, webhooks, fanout, dbBytesDelta) {
+  const per = (x) => x / events;
+  const P = CLOUDFLARE;
+  const units = {
+    workerRequests: per(webhooks + m.consumerInvocations),
+    workerWallMs: per(m.workerWallMs),
+    queueOps: per(3 * m.queueMessagesSent + m.queueRetries),
+    d1Queries: per(m.d1Queries),
+    d1RowsWritten: per(m.d1RowsWritten),
+    d1RowsRead: per(m.d1RowsRead),
+    doRequests: per(m.doRequests),
+    doGbSeconds: per((m.doActiveMs / 1000) * P.durableObjects.memoryGb),
+    doRowsWritten: per(m.doStorageWrites),
+    // Kept for the event retention (30 days) except bodies (3 days); SQLite page overhead not included.
+    d1BytesKept: per(dbBytesDelta.events + dbBytesDelta.receipts + dbBytesDelta.deliveries),
+    d1BodyBytes: per(dbBytesDelta.bodies),
+  };
+  // $ per million relayed events, beyond the plan's allowances (marginal cost).
+  const usd = {
+    workerRequests: units.workerRequests * P.workers.perMillionRequests,
+    queueOps: units.queueOps * P.queues.perMillionOps,
+    d1RowsWritten: units.d1RowsWritten * P.d1.perMillionRowsWritten,
+    d1RowsRead: units.d1RowsRead * P.d1.perMillionRowsRead,
+    doRequests: units.doRequests * P.durableObjects.perMillionRequests,
+    doDuration: units.doGbSeconds * P.durableObjects.perMillionGbSeconds,
+    doRowsWritten: units.doRowsWritten * P.durableObjects.perMillionRowsWritten,
+  };
+  const total = Object.values(usd).reduce((a, b) => a + b, 0);
+  return { fanout, events, webhooks, counters: m, perEvent: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v, 4)])), usdPerMillion: { ...Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round(v, 3)])), total: round(total, 2) } };
+}
+
+/** A month at `volume` relayed events (fan-out 1): Workers Paid base, allowances, overage, storage over the retention. */
+function monthlyBill(cost, volume) {
+  const P = CLOUDFLARE;
+  const u = cost.perEvent;
+  const over = (used, included, perMillion) => (Math.max(0, used - included) / 1e6) * perMillion;
+  // 30-day event retention keeps a month of events; bodies are kept 3 of those 30 days.
+  const retainedGb = ((u.d1BytesKept + (u.d1BodyBytes * 3) / 30) * volume) / 2 ** 30;
+  const lines = {
+    base: P.plan.monthly,
+    workerRequests: over(u.workerRequests * volume, P.workers.includedRequests, P.workers.perMillionRequests),
+    workerCpu: over(u.workerWallMs * volume, P.workers.includedCpuMs, P.workers.perMillionCpuMs),
+    queueOps: over(u.queueOps * volume, P.queues.includedOps, P.queues.perMillionOps),
+    d1RowsWritten: over(u.d1RowsWritten * volume, P.d1.includedRowsWritten, P.d1.perMillionRowsWritten),
+    d1RowsRead: over(u.d1RowsRead * volume, P.d1.includedRowsRead, P.d1.perMillionRowsRead),
+    d1Storage: Math.max(0, retainedGb - P.d1.includedGb) * P.d1.perGbMonth,
+    doRequests: over(u.doRequests * volume, P.durableObjects.includedRequests, P.durableObjects.perMillionRequests),
+    doDuration: over(u.doGbSeconds * volume, P.durableObjects.includedGbSeconds, P.durableObjects.perMillionGbSeconds),
+    doRowsWritten: over(u.doRowsWritten * volume, P.durableObjects.includedRowsWritten, P.durableObjects.perMillionRowsWritten),
+  };
+  const total = Object.values(lines).reduce((a, b) => a + b, 0);
+  const millions = volume / 1e6;
+  const G = GATEWAYS;
+  return {
+    volume,
+    caserelay: { lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])), total: round(total, 2), retainedGb: round(retainedGb, 2) },
+    hookdeck: { low: round(G.hookdeck.plans[0] + millions * G.hookdeck.overagePerMillion[0], 0), high: round(G.hookdeck.plans[1] + millions * G.hookdeck.overagePerMillion[1], 0) },
+    svix: { low: G.svix.plans[0], high: round(G.svix.plans[0] + millions * G.svix.overagePerMillion[0], 0) },
+  };
+}
+
+function versions() {
+  const bin = (name, flag = "--version") => {
+    try {
+      return execFileSync(join(ROOT, "node_modules", ".bin", name), [flag], { encoding: "utf8", env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` } }).trim().split("\n").pop();
+    } catch {
+      return "unknown";
+    }
+  };
+  return { wrangler: bin("wrangler"), workerd: bin("workerd"), autocannon: "9.0.0" };
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ")).join("\n");
+}
+
+function print(r) {
+  const a = r.ackPath;
+  console.log(`\ncaserelay bench, ${r.date} — ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.memoryGb} GiB, Node ${r.machine.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}`);
+  console.log(`\n1. Ack path (wrangler dev, loopback; median of ${r.settings.rounds} alternating rounds of ${r.settings.seconds} s, ${r.settings.connections} connections)\n`);
+  console.log(
+    table([
+      ["route", "req/s", "p50 ms", "p99 ms", "1-conn p50", "1-conn p99", "non-2xx"],
+      ["bare POST /bench/noop", a.bare.rps, a.bare.p50, a.bare.p99, a.oneConnection.bare.p50, a.oneConnection.bare.p99, a.bare.non2xx],
+      ["ingest POST /in/{source} (signed KarmaCheck)", a.ingest.rps, a.ingest.p50, a.ingest.p99, a.oneConnection.ingest.p50, a.oneConnection.ingest.p99, a.ingest.non2xx],
+      ["ratio ingest / bare", a.ratio, "", "", "", "", ""],
+    ]),
+  );
+  console.log(
+    `\n   The INBOX queue is drained by a bench Worker during these runs. With the whole pipeline also processing on the same\n   ${r.machine.cpus} cores: bare ${a.contended.bare} req/s, ingest ${a.contended.ingest} req/s (ratio ${a.contended.ratio}); deployed, consumers run elsewhere.`,
+  );
+  console.log(`\n2. End to end (provider POST to endpoint 2xx; provider API answers in ${r.settings.providerLatencyMs} ms)\n`);
+  const e1 = r.endToEnd.fanout1;
+  const e3 = r.endToEnd.fanout3;
+  console.log(
+    table([
+      ["fan-out", "events", "cases", "delivered", "p50 ms", "p99 ms", "max ms"],
+      [1, e1.events, r.settings.cases, e1.delivered, e1.p50, e1.p99, e1.max],
+      [3, e3.events, r.settings.cases, e3.delivered, e3.p50, e3.p99, e3.max],
+    ]),
+  );
+  console.log("\n3. Cost per relayed event (counted) and $ per million events (list prices " + r.prices.cloudflare.date + ", beyond allowances)\n");
+  const c1 = r.cost.fanout1;
+  const c3 = r.cost.fanout3;
+  const line = (label, key, usdKey, d = 3) => [label, c1.perEvent[key], usdKey ? `$${c1.usdPerMillion[usdKey]}` : "", c3.perEvent[key], usdKey ? `$${c3.usdPerMillion[usdKey]}` : ""];
+  console.log(
+    table([
+      ["per event", "fan-out 1", "$/M", "fan-out 3", "$/M"],
+      line("Worker requests (ingest + consumer batches)", "workerRequests", "workerRequests"),
+      line("queue operations (3 per message + retries)", "queueOps", "queueOps"),
+      line("D1 queries (round trips)", "d1Queries", null),
+      line("D1 rows written", "d1RowsWritten", "d1RowsWritten"),
+      line("D1 rows read", "d1RowsRead", "d1RowsRead"),
+      line("Durable Object requests", "doRequests", "doRequests"),
+      line("Durable Object GB-s (wall time while busy)", "doGbSeconds", "doDuration"),
+      line("Durable Object storage rows written", "doRowsWritten", "doRowsWritten"),
+      line("Worker wall ms (upper bound of billed CPU)", "workerWallMs", null),
+      line("D1 bytes kept 30 days (events, receipts)", "d1BytesKept", null),
+      line("D1 bytes kept 3 days (receipt bodies)", "d1BodyBytes", null),
+      ["total $ per million relayed events", "", `$${c1.usdPerMillion.total}`, "", `$${c3.usdPerMillion.total}`],
+    ]),
+  );
+  const b = r.cost.monthly10M;
+  console.log(`\nA month of ${b.volume / 1e6} million events at fan-out 1 (Workers Paid: $5 base, allowances counted; ${b.caserelay.retainedGb} GB kept 30 days)\n`);
+  console.log(
+    table([
+      ["", "$ / month"],
+      ...Object.entries(b.caserelay.lines).map(([k, v]) => [`  caserelay ${k}`, v.toFixed(2)]),
+      ["caserelay total", b.caserelay.total.toFixed(2)],
+      [`Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`, `${b.hookdeck.low}-${b.hookdeck.high}`],
+      [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
+    ]),
+  );
+}
+
+const isMain = process.argv[1] && import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  runBench(benchSettings(process.argv.slice(2))).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,18 @@
+/** npm run bench is the measure (no timing assertions here): this only checks that it runs and reports. */
+import { expect, it } from "vitest";
+// @ts-expect-error plain ESM script without types
+import { benchSettings, runBench } from "../../bench/run.mjs";
+
+it("runs every section of the bench at its smallest size", async () => {
+  const report = await runBench(benchSettings(["--quick"]), { write: false });
+  expect(report.ackPath.bare.rps).toBeGreaterThan(0);
+  expect(report.ackPath.ingest.rps).toBeGreaterThan(0);
+  expect(report.ackPath.ingest.non2xx).toBe(0);
+  expect(report.endToEnd.fanout1.delivered).toBeGreaterThan(0);
+  expect(report.endToEnd.fanout3.delivered).toBeGreaterThan(0);
+  for (const c of [report.cost.fanout1, report.cost.fanout3]) {
+    expect(c.usdPerMillion.total).toBeGreaterThan(0);
+    expect(c.perEvent.queueOps).toBeGreaterThanOrEqual(3);
+  }
+  expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
+}, 240_000);
