@@ -423,6 +423,10 @@ function print(r) {
       ["total $ per million relayed events", "", `$${c1.usdPerMillion.total}`, "", `$${c3.usdPerMillion.total}`],
     ]),
   );
+  const perHundredMs = 0.1 * r.prices.cloudflare.durableObjects.memoryGb * r.prices.cloudflare.durableObjects.perMillionGbSeconds;
+  console.log(
+    `\n   Counted on one local isolate, where objects also wait for each other's CPU. Deployed, an object's duration is its\n   own work plus waiting on the provider API (here ${r.settings.providerLatencyMs} ms) and the endpoint's first answer: each 100 ms of waiting adds $${perHundredMs.toFixed(2)} per million events.`,
+  );
   const b = r.cost.monthly10M;
   console.log(`\nA month of ${b.volume / 1e6} million events at fan-out 1 (Workers Paid: $5 base, allowances counted; ${b.caserelay.retainedGb} GB kept 30 days)\n`);
   console.log(
