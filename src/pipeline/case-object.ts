@@ -33,7 +33,7 @@ import type {
   ReconcileResult,
   StoredEvent,
 } from "./case-types";
-import { compareVersions, stateFingerprint } from "./fingerprint";
+import { compareVersions, eventFingerprint } from "./fingerprint";
 import { redactCredentials } from "./redact";
 import { refetchWithRetries } from "./refetch";
 import { DISABLE_AFTER_MS, nextRetryDelay } from "./schedule";
@@ -75,7 +75,7 @@ async function stateFrom(snapshot: CaseSnapshot): Promise<{ state: CaseState; me
     state: {
       sequence: Math.max(latest?.sequence ?? 0, snapshot.lastSequence),
       versions,
-      fingerprint: latest ? await stateFingerprint(latest.payload.data.state) : null,
+      fingerprint: latest ? await eventFingerprint(latest.payload.data.state, latest.payload.type, latest.payload.data.check) : null,
       terminal: snapshot.terminal,
       lastActivityAt: Math.max(lastActivityAt ?? 0, latest?.createdAt ?? 0) || null,
     },
@@ -330,9 +330,9 @@ export class CaseObject extends DurableObject<Env> {
       }
     }
     const n = source.adapter.normalize({ event, state, verified }, source.config);
-    const fingerprint = await stateFingerprint(state);
+    const fingerprint = await eventFingerprint(state, n.type, n.check);
     this.seen(s, r, now);
-    if (fingerprint === s.fingerprint) return result("unchanged", "the provider's state is the same as the last forwarded one");
+    if (fingerprint === s.fingerprint) return result("unchanged", "the provider's state is the same as the last event forwarded, of the same type");
 
     const id = eventIdForReceipt(r.id);
     const sequence = ++s.sequence;

@@ -9,12 +9,13 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * What makes two forwarded states "the same": the provider's state, ignoring the query strings of
- * URLs (presigned links are re-signed on every fetch). An event whose refetched state is the last
- * forwarded one is `unchanged`, whatever its webhook claimed.
+ * What makes an event "the same" as the last one forwarded: the provider's state (ignoring the query
+ * strings of URLs: presigned links are re-signed on every fetch) and what the event says about it,
+ * its type and check. A redundant webhook is `unchanged`; but the same state announced as
+ * `case.completed` after a `check.updated` is news to an endpoint that only takes completions.
  */
-export function stateFingerprint(state: unknown): Promise<string> {
-  return sha256Hex(canonicalJson(withoutUrlQueries(state)));
+export function eventFingerprint(state: unknown, type: string, check: unknown): Promise<string> {
+  return sha256Hex(canonicalJson([withoutUrlQueries(state), type, check]));
 }
 
 /** Orders provider versions: timestamps by time, numbers by value, anything else as text. */

@@ -99,6 +99,30 @@ describe("processing", () => {
     expect(view).toMatchObject({ status: "completed", sequence: 2, terminal: true });
   });
 
+  it("forwards the same state again only when the event says something new about it", async () => {
+    const r = await karmacheckRelay(net);
+    r.api.set("case-n", "Complete", null, "2024-05-25T19:10:00.000Z");
+    const service = {
+      messageId: crypto.randomUUID(),
+      event: "casedata.statuschange",
+      username: "kc-hooks",
+      password: "kc-password-123",
+      eventObject: { id: "svc-1", caseId: "case-n", statusId: "s-clear", status: "clear", serviceName: "SSN Trace", modStamp: "2024-05-25T19:09:00.000Z" },
+    };
+    const outcome = async (id: string) =>
+      eventually(async () => {
+        const rec = (await caseView(r.source.id, "case-n")).receipts?.find((x: { id: string }) => x.id === id);
+        return rec && rec.outcome !== "pending" && rec.outcome;
+      });
+    expect(await outcome((await r.send(service)).body.id)).toBe("forwarded");
+    // Same state, now announced for the case as a whole: news for an endpoint that only takes completions.
+    expect(await outcome((await r.send(kcCaseEvent("case-n", "2024-05-25T19:10:00.000Z", "Complete", null))).body.id)).toBe("forwarded");
+    // The same announcement again (a later webhook, same state): nothing new.
+    expect(await outcome((await r.send(kcCaseEvent("case-n", "2024-05-25T19:11:00.000Z", "Complete", null))).body.id)).toBe("unchanged");
+    await eventually(() => r.hook.got.length === 2);
+    expect(r.hook.got.map((g) => g.body.type)).toEqual(["check.updated", "case.completed"]);
+  });
+
   it("never lets one case wait on another whose provider API hangs", async () => {
     const r = await karmacheckRelay(net);
     r.api.set("case-slow", "Pending", null, "2024-05-25T19:00:00.000Z");
