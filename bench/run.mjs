@@ -77,7 +77,7 @@ function ackPathConfigs() {
   writeFileSync(relay, kept.join("\n"));
   writeFileSync(
     drain,
-    ['name = "caserelay-bench-drain"', 'main = "bench/drain-worker.mjs"', 'compatibility_date = "2026-11-01"', "[[queues.consumers]]", 'queue = "caserelay-inbox"', "max_batch_size = 100", "max_batch_timeout = 1", ""].join("\n"),
+    ['name = "caserelay-bench-drain"', 'main = "bench/drain-worker.mjs"', 'compatibility_date = "2026-10-20"', "[[queues.consumers]]", 'queue = "caserelay-inbox"', "max_batch_size = 100", "max_batch_timeout = 1", ""].join("\n"),
   );
   return { relay, drain, remove: () => [relay, drain].forEach((f) => rmSync(f, { force: true })) };
 }
