@@ -9,6 +9,7 @@ import { requireAuth } from "./auth";
 import type { HonoEnv } from "./context";
 import { ApiError, errorBody, issuesToDetails, type ErrorCode } from "./errors";
 import { registerBench } from "./bench";
+import { registerConsole } from "./console";
 import { registerIngest } from "./ingest";
 import { v1Routes } from "./v1";
 
@@ -77,6 +78,7 @@ export function createApp() {
 
   registerIngest(app);
   registerBench(app);
+  registerConsole(app);
 
   app.use("/v1/*", requireAuth);
   app.use("/v1/*", bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: () => { throw new ApiError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`); } }));

@@ -12,6 +12,8 @@ export type HonoEnv = {
     config: Config;
     db: Db;
     principal: Principal;
+    /** The console session's CSRF token, set on console pages only (src/http/console/session.ts). */
+    csrf: string;
   };
 };
 

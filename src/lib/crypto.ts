@@ -92,6 +92,11 @@ export async function decryptJson<T>(base64Key: string, sealed: string): Promise
   return JSON.parse(decoder.decode(plaintext)) as T;
 }
 
+/** URL- and cookie-safe base64 (RFC 4648 §5), unpadded. */
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 export function randomToken(bytes = 24): string {
-  return bytesToBase64(crypto.getRandomValues(new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytesToBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
 }

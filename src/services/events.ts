@@ -81,3 +81,33 @@ export async function eventDeliveries(db: D1Database, event: EventRow) {
   const rows = await db.prepare("SELECT * FROM deliveries WHERE id >= ?1 AND id < ?2").bind(lo, hi).all<DeliveryRow>();
   return mergeDeliveries(event, rows.results).map(deliveryView);
 }
+
+export type EventFilter = { customerId?: string; sourceId?: string; caseId?: string; type?: string; cursor?: string; limit: number };
+
+/**
+ * A page of events, newest first, fetched with limit + 1 rows (see toPage). A case filter reads the
+ * case's receipts key range (case_id needs source_id); otherwise recent events are scanned by id.
+ */
+export async function listEvents(db: D1Database, q: EventFilter): Promise<EventRow[]> {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    binds.push(v);
+    where.push(sql.replace("?", `?${binds.length}`));
+  };
+  if (q.customerId) add("e.customer_id = ?", q.customerId);
+  if (q.sourceId) add("e.source_id = ?", q.sourceId);
+  if (q.type) add("e.type = ?", q.type);
+  if (q.cursor) add("e.id < ?", q.cursor);
+  let sql: string;
+  if (q.caseId) {
+    add("r.case_id = ?", q.caseId);
+    add("r.source_id = ?", q.sourceId);
+    sql = `SELECT e.* FROM receipts r JOIN events e ON e.id = 'evt_' || substr(r.id, 5) WHERE ${where.join(" AND ")}`;
+  } else {
+    sql = `SELECT e.* FROM events e ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`;
+  }
+  binds.push(q.limit + 1);
+  const rows = await db.prepare(`${sql} ORDER BY e.id DESC LIMIT ?${binds.length}`).bind(...binds).all<EventRow>();
+  return rows.results;
+}

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { REQUEUE_LIMIT, requeueDeliveries } from "../../../services/deliveries";
+import { REQUEUE_LIMIT } from "../../../services/deliveries";
+import { recoverEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
 import { findEndpoint } from "./shared";
 
@@ -24,9 +25,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const endpoint = await findEndpoint(c, id);
-    if (endpoint.status !== "active") throw new ApiError("conflict", `Endpoint ${id} is ${endpoint.status}; resume it first (PATCH status: active).`);
-    const requeued = await requeueDeliveries(c.env, id, "failed", Date.parse(c.req.valid("json").since));
+    const requeued = await recoverEndpoint(c.env, await findEndpoint(c, id), Date.parse(c.req.valid("json").since));
     return c.json({ requeued }, 202);
   });
 }

@@ -1,8 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { endpoints } from "../../../db/schema";
-import { requeueDeliveries } from "../../../services/deliveries";
-import { forgetEndpoints } from "../../../services/endpoints";
+import { updateEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, FilterSchema, idParam } from "../schemas";
@@ -37,23 +34,7 @@ export function register(app: App) {
     const current = await findEndpoint(c, id);
     const url = body.url === undefined ? undefined : checkEndpointUrl(c, body.url);
     if (body.filter) await checkFilter(c, current.customerId, body.filter);
-    const resuming = body.status === "active" && current.status !== "active";
-    const row = await c.var.db
-      .update(endpoints)
-      .set({
-        url,
-        description: body.description,
-        filter: body.filter,
-        status: body.status,
-        ...(resuming ? { disabledReason: null, failingSince: null } : {}),
-        updatedAt: Date.now(),
-      })
-      .where(eq(endpoints.id, id))
-      .returning()
-      .get();
-    forgetEndpoints(current.customerId);
-    // Resuming sends what was held meanwhile.
-    if (resuming) await requeueDeliveries(c.env, id, "held");
+    const row = await updateEndpoint(c.env, c.var.db, current, { url, description: body.description, filter: body.filter, status: body.status });
     return c.json(endpointView(row), 200);
   });
 }

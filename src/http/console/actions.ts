@@ -1,0 +1,50 @@
+/**
+ * The console's buttons: the admin API's own operations (src/services/operations.ts), answered with
+ * a redirect back to the page (POST/redirect/GET) carrying a fixed notice code.
+ */
+import type { Context } from "hono";
+import { looksLikeId } from "../../lib/ids";
+import { recoverEndpoint, replayEvent, updateEndpoint } from "../../services/operations";
+import { ApiError } from "../errors";
+import { findEndpoint } from "../v1/endpoints/shared";
+import { findEvent } from "../v1/events/shared";
+import type { ConsoleEnv } from "./session";
+import { consoleUrl } from "./ui";
+
+function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep"): string {
+  const id = c.req.param("id") ?? "";
+  if (!looksLikeId(prefix, id)) throw new ApiError("not_found", "No such id.");
+  return id;
+}
+
+async function field(c: Context<ConsoleEnv>, name: string): Promise<string> {
+  const value = (await c.req.parseBody())[name];
+  return typeof value === "string" ? value.trim() : "";
+}
+
+export async function replay(c: Context<ConsoleEnv>) {
+  const event = await findEvent(c, idParam(c, "evt"));
+  const endpointId = await field(c, "endpoint_id");
+  if (endpointId && !looksLikeId("ep", endpointId)) throw new ApiError("validation_failed", "endpoint_id is not an endpoint id.");
+  const created = await replayEvent(c.env, event, endpointId || undefined);
+  const back = consoleUrl("/case", { source: event.source_id, case: event.case_id, done: "replayed", n: String(created.length) });
+  return c.redirect(`${back}#${event.id}`, 303);
+}
+
+export async function setStatus(c: Context<ConsoleEnv>) {
+  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const status = await field(c, "status");
+  if (status !== "active" && status !== "paused") throw new ApiError("validation_failed", "status must be active or paused.");
+  await updateEndpoint(c.env, c.var.db, endpoint, { status });
+  return c.redirect(`${consoleUrl("", { done: status === "paused" ? "paused" : "resumed" })}#${endpoint.id}`, 303);
+}
+
+/** `since` comes from <input type="datetime-local">, labelled UTC. */
+export async function recover(c: Context<ConsoleEnv>) {
+  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const since = await field(c, "since");
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(since) ? Date.parse(`${since}Z`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new ApiError("validation_failed", "since must be a date and time (UTC), e.g. 2026-11-20T00:00.");
+  const requeued = await recoverEndpoint(c.env, endpoint, ms);
+  return c.redirect(`${consoleUrl("", { done: "recovered", n: String(requeued) })}#${endpoint.id}`, 303);
+}
