@@ -23,6 +23,29 @@ export const SPOOL_THRESHOLD_BYTES = 96 * 1024;
 const SOURCE_ID = /^src_[0-9A-Z]{26}$/;
 const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)/i;
 
+/**
+ * Bodies nested deeper are refused: the pipeline keeps 64 levels (src/pipeline/redact.ts) and
+ * recursive code (dedupe hashes, fingerprints) must not overflow the stack on a hostile body.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests arrays and objects deeper than `max`: one scan, no recursion. */
+export function jsonNestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const encoder = new TextEncoder();
 
@@ -44,6 +67,9 @@ async function ingest(c: Context<HonoEnv>) {
     json = JSON.parse(rawBody);
   } catch {
     throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+  }
+  if (jsonNestingExceeds(rawBody, MAX_JSON_DEPTH)) {
+    throw new ApiError("invalid_payload", `The webhook nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`);
   }
 
   const receivedAt = Date.now();

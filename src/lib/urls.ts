@@ -67,7 +67,8 @@ export function checkOutboundUrl(raw: string, allowLocal: boolean): UrlVerdict {
     return { ok: false, reason: "is not a valid absolute URL" };
   }
   if (url.username || url.password) return { ok: false, reason: "must not embed credentials" };
-  const host = url.hostname.toLowerCase();
+  // "localhost." and "metadata.internal." name the same hosts as without the final dot.
+  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   if (allowLocal && LOCAL_HOSTS.has(host) && (url.protocol === "http:" || url.protocol === "https:")) {
     return { ok: true, url };
   }

@@ -18,6 +18,9 @@ import { snapshotFrom, snapshotStatements } from "./snapshot";
 /** The last duplicates kept on a receipt for the audit trail (all are counted). */
 const DUPLICATES_KEPT = 10;
 
+/** A redelivered message of a duplicate already counted on the holder (e.g. after a consumer crash). */
+const COUNTED = `EXISTS (SELECT 1 FROM json_each(receipts.duplicates) WHERE json_extract(json_each.value, '$.id') = excluded.id)`;
+
 /** Claims the dedupe key; RETURNING says who holds it (no row: this receipt already did). */
 const CLAIM_SQL = `
 INSERT INTO receipts (source_id, case_id, dedupe_key, id, customer_id, kind, provider_event_id, event_type, subject, version, received_at, body_sha256, body)
@@ -31,9 +34,10 @@ ON CONFLICT (source_id, case_id, dedupe_key) DO UPDATE SET
   body = CASE WHEN receipts.received_at < ?13 THEN excluded.body ELSE receipts.body END,
   outcome = CASE WHEN receipts.received_at < ?13 THEN NULL ELSE receipts.outcome END,
   detail = CASE WHEN receipts.received_at < ?13 THEN NULL ELSE receipts.detail END,
-  duplicate_count = CASE WHEN receipts.received_at < ?13 THEN 0 ELSE receipts.duplicate_count + 1 END,
+  duplicate_count = CASE WHEN receipts.received_at < ?13 THEN 0 WHEN ${COUNTED} THEN receipts.duplicate_count ELSE receipts.duplicate_count + 1 END,
   duplicates = CASE
     WHEN receipts.received_at < ?13 THEN '[]'
+    WHEN ${COUNTED} THEN receipts.duplicates
     ELSE json_insert(
       CASE WHEN json_array_length(receipts.duplicates) >= ${DUPLICATES_KEPT} THEN json_remove(receipts.duplicates, '$[0]') ELSE receipts.duplicates END,
       '$[#]', json_object('id', excluded.id, 'received_at', excluded.received_at))

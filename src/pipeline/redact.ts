@@ -9,11 +9,8 @@ export function redactCredentials(value: unknown, depth = 0): unknown {
   if (depth > 64) return null;
   if (Array.isArray(value)) return value.map((v) => redactCredentials(v, depth + 1));
   if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (!CREDENTIAL_KEY.test(k)) out[k] = redactCredentials(v, depth + 1);
-    }
-    return out;
+    // Defined, not assigned: a "__proto__" key stays a key instead of replacing the prototype.
+    return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (CREDENTIAL_KEY.test(k) ? [] : [[k, redactCredentials(v, depth + 1)]])));
   }
   return value;
 }

@@ -14,6 +14,9 @@ export const SecretSchema = z
   .union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(2)])
   .transform((v) => (typeof v === "string" ? [v] : v));
 
+/** An HTTP header name (RFC 9110 token): anything else would make every request to the source fail. */
+export const HeaderNameSchema = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, "must be an HTTP header name");
+
 export const StandardWebhooksVerify = z.object({
   scheme: z.literal("standard_webhooks"),
   secret: SecretSchema,
@@ -21,21 +24,21 @@ export const StandardWebhooksVerify = z.object({
 
 export const HmacVerify = z.object({
   scheme: z.literal("hmac"),
-  header: z.string().min(1).max(100),
+  header: HeaderNameSchema,
   algorithm: z.enum(["sha256", "sha512"]).default("sha256"),
   encoding: z.enum(["hex", "base64"]).default("hex"),
   /** Text before the signature in the header, e.g. "sha256=". */
   prefix: z.string().max(50).optional(),
   secret: SecretSchema,
   /** Header carrying the signing time (seconds or ms since the epoch); checked against a 5-minute tolerance. */
-  timestamp_header: z.string().min(1).max(100).optional(),
+  timestamp_header: HeaderNameSchema.optional(),
   /** What is signed; {body} and {timestamp} are replaced. Default "{body}", or "{timestamp}.{body}" with a timestamp header. */
   payload_template: z.string().max(100).optional(),
 });
 
 export const TokenVerify = z.object({
   scheme: z.literal("token"),
-  header: z.string().min(1).max(100),
+  header: HeaderNameSchema,
   tokens: z.array(z.string().min(1).max(512)).min(1).max(10),
 });
 

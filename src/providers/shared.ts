@@ -75,6 +75,9 @@ export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "
 /** A provider API base URL; which hosts are allowed is checked where the source is saved. */
 export const BaseUrlSchema = z.url({ protocol: /^https?$/ }).max(500).transform((u) => u.replace(/\/+$/, ""));
 
+/** A value sent in an HTTP header (a refetch header, an API key after "Bearer "): fetch refuses CR, LF and NUL. */
+export const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL");
+
 /** `{ url, headers }` to GET a case's state from a provider without a built-in adapter. */
 export const RefetchTemplateSchema = z.object({
   url: z
@@ -82,7 +85,7 @@ export const RefetchTemplateSchema = z.object({
     .max(500)
     .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
     .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL"),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), z.string().max(2000)).default({}),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), HeaderValueSchema.max(2000)).default({}),
 });
 export type RefetchTemplate = z.output<typeof RefetchTemplateSchema>;
 

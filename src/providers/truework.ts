@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { findById } from "./find";
 import { verifyToken } from "./schemes";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
+import { BaseUrlSchema, dedupeKey, HeaderValueSchema, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -14,7 +14,7 @@ const ConfigSchema = z.strictObject({
   api: z
     .strictObject({
       base_url: BaseUrlSchema.default("https://api.truework.com"),
-      api_key: z.string().min(1).max(500),
+      api_key: HeaderValueSchema.min(1).max(500),
     })
     .optional(),
 });
