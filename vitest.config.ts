@@ -43,6 +43,8 @@ export default defineConfig(async () => {
           test: {
             name: "e2e",
             environment: "node",
+            // Each file starts its own wrangler dev (and Chromium): one at a time on small machines.
+            fileParallelism: false,
             include: ["test/e2e/**/*.test.ts"],
             testTimeout: 120_000,
             hookTimeout: 120_000,

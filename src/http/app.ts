@@ -14,6 +14,7 @@ import { registerIngest } from "./ingest";
 import { v1Routes } from "./v1";
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 export function createApp() {
   const app = new OpenAPIHono<HonoEnv>({
@@ -88,6 +89,15 @@ export function createApp() {
       const hasBody = Number(c.req.header("content-length") ?? 0) > 0;
       if (type ? !/^application\/([\w.+-]+\+)?json\b/i.test(type) : hasBody) {
         throw new ApiError("unsupported_media_type", "Send the request body as `Content-Type: application/json`.");
+      }
+      // JSON is UTF-8 (RFC 8259): refuse other bytes rather than store replacement characters.
+      // The body stays cached on the request for the validator.
+      if (type) {
+        try {
+          strictUtf8.decode(await c.req.arrayBuffer());
+        } catch {
+          throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+        }
       }
     }
     await next();

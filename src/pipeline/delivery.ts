@@ -4,6 +4,7 @@
  * order and applies the superseded rule; this consumer loads and records state in D1 in batches.
  */
 import type { Attempt, Envelope } from "../domain";
+import type { DeliveryRow } from "../services/events";
 import { errorSummary, log } from "../lib/log";
 import { count } from "../lib/metrics";
 import { caseObjectName, type DeliverResult } from "./case-types";
@@ -11,20 +12,7 @@ import type { DeliveryMessage } from "./messages";
 import { healthStatements } from "./persist";
 import { MAX_QUEUE_DELAY_SECONDS, nextRetryDelay } from "./schedule";
 
-type Row = {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  customer_id: string;
-  source_id: string;
-  case_id: string;
-  sequence: number;
-  status: string;
-  replay: number;
-  attempts: string;
-  retry_base: number;
-  next_attempt_at: number | null;
-};
+type Row = DeliveryRow;
 
 type Msg = Message<DeliveryMessage>;
 

@@ -106,12 +106,17 @@ export async function persist(env: Env, work: CaseWork[], now = Date.now()): Pro
     }
     for (const r of result.receipts) {
       const dedupeKey = w.dedupeKeys.get(r.receiptId);
-      if (dedupeKey === undefined || r.outcome === "forwarded" || r.outcome === "retry") continue;
+      if (dedupeKey === undefined || r.outcome === "forwarded") continue;
       add(
         "other",
-        db
-          .prepare(`UPDATE receipts SET outcome = ?4, detail = ?5 WHERE source_id = ?1 AND case_id = ?2 AND dedupe_key = ?3 AND id = ?6 AND outcome IS NOT ?4`)
-          .bind(key.sourceId, key.caseId, dedupeKey, r.outcome, r.detail, r.receiptId),
+        r.outcome === "retry"
+          ? // Still pending: say why, so the case's trail shows what it is waiting for.
+            db
+              .prepare(`UPDATE receipts SET detail = ?4 WHERE source_id = ?1 AND case_id = ?2 AND dedupe_key = ?3 AND id = ?5 AND outcome IS NULL AND detail IS NOT ?4`)
+              .bind(key.sourceId, key.caseId, dedupeKey, r.detail, r.receiptId)
+          : db
+              .prepare(`UPDATE receipts SET outcome = ?4, detail = ?5 WHERE source_id = ?1 AND case_id = ?2 AND dedupe_key = ?3 AND id = ?6 AND outcome IS NOT ?4`)
+              .bind(key.sourceId, key.caseId, dedupeKey, r.outcome, r.detail, r.receiptId),
       );
     }
     // Written only when the case is new or opens/closes: the upsert's WHERE makes it a no-op otherwise.

@@ -1,8 +1,8 @@
-/** Cron Triggers: reconcile quiet open cases, flag silent sources (createScheduledController, time moved forward). */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+/** Cron Triggers: reconcile quiet open cases, flag silent sources (time moved forward). */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import { runCron } from "../../src/cron";
 import { api } from "../helpers/api";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
@@ -14,14 +14,12 @@ beforeEach(() => {
 });
 afterEach(() => net.restore());
 
-/** A cron run at `at` (kept off the first 5 minutes of an hour, when retention also runs). */
+/** A cron run at exactly `at`, without the hourly retention (test/cron/dispatch.test.ts covers the dispatch). */
 async function cronAt(at: number) {
-  const d = new Date(at);
-  if (d.getUTCMinutes() < 5) d.setUTCMinutes(7);
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ scheduledTime: d.getTime(), cron: "*/5 * * * *" }), env, ctx);
+  await runCron(env, ctx, at, { retention: false });
   await waitOnExecutionContext(ctx);
-  return d.getTime();
+  return at;
 }
 
 async function relay(reconcileAfter = 600) {

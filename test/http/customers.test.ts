@@ -89,3 +89,16 @@ describe("customers", () => {
     expect(own.body.data.map((x: { id: string }) => x.id)).toEqual([c.id]);
   });
 });
+
+describe("admin request bodies", () => {
+  it("must be UTF-8: other bytes are refused, not stored as replacement characters", async () => {
+    const { request } = await import("../helpers/api");
+    const latin1 = new Uint8Array([...new TextEncoder().encode('{"name":"M'), 0xfc, ...new TextEncoder().encode('ller"}')]);
+    const res = await request("POST", "/v1/customers", { raw: latin1, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_json");
+    const ok = await request("POST", "/v1/customers", { raw: new TextEncoder().encode('{"name":"Müller"}'), headers: { "content-type": "application/json" } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.name).toBe("Müller");
+  });
+});
