@@ -13,7 +13,7 @@ export function stubNetwork() {
   const calls: Call[] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
-    const body = req.method === "GET" || req.method === "HEAD" ? "" : await req.clone().text();
+    const body = req.method === "GET" || req.method === "HEAD" ? "" : new TextDecoder().decode(await req.clone().arrayBuffer());
     const call: Call = { url: req.url, method: req.method, headers: Object.fromEntries(req.headers), body, at: Date.now() };
     calls.push(call);
     const route = routes.filter((r) => req.url.startsWith(r.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
