@@ -1,5 +1,9 @@
 /** The vocabulary every layer shares (DESIGN.md: Words, The forwarded envelope). */
 
+/** A source's defaults: refetch an open case quiet for 6 hours; flag a source silent for a day. */
+export const DEFAULT_RECONCILE_AFTER_SECONDS = 21_600;
+export const DEFAULT_SILENCE_AFTER_SECONDS = 86_400;
+
 export const EVENT_TYPES = [
   "case.created",
   "case.updated",

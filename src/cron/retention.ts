@@ -16,7 +16,8 @@ const SPOOL_RETENTION_MS = 86_400_000;
 export async function enforceRetention(env: Env, now: number, config: Config): Promise<Record<string, number>> {
   const started = Date.now();
   const eventCutoff = now - config.eventRetentionMs;
-  const jobs: [string, D1PreparedStatement][] = [
+  // Receipts before events: a receipt whose event is due for deletion goes with the event's cutoff.
+  const receiptJobs: [string, D1PreparedStatement][] = [
     [
       "bodies",
       env.DB.prepare(
@@ -39,6 +40,8 @@ export async function enforceRetention(env: Env, now: number, config: Config): P
            (SELECT source_id, case_id, dedupe_key FROM receipts WHERE received_at < ?1 LIMIT ${BATCH})`,
       ).bind(eventCutoff),
     ],
+  ];
+  const laterJobs: [string, D1PreparedStatement][] = [
     ["deliveries", env.DB.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ?1 LIMIT ${BATCH})`).bind(idFloor("dlv", eventCutoff))],
     ["spooled", env.DB.prepare(`DELETE FROM spooled_bodies WHERE created_at < ?1`).bind(now - SPOOL_RETENTION_MS)],
   ];
@@ -52,11 +55,11 @@ export async function enforceRetention(env: Env, now: number, config: Config): P
       if (n < BATCH || !budgetLeft()) break;
     }
   };
-  // Receipts before events: a receipt whose event is due for deletion goes with the event's cutoff.
-  for (const [name, stmt] of jobs.slice(0, 3)) await runJob(name, async () => (await stmt.run()).meta.changes);
+  const runStatement = ([name, stmt]: [string, D1PreparedStatement]) => runJob(name, async () => (await stmt.run()).meta.changes);
+  for (const job of receiptJobs) await runStatement(job);
   // Events (oldest ids first), keeping each case's highest sequence on its case row.
   await runJob("events", () => deleteEventBatch(env.DB, idFloor("evt", eventCutoff)));
-  for (const [name, stmt] of jobs.slice(3)) await runJob(name, async () => (await stmt.run()).meta.changes);
+  for (const job of laterJobs) await runStatement(job);
   return counts;
 }
 

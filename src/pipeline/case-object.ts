@@ -14,10 +14,10 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { createDb, type Db } from "../db/client";
-import type { Delivery, Envelope, Status, Trigger } from "../domain";
+import { DEFAULT_RECONCILE_AFTER_SECONDS, type Delivery, type Envelope, type Trigger } from "../domain";
 import { getConfig } from "../lib/config";
 import { eventIdForReceipt, newDeliveryId, newId } from "../lib/ids";
-import { errorSummary, log } from "../lib/log";
+import { errorSummary } from "../lib/log";
 import { count, withMetrics } from "../lib/metrics";
 import { customerEndpoints, filterMatches, type LoadedEndpoint } from "../services/endpoints";
 import { loadSource, type LoadedSource } from "../services/sources";
@@ -205,7 +205,7 @@ export class CaseObject extends DurableObject<Env> {
 
   private async reconcileNow(key: CaseKey, snapshot: CaseSnapshot, now: number): Promise<ReconcileResult> {
     const source = await this.source(key.sourceId);
-    const afterMs = (source?.row.reconcileAfterSeconds ?? 21_600) * 1000;
+    const afterMs = (source?.row.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS) * 1000;
     if (!source || !source.adapter.canRefetch(source.config)) {
       return { receipts: [], events: [], caseRow: { terminal: source === null, reconcileAfterSeconds: afterMs / 1000 }, health: [], checked: "skipped", nextCheckAt: now + afterMs, receipt: null };
     }
@@ -228,7 +228,6 @@ export class CaseObject extends DurableObject<Env> {
       s.lastActivityAt = now;
       if (!c.event) return { results: [c.result], events: [], sends: [] };
       receipt = { id, receivedAt: now };
-      this.remember(id, c);
       return { results: [c.result], events: [c.event], sends: await this.startFirstAttempts([c.event], key.customerId) };
     });
     const done = await this.finish(source, results, events, sends);
@@ -282,7 +281,7 @@ export class CaseObject extends DurableObject<Env> {
     return {
       receipts: results,
       events,
-      caseRow: { terminal: this.state?.terminal ?? false, reconcileAfterSeconds: source?.row.reconcileAfterSeconds ?? 21_600 },
+      caseRow: { terminal: this.state?.terminal ?? false, reconcileAfterSeconds: source?.row.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS },
       health,
     };
   }

@@ -12,8 +12,6 @@ import type { DeliveryMessage } from "./messages";
 import { healthStatements } from "./persist";
 import { MAX_QUEUE_DELAY_SECONDS, nextRetryDelay } from "./schedule";
 
-type Row = DeliveryRow;
-
 type Msg = Message<DeliveryMessage>;
 
 /** A message this early is waiting out a delay longer than a queue can hold: put it back for the rest. */
@@ -30,7 +28,7 @@ export async function handleDeliveries(batch: MessageBatch<DeliveryMessage>, env
   const summary: DeliverySummary = { messages: batch.messages.length, attempted: 0, succeeded: 0, retrying: 0, failed: 0, superseded: 0, held: 0, skipped: 0 };
   const ids = [...new Set(batch.messages.map((m) => m.body.delivery_id))];
   const eventIds = [...new Set(batch.messages.map((m) => m.body.event_id))];
-  let rows: Map<string, Row>;
+  let rows: Map<string, DeliveryRow>;
   let payloads: Map<string, Envelope>;
   try {
     const placeholders = (n: number) => Array.from({ length: n }, (_, i) => `?${i + 1}`).join(",");
@@ -38,7 +36,7 @@ export async function handleDeliveries(batch: MessageBatch<DeliveryMessage>, env
       env.DB.prepare(`SELECT * FROM deliveries WHERE id IN (${placeholders(ids.length)})`).bind(...ids),
       env.DB.prepare(`SELECT id, payload FROM events WHERE id IN (${placeholders(eventIds.length)})`).bind(...eventIds),
     ]);
-    rows = new Map((d!.results as Row[]).map((r) => [r.id, r]));
+    rows = new Map((d!.results as DeliveryRow[]).map((r) => [r.id, r]));
     payloads = new Map((e!.results as { id: string; payload: string }[]).map((r) => [r.id, JSON.parse(r.payload) as Envelope]));
   } catch (err) {
     log("error", "delivery load failed", { messages: batch.messages.length, error: errorSummary(err) });
@@ -47,7 +45,7 @@ export async function handleDeliveries(batch: MessageBatch<DeliveryMessage>, env
   }
 
   const now = Date.now();
-  const ready: { m: Msg; row: Row; payload: Envelope }[] = [];
+  const ready: { m: Msg; row: DeliveryRow; payload: Envelope }[] = [];
   const seen = new Set<string>();
   for (const m of batch.messages) {
     const row = rows.get(m.body.delivery_id);

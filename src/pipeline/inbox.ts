@@ -13,7 +13,7 @@ import { caseObjectName, type CaseKey, type CaseSnapshot, type ReceiptInput } fr
 import type { ReceiptMessage } from "./messages";
 import { persist, type CaseWork } from "./persist";
 import { inboxRetryDelay } from "./schedule";
-import { snapshotFrom, snapshotStatements } from "./snapshot";
+import { snapshotsFrom, snapshotStatements } from "./snapshot";
 
 /** The last duplicates kept on a receipt for the audit trail (all are counted). */
 const DUPLICATES_KEPT = 10;
@@ -101,8 +101,7 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
     const keys = [...caseKeys.values()];
     const results = await env.DB.batch<{ id: string }>([...stmts, ...sourceStmts, ...keys.flatMap((k) => snapshotStatements(env.DB, k))]);
     claims = results.slice(0, stmts.length);
-    const first = stmts.length + sourceStmts.length;
-    keys.forEach((k, i) => snapshots.set(caseObjectName(k), snapshotFrom(results.slice(first + i * 3, first + i * 3 + 3))));
+    snapshotsFrom(results.slice(stmts.length + sourceStmts.length), keys.length).forEach((snapshot, i) => snapshots.set(caseObjectName(keys[i]!), snapshot));
   } catch (err) {
     log("error", "inbox dedupe failed", { messages: batch.messages.length, error: errorSummary(err) });
     batch.messages.forEach(retry);

@@ -21,6 +21,9 @@ export function snapshotStatements(db: D1Database, key: Pick<CaseKey, "sourceId"
   ];
 }
 
+/** How many statements snapshotStatements() adds to a batch, in order. */
+const STATEMENTS = 3;
+
 type ReceiptRow = { id: string; subject: string; version: string | null; received_at: number; outcome: string | null; event_id: string | null };
 type LatestRow = { sequence: number; payload: string; created_at: number };
 type CaseRow = { terminal: number; last_sequence: number };
@@ -36,9 +39,13 @@ export function snapshotFrom([receipts, latest, row]: D1Result[]): CaseSnapshot 
   };
 }
 
+/** The snapshots of `count` cases from the results of their statements, laid end to end. */
+export function snapshotsFrom(results: D1Result[], count: number): CaseSnapshot[] {
+  return Array.from({ length: count }, (_, i) => snapshotFrom(results.slice(i * STATEMENTS, (i + 1) * STATEMENTS)));
+}
+
 /** Snapshots of several cases in one round trip (used where no batch is being made anyway). */
 export async function loadSnapshots(db: D1Database, keys: Pick<CaseKey, "sourceId" | "caseId">[]): Promise<CaseSnapshot[]> {
   if (!keys.length) return [];
-  const results = await db.batch(keys.flatMap((k) => snapshotStatements(db, k)));
-  return keys.map((_, i) => snapshotFrom(results.slice(i * 3, i * 3 + 3)));
+  return snapshotsFrom(await db.batch(keys.flatMap((k) => snapshotStatements(db, k))), keys.length);
 }

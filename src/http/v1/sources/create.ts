@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sources } from "../../../db/schema";
+import { DEFAULT_RECONCILE_AFTER_SECONDS, DEFAULT_SILENCE_AFTER_SECONDS } from "../../../domain";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
 import type { App } from "../../context";
@@ -8,8 +9,6 @@ import { findCustomer } from "../customers/find";
 import { CustomerIdField, ProviderField, SourceView } from "../schemas";
 import { CONFIG_DOC, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
 
-export const DEFAULT_RECONCILE_AFTER_SECONDS = 21_600;
-export const DEFAULT_SILENCE_AFTER_SECONDS = 86_400;
 
 const Body = z.strictObject({
   customer_id: CustomerIdField,
