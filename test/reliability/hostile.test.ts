@@ -744,7 +744,10 @@ describe("secrets", () => {
 describe("properties (fast-check)", () => {
   const runs = (numRuns: number) => ({ seed: FC_SEED, numRuns });
   /** JSON values as a provider might send them, keys that matter in JS included. */
-  const key = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "prototype", "toString", "password", "api_key", "Authorization", "secret", "id", "url"));
+  const key = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom("__proto__", "constructor", "prototype", "toString", "password", "api_key", "Authorization", "secret", "id", "url", "token", "X-Api-Key", "sessionToken", "credentials", "Bearer", "tokens"),
+  );
   const value = fc.letrec((tie) => ({
     node: fc.oneof({ depthSize: "small", withCrossShrink: true }, tie("leaf"), tie("array"), tie("object")),
     // JSON has no -0 (it parses "-0" but writes 0): a provider cannot send one that survives a round trip.
@@ -752,7 +755,10 @@ describe("properties (fast-check)", () => {
     array: fc.array(tie("node"), { maxLength: 4 }),
     object: fc.array(fc.tuple(key, tie("node")), { maxLength: 5 }).map((entries) => JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`)),
   })).node;
-  const CREDENTIAL = /^(password|passwd|pass|secret|client_?secret|api_?key|apikey|access_?token|refresh_?token|id_?token|client_?access_?token|authorization|private_?key)$/i;
+  const CREDENTIAL = {
+    test: (k: string) =>
+      /^(password|passwd|pass|passphrase|(client|api|signing|webhook)?secret|secret(access)?key|private_?key|x?api_?key|credentials?|(access|refresh|id|auth|xauth|session|api|client_?access|bearer)?_?token|bearer|(proxy)?authorization)$/i.test(k.replace(/[-_.\s]/g, "")),
+  };
   const keysOf = (v: unknown, out: string[] = []): string[] => {
     if (Array.isArray(v)) v.forEach((x) => keysOf(x, out));
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push(k), keysOf(x, out);

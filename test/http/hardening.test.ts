@@ -1,0 +1,138 @@
+/**
+ * Hardening (issue #14): what a hostile or careless caller could still do. Each attempt gets its 4xx
+ * with a clear code and message, and nothing is stored, queued or sent to a refused address. The
+ * console's login throttle and server-side sessions are in console-hardening.test.ts; the
+ * provider HTTP client's own checks in test/pipeline/provider-http.test.ts.
+ */
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import worker from "../../src/index";
+import { createDb } from "../../src/db/client";
+import { sources } from "../../src/db/schema";
+import { getConfig } from "../../src/lib/config";
+import { encryptJson, sha256Hex } from "../../src/lib/crypto";
+import { newId } from "../../src/lib/ids";
+import { isCredentialKey, redactCredentials } from "../../src/pipeline/redact";
+import { ADMIN_TOKEN, api, BASE, request, type ApiResponse } from "../helpers/api";
+import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
+import { json, stubNetwork, type Network } from "../helpers/net";
+import { kcCaseEvent, receiver } from "../helpers/relay";
+import { eventually } from "../helpers/wait";
+
+let net: Network;
+let sends: MockInstance;
+let warnings: string[];
+beforeEach(() => {
+  sends = vi.spyOn(env.INBOX, "send");
+  net = stubNetwork();
+  warnings = [];
+  vi.spyOn(console, "warn").mockImplementation((line: unknown) => void warnings.push(String(line)));
+});
+afterEach(() => {
+  net.restore();
+  vi.restoreAllMocks();
+});
+
+// ---- helpers ------------------------------------------------------------------------------------------
+
+/** Everything stored for one customer: a refused request must leave it as it was. Other tests' background work does not touch it. */
+async function customerRows(customerId: string): Promise<string> {
+  const tables = ["sources", "endpoints", "receipts", "events", "deliveries", "cases"];
+  const results = await env.DB.batch([
+    env.DB.prepare("SELECT * FROM customers WHERE id = ?").bind(customerId),
+    ...tables.map((t) => env.DB.prepare(`SELECT * FROM ${t} WHERE customer_id = ? ORDER BY 1, 2`).bind(customerId)),
+  ]);
+  return JSON.stringify(results.map((r) => r.results));
+}
+
+/** Sends a request that must be refused: this status, code and message; nothing of the customer's stored or queued. */
+async function refused(customerId: string, send: () => Promise<ApiResponse>, expected: { status: number; code: string; message: RegExp }): Promise<ApiResponse> {
+  const before = await customerRows(customerId);
+  const queued = sends.mock.calls.length;
+  const res = await send();
+  expect(res.status, res.text).toBe(expected.status);
+  expect(res.body?.error, res.text).toMatchObject({ code: expected.code, request_id: expect.stringMatching(/^req_/) });
+  expect(res.body.error.message).toMatch(expected.message);
+  expect(sends.mock.calls.length, "queued").toBe(queued);
+  expect(await customerRows(customerId), "stored").toBe(before);
+  return res;
+}
+
+/** Calls the Worker with some settings changed, as a deployment with other [vars] would run. */
+function withVars(vars: Record<string, string>) {
+  const patched = new Proxy(env, { get: (t, p) => (typeof p === "string" && p in vars ? vars[p] : Reflect.get(t, p)) });
+  return async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const req = new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await worker.fetch!(req as Request<unknown, IncomingRequestCfProperties>, patched, createExecutionContext());
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers, text };
+  };
+}
+
+/** A source as an earlier release saved it: written straight to D1, without today's validation. */
+async function savedEarlier(customerId: string, provider: string, config: unknown): Promise<string> {
+  const id = newId("src");
+  const now = Date.now();
+  await createDb(env.DB)
+    .insert(sources)
+    .values({ id, customerId, provider, name: `saved earlier ${id}`, configEnc: await encryptJson(getConfig(env).encryptionKey, config), reconcileAfterSeconds: 21600, silenceAfterSeconds: 86400, createdAt: now, updatedAt: now });
+  return id;
+}
+
+const KD_SECRET = `whsec_${btoa("hardening-keldair-signing-key-0001")}`;
+
+function keldairEvent(caseId: string, data: Record<string, unknown> = {}) {
+  return { id: crypto.randomUUID(), type: "applicant.updated", version: "1", dateOccurred: new Date().toISOString(), data: { id: caseId, ...data } };
+}
+
+function postKeldair(sourceId: string, body: unknown, secret = KD_SECRET) {
+  const raw = JSON.stringify(body);
+  const id = `msg_${crypto.randomUUID()}`;
+  const at = new Date();
+  const headers = { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(id, at, raw) };
+  return request("POST", `/in/${sourceId}`, { token: null, raw, headers });
+}
+
+const caseView = async (sourceId: string, caseId: string) => (await api.get(`/v1/cases/${sourceId}/${encodeURIComponent(caseId)}`)).body;
+
+/** The receipt's detail once the pipeline has tried it. */
+const receiptDetail = (sourceId: string, caseId: string) =>
+  eventually(async () => (await caseView(sourceId, caseId)).receipts?.[0]?.detail as string | undefined, { message: `a receipt detail for ${caseId}` });
+
+// ---- 5. redaction -------------------------------------------------------------------------------------
+
+describe("redaction of credential names", () => {
+  const NAMES = ["token", "auth_token", "session_token", "x-api-key", "secret_key", "api_secret", "credentials", "bearer"];
+
+  it("strips every common credential name at any depth, whatever its case or separators, and keeps the rest", () => {
+    const variants = [...NAMES, "Token", "AUTH_TOKEN", "authToken", "Session-Token", "X-API-Key", "x_api_key", "SecretKey", "apiSecret", "Credentials", "Bearer", "access-token", "Proxy-Authorization"];
+    for (const name of variants) expect(isCredentialKey(name), name).toBe(true);
+    for (const name of ["token_type", "tokenCount", "tokens_used", "session", "credential_type", "bearer_name", "id", "status"]) expect(isCredentialKey(name), name).toBe(false);
+    const deep = { a: [{ b: { c: Object.fromEntries(variants.map((v, i) => [v, `value-${i}`])) } }], token_type: "Bearer", status: "clear" };
+    expect(redactCredentials(deep)).toEqual({ a: [{ b: { c: {} } }], token_type: "Bearer", status: "clear" });
+  });
+
+  it("keeps them out of the stored receipt and the forwarded body", async () => {
+    const customer = await createCustomer();
+    // Keldair without a refetch template: the body is what is forwarded (verified: false).
+    const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET } });
+    const endpoint = await createEndpoint(customer.id);
+    const hook = receiver(net, endpoint.url, () => endpoint.secret);
+    const values = NAMES.map((n) => `leak-${n}-${crypto.randomUUID()}`);
+    const credentials = Object.fromEntries(NAMES.map((n, i) => [n, values[i]]));
+    const body = keldairEvent("app-redact", { reviewer: { name: "Lee", ...credentials }, history: [{ step: "screen", Credentials: { user: "x", pass: values[0] } }], Session_Token: values[2] });
+    const res = await postKeldair(source.id, body);
+    expect(res.status, res.text).toBe(200);
+    await eventually(() => hook.got.length === 1, { message: "the forwarded event" });
+    const stored = await env.DB.prepare("SELECT body FROM receipts WHERE id = ?").bind(res.body.id).first<{ body: string }>();
+    for (const text of [hook.got[0]!.raw, stored!.body, JSON.stringify(sends.mock.calls.at(-1)![0])]) {
+      for (const v of values) expect(text).not.toContain(v);
+    }
+    expect(hook.got[0]!.body.data.state).toMatchObject({ data: { id: "app-redact", reviewer: { name: "Lee" }, history: [{ step: "screen" }] } });
+  });
+});
+
