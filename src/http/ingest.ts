@@ -103,7 +103,9 @@ async function ingest(c: Context<HonoEnv>) {
     event_type: e.eventType,
     version: e.version,
     received_at: receivedAt,
-    body_sha256: await sha256Hex(bytes),
+    // Of the body as stored (credentials stripped): a hash of the raw bytes would let anyone who
+    // sees it confirm a guess of the credentials some providers put in the body.
+    body_sha256: await sha256Hex(body),
     body: spool ? null : body,
   };
   try {

@@ -15,6 +15,7 @@ import { getConfig } from "../../src/lib/config";
 import { encryptJson, sha256Hex } from "../../src/lib/crypto";
 import { newId } from "../../src/lib/ids";
 import { isCredentialKey, redactCredentials } from "../../src/pipeline/redact";
+import { ForbiddenPatchKeyError, mergePatch } from "../../src/services/merge-patch";
 import { ADMIN_TOKEN, api, BASE, request, type ApiResponse } from "../helpers/api";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { json, stubNetwork, type Network } from "../helpers/net";
@@ -136,3 +137,43 @@ describe("redaction of credential names", () => {
   });
 });
 
+// ---- 9. small leaks -----------------------------------------------------------------------------------
+
+describe("JSON merge patches with prototype keys", () => {
+  const patchRaw = (id: string, raw: string) => request("PATCH", `/v1/sources/${id}`, { raw, headers: { "content-type": "application/json" } });
+
+  it.each([
+    ["__proto__ at the top of the config", '{"config":{"__proto__":{"refetch":{"url":"https://169.254.169.254/{case_id}"}}}}', "config.__proto__"],
+    ["constructor.prototype inside verify", '{"config":{"verify":{"constructor":{"prototype":{"secret":"x"}}}}}', "config.verify.constructor"],
+    ["prototype in an array's object", '{"config":{"verify":{"secret":[{"prototype":1}]}}}', "config.verify.secret.0.prototype"],
+    ["__proto__ beside a valid name change", '{"name":"renamed","config":{"__proto__":{}}}', "config.__proto__"],
+  ])("refuses %s with 422, changing nothing", async (_name, raw, path) => {
+    const customer = await createCustomer();
+    const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET } });
+    const res = await refused(customer.id, () => patchRaw(source.id, raw), { status: 422, code: "validation_failed", message: /is not allowed in a merge patch/ });
+    expect(res.body.error.details).toEqual([{ path, message: expect.stringContaining("is not allowed in a merge patch") }]);
+    expect(({} as Record<string, unknown>).secret).toBeUndefined();
+  });
+
+  it("mergePatch itself refuses them, leaving Object.prototype alone", () => {
+    expect(() => mergePatch({ a: 1 }, JSON.parse('{"b":{"__proto__":{"polluted":true}}}'))).toThrow(ForbiddenPatchKeyError);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(mergePatch({ a: 1, b: { c: 2 } }, { b: { c: null, d: 3 } })).toEqual({ a: 1, b: { d: 3 } });
+  });
+});
+
+describe("body_sha256", () => {
+  it("hashes the body as stored, credentials stripped, never the raw bytes that carried them", async () => {
+    const customer = await createCustomer();
+    const source = await createSource(customer.id, "karmacheck", { username: "kc-hooks", password: "hardening-kc-password" });
+    const raw = JSON.stringify({ ...kcCaseEvent("case-sha", "2026-01-01T00:00:00.000Z", "Pending", null), username: "kc-hooks", password: "hardening-kc-password" });
+    const res = await request("POST", `/in/${source.id}`, { token: null, raw, headers: { "content-type": "application/json" } });
+    expect(res.status, res.text).toBe(200);
+    const message = sends.mock.calls.at(-1)![0] as { body: string; body_sha256: string };
+    expect(message.body).not.toContain("hardening-kc-password");
+    expect(message.body_sha256).toBe(await sha256Hex(message.body));
+    expect(message.body_sha256).not.toBe(await sha256Hex(raw));
+    const row = await eventually(() => env.DB.prepare("SELECT body, body_sha256 FROM receipts WHERE id = ?").bind(res.body.id).first<{ body: string; body_sha256: string }>(), { message: "the receipt row" });
+    expect(row.body_sha256).toBe(await sha256Hex(row.body));
+  });
+});

@@ -2,11 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
 import { decryptJson, encryptJson } from "../../../lib/crypto";
-import { mergePatch } from "../../../services/merge-patch";
+import { forbiddenPatchKey, mergePatch } from "../../../services/merge-patch";
 import { forgetSource } from "../../../services/sources";
+import { isRecord } from "../../../providers/shared";
 import { forgetTokens } from "../../../pipeline/tokens";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
+import { ApiError, errorResponses } from "../../errors";
 import { idParam, SourceView } from "../schemas";
 import { CONFIG_DOC, findSource, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
 
@@ -39,6 +40,15 @@ export function register(app: App) {
     const body = c.req.valid("json");
     const current = await findSource(c, id);
     let configEnc: string | undefined;
+    // Read from the body as sent: the validated copy has already dropped a top-level "__proto__".
+    const sent: unknown = await c.req.json();
+    const forbidden = forbiddenPatchKey(isRecord(sent) ? sent.config : undefined);
+    if (forbidden !== null) {
+      const key = JSON.stringify(forbidden.split(".").pop());
+      throw new ApiError("validation_failed", `Invalid config patch: config.${forbidden}: the key ${key} is not allowed in a merge patch.`, [
+        { path: `config.${forbidden}`, message: `the key ${key} is not allowed in a merge patch` },
+      ]);
+    }
     if (body.config) {
       const merged = mergePatch(await decryptJson(c.var.config.encryptionKey, current.configEnc), body.config);
       validateConfig(c, current.provider, merged);
