@@ -6,13 +6,13 @@
  */
 import { z } from "zod";
 import type { Status } from "../domain";
-import { SecretSchema, verifyToken } from "./schemes";
+import { SharedSecretSchema, verifyToken } from "./schemes";
 import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, withoutUrlQueries } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
   /** Optional static token sent by Case Keeper in `token_header`. */
-  token: SecretSchema.optional(),
+  token: SharedSecretSchema.optional(),
   token_header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default("x-casekeeper-token"),
   api: z.strictObject({
     base_url: BaseUrlSchema,

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Check, Status } from "../domain";
-import { basicCredentials, credentialsMatch, SecretSchema, verifyStandardWebhooks } from "./schemes";
+import { basicCredentials, credentialsMatch, SecretSchema, StandardWebhooksSecretSchema, verifyStandardWebhooks } from "./schemes";
 import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, text, type Json } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 import { findById } from "./find";
@@ -13,7 +13,7 @@ const ConfigSchema = z
   .strictObject({
     username: z.string().min(1).max(200).optional(),
     password: SecretSchema.optional(),
-    signing_secret: SecretSchema.optional(),
+    signing_secret: StandardWebhooksSecretSchema.optional(),
     api: z
       .strictObject({
         base_url: BaseUrlSchema.default("https://api.karmacheck.io"),

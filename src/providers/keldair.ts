@@ -5,13 +5,13 @@
  */
 import { z } from "zod";
 import type { Status } from "../domain";
-import { SecretSchema, verifyWith, VerifySchema } from "./schemes";
+import { StandardWebhooksSecretSchema, verifyWith, VerifySchema } from "./schemes";
 import { dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, text, TERMINAL } from "./shared";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
   /** `{ secret }` alone means Standard Webhooks. */
-  verify: z.union([VerifySchema, z.strictObject({ secret: SecretSchema }).transform((v) => ({ scheme: "standard_webhooks" as const, secret: v.secret }))]),
+  verify: z.union([VerifySchema, z.strictObject({ secret: StandardWebhooksSecretSchema }).transform((v) => ({ scheme: "standard_webhooks" as const, secret: v.secret }))]),
   case_id_pointer: JsonPointerSchema.default("/data/id"),
   refetch: RefetchTemplateSchema.optional(),
 });

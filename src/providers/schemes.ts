@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64, bytesToHex, hmac, matchesAny, timingSafeEqualStrings } from "../lib/crypto";
+import { onWrite } from "./config-rules";
 import type { InboundRequest, VerifyResult } from "./types";
 
 /** Signatures older or newer than this are refused (replay protection). */
@@ -14,12 +15,39 @@ export const SecretSchema = z
   .union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(2)])
   .transform((v) => (typeof v === "string" ? [v] : v));
 
+/** Standard Webhooks: "secret keys are between 24 and 64 bytes" (the key bytes, after base64). */
+export const MIN_STANDARD_WEBHOOKS_KEY_BYTES = 24;
+/** HMAC secrets and static tokens chosen by people: at least this many characters. */
+export const MIN_SHARED_SECRET_CHARS = 16;
+
+/** A Standard Webhooks secret (or two) whose key is long enough to sign with. */
+export const StandardWebhooksSecretSchema = SecretSchema.refine(
+  onWrite((secrets: string[]) => secrets.every((s) => standardWebhooksKey(s).length >= MIN_STANDARD_WEBHOOKS_KEY_BYTES)),
+  `must be a Standard Webhooks secret of at least ${MIN_STANDARD_WEBHOOKS_KEY_BYTES} bytes ("whsec_" + base64 of the key)`,
+);
+
+/** An HMAC secret or a static token (or two, while rotating) that is not trivially guessed. */
+export const SharedSecretSchema = SecretSchema.refine(
+  onWrite((secrets: string[]) => secrets.every((s) => s.length >= MIN_SHARED_SECRET_CHARS)),
+  `must be at least ${MIN_SHARED_SECRET_CHARS} characters`,
+);
+
+/** Static webhook tokens compared with a header: each at least MIN_SHARED_SECRET_CHARS long. */
+export const StaticTokenSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine(
+    onWrite((t: string) => t.length >= MIN_SHARED_SECRET_CHARS),
+    `must be at least ${MIN_SHARED_SECRET_CHARS} characters`,
+  );
+
 /** An HTTP header name (RFC 9110 token): anything else would make every request to the source fail. */
 export const HeaderNameSchema = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, "must be an HTTP header name");
 
 export const StandardWebhooksVerify = z.object({
   scheme: z.literal("standard_webhooks"),
-  secret: SecretSchema,
+  secret: StandardWebhooksSecretSchema,
 });
 
 export const HmacVerify = z.object({
@@ -29,17 +57,24 @@ export const HmacVerify = z.object({
   encoding: z.enum(["hex", "base64"]).default("hex"),
   /** Text before the signature in the header, e.g. "sha256=". */
   prefix: z.string().max(50).optional(),
-  secret: SecretSchema,
+  secret: SharedSecretSchema,
   /** Header carrying the signing time (seconds or ms since the epoch); checked against a 5-minute tolerance. */
   timestamp_header: HeaderNameSchema.optional(),
   /** What is signed; {body} and {timestamp} are replaced. Default "{body}", or "{timestamp}.{body}" with a timestamp header. */
-  payload_template: z.string().max(100).optional(),
+  payload_template: z
+    .string()
+    .max(100)
+    .refine(
+      onWrite((t: string) => t.includes("{body}")),
+      "must contain {body}: a signature that does not cover the body authenticates nothing",
+    )
+    .optional(),
 });
 
 export const TokenVerify = z.object({
   scheme: z.literal("token"),
   header: HeaderNameSchema,
-  tokens: z.array(z.string().min(1).max(512)).min(1).max(10),
+  tokens: z.array(StaticTokenSchema).min(1).max(10),
 });
 
 export const BasicVerify = z.object({

@@ -5,12 +5,12 @@
 import { z } from "zod";
 import type { Status } from "../domain";
 import { findById } from "./find";
-import { verifyToken } from "./schemes";
+import { StaticTokenSchema, verifyToken } from "./schemes";
 import { BaseUrlSchema, dedupeKey, HeaderValueSchema, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
-  tokens: z.array(z.string().min(1).max(512)).min(1).max(10),
+  tokens: z.array(StaticTokenSchema).min(1).max(10),
   api: z
     .strictObject({
       base_url: BaseUrlSchema.default("https://api.truework.com"),

@@ -177,3 +177,49 @@ describe("body_sha256", () => {
     expect(row.body_sha256).toBe(await sha256Hex(row.body));
   });
 });
+
+// ---- 4. weak verification settings --------------------------------------------------------------------
+
+describe("weak verification settings", () => {
+  const fields = { case_id: "/case/id" };
+  const sw = (bytes: number) => `whsec_${btoa("k".repeat(bytes))}`;
+  const chars = (n: number) => "s".repeat(n);
+
+  it.each([
+    ["an hmac payload_template without {body}", "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(32), timestamp_header: "x-ts", payload_template: "{timestamp}" }, fields }, "config.verify.payload_template", /must contain \{body\}/],
+    ["a one-byte Standard Webhooks secret", "standard", { verify: { scheme: "standard_webhooks", secret: sw(1) }, fields }, "config.verify.secret", /at least 24 bytes/],
+    ["a 23-byte Standard Webhooks secret, as Keldair's shorthand", "keldair", { verify: { secret: sw(23) } }, "config.verify.secret", /at least 24 bytes/],
+    ["a short second secret while rotating", "keldair", { verify: { secret: [sw(32), sw(8)] } }, "config.verify.secret", /at least 24 bytes/],
+    ["a short KarmaCheck signing_secret", "karmacheck", { signing_secret: sw(16) }, "config.signing_secret", /at least 24 bytes/],
+    ["a 15-character hmac secret", "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(15) }, fields }, "config.verify.secret", /at least 16 characters/],
+    ["a short static token", "standard", { verify: { scheme: "token", header: "x-token", tokens: [chars(40), "abc"] }, fields }, "config.verify.tokens.1", /at least 16 characters/],
+    ["a short Truework token", "truework", { tokens: ["tw-1"] }, "config.tokens.0", /at least 16 characters/],
+    ["a short Case Keeper token", "casekeeper", { token: "ck", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } }, "config.token", /at least 16 characters/],
+  ])("refuses %s with 422 naming the field", async (_name, provider, config, path, message) => {
+    const customer = await createCustomer();
+    const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "weak", config }), { status: 422, code: "validation_failed", message });
+    expect(res.body.error.details).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+
+  it("accepts each minimum exactly", async () => {
+    const customer = await createCustomer();
+    await createSource(customer.id, "keldair", { verify: { secret: sw(24) } });
+    await createSource(customer.id, "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(16), timestamp_header: "x-ts", payload_template: "v0:{timestamp}:{body}" }, fields });
+    await createSource(customer.id, "standard", { verify: { scheme: "token", header: "x-token", tokens: [chars(16)] }, fields });
+    await createSource(customer.id, "truework", { tokens: [chars(16)] });
+  });
+
+  it("keeps a source saved before these rules accepting its webhooks, says so in the log, and has its next config change fix it", async () => {
+    const customer = await createCustomer();
+    const weak = sw(6);
+    const id = await savedEarlier(customer.id, "keldair", { verify: { secret: weak } });
+    const res = await postKeldair(id, keldairEvent("app-weak"), weak);
+    expect(res.status, res.text).toBe(200);
+    expect(warnings.some((w) => w.includes("source config breaks a current rule") && w.includes(id) && w.includes("verify.secret"))).toBe(true);
+    expect(warnings.join("\n")).not.toContain(weak.slice(6));
+    // A rename alone is fine; a config change must fix the secret.
+    expect((await api.patch(`/v1/sources/${id}`, { name: "renamed" })).status).toBe(200);
+    await refused(customer.id, () => api.patch(`/v1/sources/${id}`, { config: { case_id_pointer: "/data/id" } }), { status: 422, code: "validation_failed", message: /config\.verify\.secret: must be a Standard Webhooks secret of at least 24 bytes/ });
+    expect((await api.patch(`/v1/sources/${id}`, { config: { verify: { secret: sw(32) } } })).status).toBe(200);
+  });
+});

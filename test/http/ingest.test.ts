@@ -44,7 +44,7 @@ describe("POST /in/{source_id}", () => {
   it("accepts every seed payload and enqueues one receipt with credentials stripped", async () => {
     const c = await createCustomer();
     const kc = await createSource(c.id, "karmacheck", { username: "kc-hooks", password: "s3cret-kc-password" });
-    const tw = await createSource(c.id, "truework", { tokens: ["tw-token-1"] });
+    const tw = await createSource(c.id, "truework", { tokens: ["tw-token-0123456789"] });
     const ck = await createSource(c.id, "casekeeper", sampleConfigs.casekeeper());
     const kdSecret = `whsec_${btoa("keldair-signing-secret-123")}`;
     const kd = await createSource(c.id, "keldair", { verify: { secret: kdSecret } });
@@ -52,7 +52,7 @@ describe("POST /in/{source_id}", () => {
     const cases: [string, string | object, Record<string, string>, { case_id: string; event_type: string; version: string | null }][] = [
       [kc.id, withCredentials(caseEvent), {}, { case_id: caseEvent.eventObject.id, event_type: "case.statuschange", version: caseEvent.eventObject.modStamp }],
       [kc.id, withCredentials(serviceEvent), {}, { case_id: serviceEvent.eventObject.caseId, event_type: "casedata.statuschange", version: serviceEvent.eventObject.modStamp }],
-      [tw.id, trueworkEvent, { "x-truework-token": "tw-token-1" }, { case_id: "ord_7f3c1b2a9e8d4c6b", event_type: "order.completed", version: trueworkEvent.hook.triggered_at }],
+      [tw.id, trueworkEvent, { "x-truework-token": "tw-token-0123456789" }, { case_id: "ord_7f3c1b2a9e8d4c6b", event_type: "order.completed", version: trueworkEvent.hook.triggered_at }],
       [ck.id, casekeeperEvent, {}, { case_id: casekeeperEvent.data.id, event_type: "verification.updated", version: casekeeperEvent.data.updatedAt }],
       [kd.id, kdBody, await signStandard(kdSecret, kdBody), { case_id: "app_00012345", event_type: "applicant.hired", version: keldairEvent.dateOccurred }],
     ];

@@ -57,13 +57,13 @@ function normalizeFixture<C>(adapter: ProviderAdapter<C>, config: C, json: unkno
 
 // Configs as POST /v1/sources would store them: always through the adapter's own schema.
 const kcConfig = karmacheck.configSchema.parse({ username: "kc-user", password: "kc-pass-7Qx" });
-const twConfig = truework.configSchema.parse({ tokens: ["tw-token-1"] });
+const twConfig = truework.configSchema.parse({ tokens: ["tw-token-0123456789"] });
 const ckConfig = casekeeper.configSchema.parse({
   api: { base_url: "https://casekeeper.example.com", client_id: "relay", client_secret: "ck-secret" },
 });
 const kdConfig = keldair.configSchema.parse({ verify: { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } });
 const stdConfig = standard.configSchema.parse({
-  verify: { scheme: "token", header: "x-token", tokens: ["std-token"] },
+  verify: { scheme: "token", header: "x-token", tokens: ["std-token-0123456789"] },
   fields: { case_id: "/data/case/id", event_id: "/event/id", type: "/event/type", version: "/event/at", status: "/status", group: "/team" },
   status_map: { done: "completed", waiting: "pending", stuck: "action_required", dropped: "canceled" },
 });
@@ -703,7 +703,7 @@ describe("standard", () => {
 
     it("follows RFC 6901 escapes and array indexes", () => {
       const config = standard.configSchema.parse({
-        verify: { scheme: "token", header: "x-token", tokens: ["t"] },
+        verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] },
         fields: { case_id: "/items/1/a~1b", type: "/m~0n" },
       });
       const event = parseOk(standard, { items: [{}, { "a/b": 7 }], "m~n": "kind.changed" }, config);
@@ -711,7 +711,7 @@ describe("standard", () => {
     });
 
     it("without an event id, dedupes on type, case, version and the body", () => {
-      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["t"] }, fields: { case_id: "/id" } });
+      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] }, fields: { case_id: "/id" } });
       const key = (json: unknown) => parseOk(standard, json, config).dedupeKey;
       expect(parseOk(standard, { id: "c1" }, config).eventType).toBe("event");
       expect(key({ id: "c1", n: 1 })).toBe(key({ id: "c1", n: 1 }));
@@ -763,7 +763,7 @@ describe("standard", () => {
     });
 
     it("has no status or group without their pointers", () => {
-      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["t"] }, fields: { case_id: "/id" } });
+      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] }, fields: { case_id: "/id" } });
       expect(normalizeFixture(standard, config, { id: "c1", status: "done" }, null, false)).toMatchObject({
         status: "in_progress",
         provider_status: null,

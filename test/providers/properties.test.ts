@@ -214,7 +214,7 @@ const SUBJECTS: Subject[] = [
   subject(
     "truework",
     truework,
-    { tokens: ["tw-prop-token"], api: { api_key: "tw-key" } },
+    { tokens: ["tw-prop-token-0123"], api: { api_key: "tw-key" } },
     {
       fixtures: [trueworkCompleted, trueworkStateChange],
       paths: [["hook"], ["hook", "event"], ["hook", "triggered_at"], ["data"], ["data", "order_id"], ["data", "state"], ["data", "verification_request_id"]],
@@ -224,7 +224,7 @@ const SUBJECTS: Subject[] = [
   subject(
     "casekeeper",
     casekeeper,
-    { token: "ck-prop-token", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "ck-prop-secret" } },
+    { token: "ck-prop-token-0123", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "ck-prop-secret" } },
     {
       fixtures: [casekeeperUpdated, casekeeperStep],
       paths: [["key"], ["data"], ["data", "id"], ["data", "updatedAt"], ["data", "status"], ["data", "frontIdCardResult"]],
@@ -245,7 +245,7 @@ const SUBJECTS: Subject[] = [
     "standard",
     standard,
     {
-      verify: { scheme: "hmac", header: "x-sig", algorithm: "sha512", encoding: "base64", prefix: "sha512=", timestamp_header: "x-ts", secret: "std-prop-secret" },
+      verify: { scheme: "hmac", header: "x-sig", algorithm: "sha512", encoding: "base64", prefix: "sha512=", timestamp_header: "x-ts", secret: "std-prop-secret-0123" },
       fields: { case_id: "/data/id", event_id: "/id", type: "/type", version: "/dateOccurred", status: "/status", group: "/data/id" },
       status_map: { hired: "completed", rejected: "canceled", Pending: "pending" },
     },
@@ -293,22 +293,22 @@ const VERIFY_CASES: { name: string; adapter: ProviderAdapter<unknown>; config: u
     name: s.name,
     adapter: s.adapter,
     config: s.config,
-    secrets: ["kc-pass-prop", SW_SECRET, SW_SECRET.slice(6), "tw-prop-token", "ck-prop-token", "std-prop-secret"],
+    secrets: ["kc-pass-prop", SW_SECRET, SW_SECRET.slice(6), "tw-prop-token-0123", "ck-prop-token-0123", "std-prop-secret-0123"],
     acceptsAll: false,
   })),
   { name: "karmacheck (api only)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ api: { api_key: "k", client_access_token: "c" } }), secrets: [], acceptsAll: true },
   { name: "karmacheck (basic)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ username: "u", password: ["kc-p1-prop", "kc-p2-prop"] }), secrets: ["kc-p1-prop", "kc-p2-prop"], acceptsAll: false },
   { name: "casekeeper (no token)", adapter: casekeeper as ProviderAdapter<unknown>, config: casekeeper.configSchema.parse({ api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } }), secrets: [], acceptsAll: true },
   ...[
-    { scheme: "token", header: "x-token", tokens: ["std-tok-prop-1", "std-tok-prop-2"] },
+    { scheme: "token", header: "x-token", tokens: ["std-token-prop-01", "std-token-prop-02"] },
     { scheme: "basic", username: "u", password: "std-basic-prop" },
-    { scheme: "hmac", header: "x-hub-signature-256", prefix: "sha256=", secret: ["std-hmac-prop-1", "std-hmac-prop-2"] },
+    { scheme: "hmac", header: "x-hub-signature-256", prefix: "sha256=", secret: ["std-hmac-prop-01", "std-hmac-prop-02"] },
     { scheme: "standard_webhooks", secret: [SW_SECRET] },
   ].map((verify) => ({
     name: `standard (${verify.scheme})`,
     adapter: standard as ProviderAdapter<unknown>,
     config: standard.configSchema.parse({ verify, fields: { case_id: "/id" } }),
-    secrets: ["std-tok-prop-1", "std-tok-prop-2", "std-basic-prop", "std-hmac-prop-1", "std-hmac-prop-2", SW_SECRET.slice(6)],
+    secrets: ["std-token-prop-01", "std-token-prop-02", "std-basic-prop", "std-hmac-prop-01", "std-hmac-prop-02", SW_SECRET.slice(6)],
     acceptsAll: false,
   })),
 ];

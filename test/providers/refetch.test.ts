@@ -176,7 +176,7 @@ describe("truework", () => {
   const order = { id: "ord_1", status: "processing", verification_requests: [] };
 
   it("GETs the order with the bearer key and the pinned API version", async () => {
-    const t = setup(truework, { tokens: ["t"], api }, { status: 200, body: order });
+    const t = setup(truework, { tokens: ["hook-token-0123456789"], api }, { status: 200, body: order });
     expect(await t.refetch("ord_1")).toEqual({ kind: "found", state: order });
     expect(t.calls).toHaveLength(1);
     expect(method(t.calls[0])).toBe("GET");
@@ -186,27 +186,27 @@ describe("truework", () => {
   });
 
   it.each([404, 410])("reports %i as gone", async (status) => {
-    const t = setup(truework, { tokens: ["t"], api }, { status, body: {} });
+    const t = setup(truework, { tokens: ["hook-token-0123456789"], api }, { status, body: {} });
     expect(await t.refetch("ord_1")).toEqual({ kind: "gone", httpStatus: status });
   });
 
   it.each([401, 403, 422])("fails without retrying on %i", async (status) => {
-    const t = setup(truework, { tokens: ["t"], api }, { status, body: {} });
+    const t = setup(truework, { tokens: ["hook-token-0123456789"], api }, { status, body: {} });
     expect((await refetchError(t.refetch("ord_1"))).retryable).toBe(false);
   });
 
   it("encodes the order id and defaults to the production base", async () => {
-    const t = setup(truework, { tokens: ["t"], api: { api_key: "k" } }, { status: 200, body: order });
+    const t = setup(truework, { tokens: ["hook-token-0123456789"], api: { api_key: "k" } }, { status: 200, body: order });
     await t.refetch("ord 1/2");
     expect(t.calls[0]?.url).toBe("https://api.truework.com/orders/ord%201%2F2");
   });
 
   it("without api, does not refetch", async () => {
-    const t = setup(truework, { tokens: ["t"] });
+    const t = setup(truework, { tokens: ["hook-token-0123456789"] });
     expect(truework.canRefetch(t.config)).toBe(false);
     expect(await t.refetch("ord_1")).toEqual({ kind: "none" });
     expect(t.calls).toHaveLength(0);
-    expect(truework.canRefetch(truework.configSchema.parse({ tokens: ["t"], api }))).toBe(true);
+    expect(truework.canRefetch(truework.configSchema.parse({ tokens: ["hook-token-0123456789"], api }))).toBe(true);
   });
 });
 
@@ -315,7 +315,7 @@ describe.each([
   {
     name: "standard",
     adapter: standard as ProviderAdapter<unknown>,
-    base: { verify: { scheme: "token", header: "x-token", tokens: ["t"] }, fields: { case_id: "/id" } },
+    base: { verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] }, fields: { case_id: "/id" } },
   },
 ])("$name refetch template", ({ adapter, base }) => {
   const refetch = { url: "https://ats.example.com/v2/applicants/{case_id}?expand=jobs", headers: { Authorization: "Bearer ats-key", "X-Tenant": "acme" } };
@@ -366,7 +366,7 @@ describe("refetch edge cases", () => {
   });
 
   it("templates: every {case_id} is replaced, URL-encoded", async () => {
-    const t = setup(keldair, { verify: { secret: "whsec_c2VjcmV0" }, refetch: { url: "https://ats.example.com/{case_id}/history?of={case_id}" } }, { status: 200, body: {} });
+    const t = setup(keldair, { verify: { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }, refetch: { url: "https://ats.example.com/{case_id}/history?of={case_id}" } }, { status: 200, body: {} });
     await t.refetch("a/b");
     expect(t.calls[0]!.url).toBe("https://ats.example.com/a%2Fb/history?of=a%2Fb");
   });

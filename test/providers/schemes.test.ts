@@ -293,7 +293,7 @@ describe("hmac", () => {
 // ---- token and basic -----------------------------------------------------------------------
 
 describe("token", () => {
-  const TOKENS = ["tok-A-9f8e7d6c", "tok-B-1a2b3c4d"];
+  const TOKENS = ["tok-A-9f8e7d6c5b4a", "tok-B-1a2b3c4d5e6f"];
   const config = scheme({ scheme: "token", header: "X-Webhook-Token", tokens: TOKENS });
   const verify = (headers: Record<string, string>) => verifyWith(request(headers), config);
 
@@ -477,9 +477,9 @@ describe("standard verify", () => {
   const fields = { case_id: "/data/id" };
 
   it("uses the configured scheme", async () => {
-    const token = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["std-token-abc"] }, fields });
-    expectAccepted(await standard.verify(request({ "x-token": "std-token-abc" }), token));
-    expectRejected(await standard.verify(request({ "x-token": "nope" }), token), ["std-token-abc"]);
+    const token = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["std-token-abc-0123"] }, fields });
+    expectAccepted(await standard.verify(request({ "x-token": "std-token-abc-0123" }), token));
+    expectRejected(await standard.verify(request({ "x-token": "nope" }), token), ["std-token-abc-0123"]);
 
     const creds = standard.configSchema.parse({ verify: { scheme: "basic", username: "u", password: "std-pass-xyz" }, fields });
     expectAccepted(await standard.verify(request(basic("u", "std-pass-xyz")), creds));
