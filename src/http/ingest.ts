@@ -86,6 +86,11 @@ async function ingest(c: Context<HonoEnv>) {
     );
   }
   const e = parsed.event;
+  // Case ids go into URL paths (refetch, /v1/cases, the console), where "." and ".." would climb out.
+  if (/^\.*$/.test(e.caseId)) {
+    const message = "the case id is empty or only dots, which cannot stand in a URL path";
+    throw new ApiError("invalid_payload", `The webhook's case id ${JSON.stringify(e.caseId)} is refused: ${message}.`, [{ path: "case_id", message }]);
+  }
   const id = newId("rcv", receivedAt);
   const body = JSON.stringify(redactCredentials(e.body));
   const spool = encoder.encode(body).length > SPOOL_THRESHOLD_BYTES;

@@ -309,7 +309,8 @@ export class CaseObject extends DurableObject<Env> {
     if (source.adapter.canRefetch(source.config)) {
       let outcome;
       try {
-        outcome = await refetchWithRetries(source, tokenCache(this.db, getConfig(this.env).encryptionKey, key.sourceId), key.caseId);
+        const config = getConfig(this.env);
+        outcome = await refetchWithRetries(source, tokenCache(this.db, config.encryptionKey, key.sourceId), key.caseId, { allowLocalUrls: config.allowLocalUrls });
       } catch (err) {
         return result("retry", `refetch_failed: ${errorSummary(err)}`);
       }

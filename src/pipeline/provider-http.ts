@@ -1,11 +1,25 @@
-/** ProviderHttp over fetch: a timeout per call, JSON in and out, transient failures as retryable errors. */
+/**
+ * ProviderHttp over fetch: every URL checked against the outbound policy before it is called, a
+ * timeout per call, JSON in and out, transient failures as retryable errors.
+ */
+import { checkOutboundUrl } from "../lib/urls";
 import { RefetchError, type ProviderHttp } from "../providers/types";
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
 
-export function providerHttp(timeoutMs = PROVIDER_TIMEOUT_MS): ProviderHttp {
+export type ProviderHttpOptions = {
+  /** Config `allowLocalUrls`: outside production, http://localhost and 127.0.0.1 may be called. */
+  allowLocal: boolean;
+  timeoutMs?: number;
+};
+
+export function providerHttp(options: ProviderHttpOptions): ProviderHttp {
+  const { allowLocal, timeoutMs = PROVIDER_TIMEOUT_MS } = options;
   return {
     async request(url, init) {
+      // Again at fetch time, whatever the stored config says: the URL as it will be called.
+      const verdict = checkOutboundUrl(url, allowLocal);
+      if (!verdict.ok) throw new RefetchError(`provider API URL refused: it ${verdict.reason}`, false);
       const headers: Record<string, string> = { accept: "application/json", "user-agent": "caserelay", ...init.headers };
       let body: string | undefined;
       if (init.json !== undefined) {
@@ -25,6 +39,10 @@ export function providerHttp(timeoutMs = PROVIDER_TIMEOUT_MS): ProviderHttp {
       if (res.status >= 500) {
         await res.body?.cancel();
         throw new RefetchError(`provider API answered ${res.status}`, true);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        throw new RefetchError(`provider API answered a redirect (${res.status}); redirects are not followed`, false);
       }
       const text = await res.text();
       if (res.status >= 400) return { status: res.status, body: null };

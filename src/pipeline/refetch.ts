@@ -6,8 +6,13 @@ import { providerHttp } from "./provider-http";
 /** Pauses between tries (ms); after the last one the receipt goes back to the queue. */
 export const REFETCH_BACKOFF_MS = [250, 1000];
 
-export async function refetchWithRetries(source: LoadedSource, tokens: TokenCache, caseId: string): Promise<RefetchOutcome> {
-  const ctx = { config: source.config, http: providerHttp(), tokens };
+export type RefetchOptions = {
+  /** Config `allowLocalUrls`: every provider URL is checked against the outbound policy when called. */
+  allowLocalUrls: boolean;
+};
+
+export async function refetchWithRetries(source: LoadedSource, tokens: TokenCache, caseId: string, options: RefetchOptions): Promise<RefetchOutcome> {
+  const ctx = { config: source.config, http: providerHttp({ allowLocal: options.allowLocalUrls }), tokens };
   for (let attempt = 0; ; attempt++) {
     try {
       return await source.adapter.refetch(ctx, caseId);

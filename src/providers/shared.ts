@@ -1,6 +1,7 @@
 /** Tolerant readers and helpers the adapters share. Provider specifics stay in the adapters. */
 import { z } from "zod";
 import type { EventType, Status } from "../domain";
+import { problemOnWrite } from "./config-rules";
 import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
 
 export type Json = Record<string, unknown>;
@@ -78,20 +79,54 @@ export const BaseUrlSchema = z.url({ protocol: /^https?$/ }).max(500).transform(
 /** A value sent in an HTTP header (a refetch header, an API key after "Bearer "): fetch refuses CR, LF and NUL. */
 export const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL");
 
+/**
+ * Why `{case_id}` may not stand where a template puts it, or null: only the path and the query,
+ * so a case id never chooses the scheme, credentials, host or port (`https://10.0.0.{case_id}/`).
+ * The authority is taken as everything up to the first "/", "?" or "#": at least as much as the
+ * URL parser takes, which also stops at "\".
+ */
+export function caseIdPlacementProblem(template: string): string | null {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(template)?.[0];
+  if (authority === undefined) return "must be an absolute URL (scheme://host/path)";
+  if (authority.includes("{case_id}")) return "may use {case_id} only in the path or query, never in the scheme, host or port";
+  const hash = template.indexOf("#");
+  if (hash >= 0 && template.slice(hash).includes("{case_id}")) return "may use {case_id} only in the path or query, not in the fragment";
+  return null;
+}
+
+/**
+ * A case id as it goes into a URL: percent-encoded (so "/", "?", "#" and "%" stay inside it), and
+ * refused when it is empty or only dots, which the URL parser would read as "." or ".." segments
+ * (encoded dots too: "%2e%2e" is ".."), climbing out of the templated path.
+ */
+export function caseIdInUrl(caseId: string): string {
+  if (/^\.*$/.test(caseId)) throw new RefetchError("case id is empty or only dots: it cannot be put in a URL", false);
+  return encodeURIComponent(caseId);
+}
+
 /** `{ url, headers }` to GET a case's state from a provider without a built-in adapter. */
 export const RefetchTemplateSchema = z.object({
   url: z
     .string()
     .max(500)
     .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
-    .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL"),
+    .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL")
+    // Stored templates are not re-judged; refetchTemplate's origin check and the outbound policy at fetch time still hold.
+    .superRefine(problemOnWrite(caseIdPlacementProblem)),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), HeaderValueSchema.max(2000)).default({}),
 });
 export type RefetchTemplate = z.output<typeof RefetchTemplateSchema>;
 
 /** GET a provider-specific URL template for a case: used by adapters without a built-in API. */
 export async function refetchTemplate(http: ProviderHttp, template: RefetchTemplate, caseId: string): Promise<RefetchOutcome> {
-  const res = await http.request(template.url.replaceAll("{case_id}", encodeURIComponent(caseId)), { headers: template.headers });
+  const url = template.url.replaceAll("{case_id}", caseIdInUrl(caseId));
+  // A template stored before {case_id} was kept out of the host: the case id must not move the request elsewhere.
+  const origin = (u: string) => (URL.canParse(u) ? new URL(u).origin : null);
+  const expected = origin(template.url.replaceAll("{case_id}", "case"));
+  if (expected === null || origin(url) !== expected) {
+    throw new RefetchError("the refetch URL template puts {case_id} in the host: update the source's refetch.url", false);
+  }
+  const res = await http.request(url, { headers: template.headers });
   if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
   if (res.status >= 400) throw new RefetchError(`refetch answered ${res.status}`, false);
   return { kind: "found", state: res.body };

@@ -8,7 +8,7 @@ import { checkOutboundUrl } from "../lib/urls";
 import { parseStored } from "../providers/config-rules";
 import { adapterFor } from "../providers";
 import type { ProviderAdapter } from "../providers/types";
-import { isRecord } from "../providers/shared";
+import { caseIdPlacementProblem, isRecord } from "../providers/shared";
 import { issuesToDetails, type ErrorDetail } from "../http/errors";
 
 export type SourceRow = typeof sources.$inferSelect;
@@ -36,8 +36,11 @@ export function checkConfigUrls(config: unknown, allowLocal: boolean, path = "co
   else if (isRecord(config)) {
     for (const [k, v] of Object.entries(config)) {
       if ((k === "base_url" || k === "token_url" || k === "url") && typeof v === "string") {
+        // A placeholder in the host would let a case id choose the address; the path and query cannot.
+        const placement = v.includes("{case_id}") ? caseIdPlacementProblem(v) : null;
         const verdict = checkOutboundUrl(v.replaceAll("{case_id}", "case"), allowLocal);
-        if (!verdict.ok) problems.push({ path: `${path}.${k}`, message: `URL ${verdict.reason}` });
+        if (placement) problems.push({ path: `${path}.${k}`, message: `URL ${placement}` });
+        else if (!verdict.ok) problems.push({ path: `${path}.${k}`, message: `URL ${verdict.reason}` });
       } else if (k !== "headers") problems.push(...checkConfigUrls(v, allowLocal, `${path}.${k}`));
     }
   }

@@ -223,3 +223,58 @@ describe("weak verification settings", () => {
     expect((await api.patch(`/v1/sources/${id}`, { config: { verify: { secret: sw(32) } } })).status).toBe(200);
   });
 });
+
+// ---- 2. refetch templates -----------------------------------------------------------------------------
+
+describe("refetch templates", () => {
+  const toMetadata = () => net.calls.filter((c) => new URL(c.url).hostname.startsWith("169.254."));
+
+  it.each([
+    "https://169.254.169.{case_id}/latest/meta-data",
+    "https://127.0.0.{case_id}/",
+    "https://{case_id}.{case_id}/",
+    "https://api.example.com{case_id}/things",
+    "https://{case_id}@api.example.com/things",
+    "https://api.example.com:{case_id}/things",
+    "https://api.example.com/things#{case_id}",
+  ])("refuses %s: {case_id} only in the path or query", async (url) => {
+    const customer = await createCustomer();
+    for (const [provider, config] of [
+      ["keldair", { verify: { secret: KD_SECRET }, refetch: { url } }],
+      ["standard", { verify: { scheme: "standard_webhooks", secret: KD_SECRET }, fields: { case_id: "/data/id" }, refetch: { url } }],
+    ] as const) {
+      const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "template", config }), { status: 422, code: "validation_failed", message: /\{case_id\} only in the path or query/ });
+      expect(res.body.error.details).toContainEqual({ path: "config.refetch.url", message: expect.stringContaining("only in the path or query") });
+    }
+    const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET } });
+    await refused(customer.id, () => api.patch(`/v1/sources/${source.id}`, { config: { refetch: { url } } }), { status: 422, code: "validation_failed", message: /only in the path or query/ });
+  });
+
+  it("accepts {case_id} in the path and the query", async () => {
+    const customer = await createCustomer();
+    await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://ats.example.com/v2/applicants/{case_id}?expand=jobs&ref={case_id}" } });
+  });
+
+  it.each([".", "..", "..."])("refuses a webhook whose case id is %j with 422, queueing nothing", async (caseId) => {
+    const customer = await createCustomer();
+    const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://ats.example.com/applicants/{case_id}" } });
+    const res = await refused(customer.id, () => postKeldair(source.id, keldairEvent(caseId)), { status: 422, code: "invalid_payload", message: /case id .* is refused: the case id is empty or only dots/ });
+    expect(res.body.error.details).toEqual([{ path: "case_id", message: expect.stringContaining("only dots") }]);
+    expect(net.calls).toEqual([]);
+  });
+
+  it("checks a template saved before these rules again when it is called: nothing reaches the address it picks", async () => {
+    const customer = await createCustomer();
+    const endpoint = await createEndpoint(customer.id);
+    const hook = receiver(net, endpoint.url, () => endpoint.secret);
+    const hostPicked = await savedEarlier(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://169.254.169.{case_id}/latest/meta-data" } });
+    const internalBase = await savedEarlier(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://169.254.169.254/latest/{case_id}" } });
+    expect((await postKeldair(hostPicked, keldairEvent("254"))).status).toBe(200);
+    expect((await postKeldair(internalBase, keldairEvent("meta-data"))).status).toBe(200);
+    expect(await receiptDetail(hostPicked, "254")).toMatch(/^refetch_failed: .*the refetch URL template puts \{case_id\} in the host/);
+    expect(await receiptDetail(internalBase, "meta-data")).toMatch(/^refetch_failed: .*provider API URL refused: it must not point at a private, loopback or link-local address/);
+    expect(toMetadata()).toEqual([]);
+    expect(hook.got).toEqual([]);
+  });
+});
+
