@@ -278,3 +278,27 @@ describe("refetch templates", () => {
   });
 });
 
+// ---- 6. provider API response cap ---------------------------------------------------------------------
+
+describe("provider API responses", () => {
+  it("are cut off past 1 MiB: the receipt says why and nothing is forwarded", async () => {
+    const customer = await createCustomer();
+    const base = `https://kc-${customer.id.toLowerCase()}.hardening.test`;
+    const source = await createSource(customer.id, "karmacheck", { username: "kc-hooks", password: "hardening-kc-password", api: { base_url: base, api_key: "hardening-kc-key", client_access_token: "hardening-kc-cat" } });
+    const endpoint = await createEndpoint(customer.id);
+    const hook = receiver(net, endpoint.url, () => endpoint.secret);
+    let served = 0;
+    net.on(`${base}/auth/api`, () => json({ token: "hardening-jwt" }));
+    net.on(`${base}/case/id/`, () => {
+      const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+      // An endless answer: only the cap ends it.
+      return new Response(new ReadableStream({ pull: (c) => void ((served += chunk.length), c.enqueue(chunk)) }), { status: 200 });
+    });
+    const body = { ...kcCaseEvent("case-huge", "2026-01-01T00:00:00.000Z", "Pending", null), username: "kc-hooks", password: "hardening-kc-password" };
+    const res = await request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    expect(res.status, res.text).toBe(200);
+    expect(await receiptDetail(source.id, "case-huge")).toMatch(/^refetch_failed: .*provider API answered more than 1 MiB$/);
+    expect(served).toBeLessThan(2 * 1024 * 1024);
+    expect(hook.got).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
-/** The provider HTTP client on its own: the outbound policy at fetch time, redirects. */
+/** The provider HTTP client on its own: the outbound policy at fetch time, the response cap, redirects. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { providerHttp } from "../../src/pipeline/provider-http";
+import { MAX_PROVIDER_RESPONSE_BYTES, providerHttp } from "../../src/pipeline/provider-http";
 import { caseIdInUrl, refetchTemplate } from "../../src/providers/shared";
 import { RefetchError, type ProviderHttp } from "../../src/providers/types";
 import { json, stubNetwork, type Network } from "../helpers/net";
@@ -18,6 +18,24 @@ async function refetchError(p: Promise<unknown>): Promise<RefetchError> {
   );
   expect(err).toBeInstanceOf(RefetchError);
   return err as RefetchError;
+}
+
+/** A body of `total` bytes in 64 KiB chunks, without a content-length; counts what was pulled. */
+function streamed(total: number) {
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  const pulled = { bytes: 0, canceled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled.bytes >= total) return controller.close();
+      const part = chunk.subarray(0, Math.min(chunk.length, total - pulled.bytes));
+      pulled.bytes += part.length;
+      controller.enqueue(part);
+    },
+    cancel() {
+      pulled.canceled = true;
+    },
+  });
+  return { body, pulled };
 }
 
 describe("outbound policy at fetch time", () => {
@@ -48,6 +66,41 @@ describe("outbound policy at fetch time", () => {
     const err = await refetchError(providerHttp({ allowLocal: false }).request("https://api.example.com/case/1", {}));
     expect(err).toMatchObject({ retryable: false, message: expect.stringContaining("redirects are not followed") });
     expect(net.calls.map((c) => c.url)).toEqual(["https://api.example.com/case/1"]);
+  });
+});
+
+describe("response cap", () => {
+  const http = () => providerHttp({ allowLocal: false });
+
+  it("reads a body of exactly 1 MiB", async () => {
+    const body = `"${"x".repeat(MAX_PROVIDER_RESPONSE_BYTES - 2)}"`;
+    net.on("https://api.example.com/", () => new Response(body, { status: 200 }));
+    const res = await http().request("https://api.example.com/case/1", {});
+    expect((res.body as string).length).toBe(MAX_PROVIDER_RESPONSE_BYTES - 2);
+  });
+
+  it("stops reading a streamed body past 1 MiB, with a reason that is not retried", async () => {
+    const s = streamed(50 * MAX_PROVIDER_RESPONSE_BYTES);
+    net.on("https://api.example.com/", () => new Response(s.body, { status: 200 }));
+    const err = await refetchError(http().request("https://api.example.com/case/1", {}));
+    expect(err).toMatchObject({ retryable: false, message: "provider API answered more than 1 MiB" });
+    expect(s.pulled.canceled).toBe(true);
+    expect(s.pulled.bytes).toBeLessThan(MAX_PROVIDER_RESPONSE_BYTES + 4 * 64 * 1024);
+  });
+
+  it("refuses a declared content-length over 1 MiB without reading it", async () => {
+    const s = streamed(2 * MAX_PROVIDER_RESPONSE_BYTES);
+    net.on("https://api.example.com/", () => new Response(s.body, { status: 200, headers: { "content-length": String(2 * MAX_PROVIDER_RESPONSE_BYTES) } }));
+    const err = await refetchError(http().request("https://api.example.com/case/1", {}));
+    expect(err.message).toBe("provider API answered more than 1 MiB");
+    expect(s.pulled.bytes).toBeLessThanOrEqual(4 * 64 * 1024);
+  });
+
+  it("does not read error bodies at all", async () => {
+    const s = streamed(50 * MAX_PROVIDER_RESPONSE_BYTES);
+    net.on("https://api.example.com/", () => new Response(s.body, { status: 404 }));
+    expect(await http().request("https://api.example.com/case/1", {})).toEqual({ status: 404, body: null });
+    expect(s.pulled.bytes).toBeLessThanOrEqual(4 * 64 * 1024);
   });
 });
 
