@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A per-customer cap (MAX_SOURCES_PER_CUSTOMER, MAX_ENDPOINTS_PER_CUSTOMER) is reached. */
+  limit_reached: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,

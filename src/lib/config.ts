@@ -10,6 +10,8 @@ const ConfigSchema = z.object({
   RECEIPT_BODY_RETENTION_DAYS: z.coerce.number().positive().default(3),
   EVENT_RETENTION_DAYS: z.coerce.number().positive().default(30),
   RECONCILE_BATCH_LIMIT: z.coerce.number().int().min(1).max(500).default(50),
+  MAX_SOURCES_PER_CUSTOMER: z.coerce.number().int().min(1).max(10_000).default(50),
+  MAX_ENDPOINTS_PER_CUSTOMER: z.coerce.number().int().min(1).max(1_000).default(50),
 });
 
 const DAY = 86_400_000;
@@ -25,6 +27,9 @@ export type Config = {
   bodyRetentionMs: number;
   eventRetentionMs: number;
   reconcileBatchLimit: number;
+  maxSourcesPerCustomer: number;
+  /** Every event is sent to each matching endpoint by one case object: this bounds one event's fan-out. */
+  maxEndpointsPerCustomer: number;
 };
 
 export class ConfigError extends Error {
@@ -53,6 +58,8 @@ export function getConfig(env: Env): Config {
     bodyRetentionMs: c.RECEIPT_BODY_RETENTION_DAYS * DAY,
     eventRetentionMs: c.EVENT_RETENTION_DAYS * DAY,
     reconcileBatchLimit: c.RECONCILE_BATCH_LIMIT,
+    maxSourcesPerCustomer: c.MAX_SOURCES_PER_CUSTOMER,
+    maxEndpointsPerCustomer: c.MAX_ENDPOINTS_PER_CUSTOMER,
   };
   cache.set(env, config);
   return config;

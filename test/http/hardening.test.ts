@@ -302,3 +302,73 @@ describe("provider API responses", () => {
     expect(hook.got).toEqual([]);
   });
 });
+
+// ---- 3. endpoints aimed at the relay, and per-customer caps -------------------------------------------
+
+describe("endpoints aimed at the relay itself", () => {
+  it("refuses the relay's own host and any source's ingest URL, on create and update", async () => {
+    const customer = await createCustomer();
+    const source = await createSource(customer.id, "standard");
+    const other = await createSource((await createCustomer()).id, "keldair");
+    const selfLoop = /must not point at this relay itself/;
+    for (const url of [
+      source.ingest_url.replace(/^http:/, "https:"),
+      "https://relay.test/anything",
+      "https://RELAY.test./in/x",
+      "https://relay.test:8443/hook",
+      `https://caserelay.acme.workers.dev/in/${source.id}`,
+      `https://hooks.example.com/in/${other.id}`,
+      `https://hooks.example.com/in/%73rc_${other.id.slice(4)}`,
+    ]) {
+      const res = await refused(customer.id, () => api.post("/v1/endpoints", { customer_id: customer.id, url }), { status: 422, code: "validation_failed", message: selfLoop });
+      expect(res.body.error.details, url).toEqual([{ path: "url", message: expect.stringMatching(selfLoop) }]);
+    }
+    const endpoint = await createEndpoint(customer.id);
+    await refused(customer.id, () => api.patch(`/v1/endpoints/${endpoint.id}`, { url: `https://other.example.net/in/${source.id}` }), { status: 422, code: "validation_failed", message: selfLoop });
+    expect((await api.get(`/v1/endpoints/${endpoint.id}`)).body.url).toBe(endpoint.url);
+    expect(net.calls).toEqual([]);
+    // An ingest-shaped path that names no source of this relay is someone else's.
+    await createEndpoint(customer.id, { url: "https://other-relay.example.com/in/src_00000000000000000000000000" });
+  });
+
+  it("refuses PUBLIC_BASE_URL's host", async () => {
+    const customer = await createCustomer();
+    const call = withVars({ PUBLIC_BASE_URL: "https://hooks-in.acme.example" });
+    const res = await call("POST", "/v1/endpoints", { customer_id: customer.id, url: "https://hooks-in.acme.example/in/anything" });
+    expect(res.status, res.text).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "validation_failed", message: expect.stringContaining("hooks-in.acme.example is the relay's own host") });
+    expect((await api.get(`/v1/endpoints?customer_id=${customer.id}`)).body.data).toEqual([]);
+  });
+});
+
+describe("per-customer caps", () => {
+  it("default to 50 sources and 50 endpoints", () => {
+    expect(getConfig(env)).toMatchObject({ maxSourcesPerCustomer: 50, maxEndpointsPerCustomer: 50 });
+  });
+
+  it("refuse the endpoint past MAX_ENDPOINTS_PER_CUSTOMER with 409 limit_reached, even when created all at once", async () => {
+    const customer = await createCustomer();
+    const call = withVars({ MAX_ENDPOINTS_PER_CUSTOMER: "3" });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => call("POST", "/v1/endpoints", { customer_id: customer.id, url: `https://hooks.example.com/cap-${i}` })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    for (const r of results.filter((x) => x.status === 409)) {
+      expect(r.body.error).toMatchObject({ code: "limit_reached", message: `Customer ${customer.id} already has 3 endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.` });
+    }
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE customer_id = ?").bind(customer.id).first<{ n: number }>();
+    expect(count!.n).toBe(3);
+    // Another customer has its own allowance; deleting one frees a place.
+    expect((await call("POST", "/v1/endpoints", { customer_id: (await createCustomer()).id, url: "https://hooks.example.com/cap-b" })).status).toBe(201);
+    expect((await call("DELETE", `/v1/endpoints/${results.find((r) => r.status === 201)!.body.id}`)).status).toBe(200);
+    expect((await call("POST", "/v1/endpoints", { customer_id: customer.id, url: "https://hooks.example.com/cap-again" })).status).toBe(201);
+  });
+
+  it("refuse the source past MAX_SOURCES_PER_CUSTOMER with 409 limit_reached, storing nothing", async () => {
+    const customer = await createCustomer();
+    const call = withVars({ MAX_SOURCES_PER_CUSTOMER: "2" });
+    const create = () => call("POST", "/v1/sources", { customer_id: customer.id, provider: "keldair", name: "capped", config: { verify: { secret: KD_SECRET } } });
+    expect((await create()).status).toBe(201);
+    expect((await create()).status).toBe(201);
+    const res = await refused(customer.id, create, { status: 409, code: "limit_reached", message: /already has 2 sources, the most allowed \(MAX_SOURCES_PER_CUSTOMER\)/ });
+    expect(res.body.error.message).toContain(customer.id);
+  });
+});

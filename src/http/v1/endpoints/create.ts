@@ -3,8 +3,9 @@ import { endpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
 import { forgetEndpoints } from "../../../services/endpoints";
+import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
+import { ApiError, errorResponses } from "../../errors";
 import { findCustomer } from "../customers/find";
 import { CustomerIdField, EndpointView, FilterSchema } from "../schemas";
 import { checkEndpointUrl, checkFilter, endpointView, newSigningSecret } from "./shared";
@@ -21,14 +22,16 @@ const route = createRoute({
   path: "/v1/endpoints",
   tags: ["endpoints"],
   summary: "Add a customer endpoint",
-  description: "Deployed, the URL must be https and must not point at a private, loopback or link-local address. The signing secret is returned once.",
+  description:
+    "Deployed, the URL must be https and must not point at a private, loopback or link-local address, nor at this relay itself. " +
+    "A customer has at most MAX_ENDPOINTS_PER_CUSTOMER endpoints (default 50). The signing secret is returned once.",
   request: { body: { required: true, content: { "application/json": { schema: Body } } } },
   responses: {
     201: {
       description: "Created",
       content: { "application/json": { schema: EndpointView.extend({ secret: z.string().openapi({ description: "Standard Webhooks signing secret (whsec_...). Shown once." }) }) } },
     },
-    ...errorResponses(400, 401, 404, 413, 422),
+    ...errorResponses(400, 401, 404, 409, 413, 422),
   },
 });
 
@@ -36,25 +39,32 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
     await findCustomer(c, body.customer_id);
-    const url = checkEndpointUrl(c, body.url);
+    const url = await checkEndpointUrl(c, body.url);
     await checkFilter(c, body.customer_id, body.filter);
     const secret = newSigningSecret();
     const now = Date.now();
-    const row = await c.var.db
-      .insert(endpoints)
-      .values({
-        id: newId("ep"),
-        customerId: body.customer_id,
-        url,
-        description: body.description,
-        filter: body.filter,
-        status: "active",
-        secretEnc: await encryptJson(c.var.config.encryptionKey, secret),
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
+    const id = newId("ep");
+    const cap = c.var.config.maxEndpointsPerCustomer;
+    const [[row], overCap] = await c.var.db.batch([
+      c.var.db
+        .insert(endpoints)
+        .values({
+          id,
+          customerId: body.customer_id,
+          url,
+          description: body.description,
+          filter: body.filter,
+          status: "active",
+          secretEnc: await encryptJson(c.var.config.encryptionKey, secret),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(),
+      removeIfOverCap(c.var.db, endpoints, id, body.customer_id, cap),
+    ]);
+    if (overCap.length || !row) {
+      throw new ApiError("limit_reached", `Customer ${body.customer_id} already has ${cap} endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.`);
+    }
     forgetEndpoints(body.customer_id);
     return c.json({ ...endpointView(row), secret }, 201);
   });

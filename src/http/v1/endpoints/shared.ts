@@ -16,9 +16,51 @@ export function newSigningSecret(): string {
   return `whsec_${bytesToBase64(crypto.getRandomValues(new Uint8Array(24)))}`;
 }
 
-export function checkEndpointUrl(c: Context<HonoEnv>, url: string): string {
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * What names a host for the self-loop check: its name, and for a loopback name (local
+ * development, where a receiver runs beside the relay) its port too.
+ */
+function hostKey(u: URL): string {
+  const host = u.hostname.toLowerCase().replace(/\.+$/, "");
+  return LOOPBACK.has(host) ? `${host}:${u.port || (u.protocol === "https:" ? "443" : "80")}` : host;
+}
+
+/** The names this relay is known to answer on: the request's host, and PUBLIC_BASE_URL's. */
+function relayHosts(c: Context<HonoEnv>): Set<string> {
+  const hosts = new Set([hostKey(new URL(c.req.url))]);
+  if (c.var.config.publicBaseUrl) hosts.add(hostKey(new URL(c.var.config.publicBaseUrl)));
+  return hosts;
+}
+
+/** The source id of an ingest path ("/in/src_..."), percent-decoded as the router would. */
+function ingestSourceId(url: URL): string | null {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Not decodable: the router would not find a source in it either.
+  }
+  return /^\/in\/(src_[0-9A-Z]{26})\/?$/.exec(path)?.[1] ?? null;
+}
+
+/**
+ * An endpoint URL the relay may deliver to: the outbound policy (src/lib/urls.ts), and never the
+ * relay itself, whose ingest would take each delivery as a new webhook and forward it again, in a
+ * loop. Refused: any URL on the relay's own host names, and the ingest URL of any existing source
+ * whatever host it is reached by (a workers.dev name, another custom domain).
+ */
+export async function checkEndpointUrl(c: Context<HonoEnv>, url: string): Promise<string> {
   const verdict = checkOutboundUrl(url, c.var.config.allowLocalUrls);
   if (!verdict.ok) throw new ApiError("validation_failed", `url ${verdict.reason}.`, [{ path: "url", message: verdict.reason }]);
+  const selfLoop = "must not point at this relay itself: its deliveries would come back as webhooks";
+  const host = hostKey(verdict.url);
+  if (relayHosts(c).has(host)) throw new ApiError("validation_failed", `url ${selfLoop} (${host} is the relay's own host).`, [{ path: "url", message: selfLoop }]);
+  const sourceId = ingestSourceId(verdict.url);
+  if (sourceId && (await c.var.db.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get())) {
+    throw new ApiError("validation_failed", `url ${selfLoop} (it is the ingest URL of ${sourceId}).`, [{ path: "url", message: selfLoop }]);
+  }
   return verdict.url.toString();
 }
 

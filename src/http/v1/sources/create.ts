@@ -3,8 +3,9 @@ import { sources } from "../../../db/schema";
 import { DEFAULT_RECONCILE_AFTER_SECONDS, DEFAULT_SILENCE_AFTER_SECONDS } from "../../../domain";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
+import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
+import { ApiError, errorResponses } from "../../errors";
 import { findCustomer } from "../customers/find";
 import { CustomerIdField, ProviderField, SourceView } from "../schemas";
 import { CONFIG_DOC, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
@@ -24,11 +25,13 @@ const route = createRoute({
   path: "/v1/sources",
   tags: ["sources"],
   summary: "Connect a provider account",
-  description: "Returns the `ingest_url` to give the provider. Credentials in `config` are encrypted at rest and never returned.",
+  description:
+    "Returns the `ingest_url` to give the provider. Credentials in `config` are encrypted at rest and never returned. " +
+    "A customer has at most MAX_SOURCES_PER_CUSTOMER sources (default 50).",
   request: { body: { required: true, content: { "application/json": { schema: Body } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: SourceView } } },
-    ...errorResponses(400, 401, 404, 413, 422),
+    ...errorResponses(400, 401, 404, 409, 413, 422),
   },
 });
 
@@ -38,21 +41,28 @@ export function register(app: App) {
     await findCustomer(c, body.customer_id);
     validateConfig(c, body.provider, body.config);
     const now = Date.now();
-    const row = await c.var.db
-      .insert(sources)
-      .values({
-        id: newId("src"),
-        customerId: body.customer_id,
-        provider: body.provider,
-        name: body.name,
-        configEnc: await encryptJson(c.var.config.encryptionKey, body.config),
-        reconcileAfterSeconds: body.reconcile_after_seconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
-        silenceAfterSeconds: body.silence_after_seconds ?? DEFAULT_SILENCE_AFTER_SECONDS,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
+    const id = newId("src");
+    const cap = c.var.config.maxSourcesPerCustomer;
+    const [[row], overCap] = await c.var.db.batch([
+      c.var.db
+        .insert(sources)
+        .values({
+          id,
+          customerId: body.customer_id,
+          provider: body.provider,
+          name: body.name,
+          configEnc: await encryptJson(c.var.config.encryptionKey, body.config),
+          reconcileAfterSeconds: body.reconcile_after_seconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
+          silenceAfterSeconds: body.silence_after_seconds ?? DEFAULT_SILENCE_AFTER_SECONDS,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(),
+      removeIfOverCap(c.var.db, sources, id, body.customer_id, cap),
+    ]);
+    if (overCap.length || !row) {
+      throw new ApiError("limit_reached", `Customer ${body.customer_id} already has ${cap} sources, the most allowed (MAX_SOURCES_PER_CUSTOMER): delete one first.`);
+    }
     return c.json(await sourceView(c, row), 201);
   });
 }
