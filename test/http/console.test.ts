@@ -3,7 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/http/app";
-import { newSessionValue, SESSION_COOKIE, SESSION_TTL_MS } from "../../src/http/console/session";
+import { createDb } from "../../src/db/client";
+import { SESSION_COOKIE, SESSION_TTL_MS, startSession } from "../../src/http/console/session";
 import { getConfig } from "../../src/lib/config";
 import { sourceActivity, RECEIPT_SCAN_LIMIT } from "../../src/services/health";
 import { ADMIN_TOKEN, api, BASE } from "../helpers/api";
@@ -122,6 +123,8 @@ describe("console login and sessions", () => {
 
   it("rejects forged, tampered, expired and rotated-key sessions", async () => {
     const config = getConfig(env);
+    // Each with its row in D1, so the cookie itself is what is refused.
+    const newSessionValue = (cfg: typeof config, now?: number) => startSession(createDb(env.DB), cfg, now);
     const good = await newSessionValue(config);
     expect((await visit("/console", { cookie: good })).status).toBe(200);
     const [expiry, id, mac] = good.split(".") as [string, string, string];

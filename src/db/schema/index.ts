@@ -6,3 +6,5 @@ export { events } from "./events";
 export { deliveries } from "./deliveries";
 export { cases } from "./cases";
 export { spooledBodies } from "./spooled-bodies";
+export { consoleSessions } from "./console-sessions";
+export { consoleLoginFailures } from "./console-login-failures";

@@ -16,7 +16,7 @@ import { ErrorPage } from "./pages/error";
 import { eventsPage } from "./pages/events";
 import { login, loginForm, logout } from "./pages/login";
 import { overviewPage } from "./pages/overview";
-import { csrfMatches, csrfToken, readSessionCookie, verifySessionValue, type ConsoleEnv } from "./session";
+import { csrfMatches, csrfToken, liveSession, readSessionCookie, type ConsoleEnv } from "./session";
 
 /** The only console paths answered without a session. */
 const PUBLIC_PATHS = new Set(["/console/login", STYLESHEET_PATH]);
@@ -43,7 +43,7 @@ const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
 const isRead = (method: string) => method === "GET" || method === "HEAD";
 
 /**
- * Every console path but the login form and the stylesheet needs a valid session: pages redirect to
+ * Every console path but the login form and the stylesheet needs a live session: pages redirect to
  * the login form, forms answer 401. A form (POST) must also carry the session's CSRF token, and is
  * refused outright when the browser says it comes from another site (Fetch Metadata), login included.
  */
@@ -51,7 +51,7 @@ const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   const site = c.req.header("sec-fetch-site");
   if (!isRead(c.req.method) && site && site !== "same-origin") throw new ApiError("forbidden", "Cross-site form submissions are refused.");
   if (PUBLIC_PATHS.has(c.req.path)) return next();
-  const sessionId = await verifySessionValue(c.var.config, readSessionCookie(c));
+  const sessionId = await liveSession(c.var.db, c.var.config, readSessionCookie(c));
   if (!sessionId) {
     if (!isRead(c.req.method)) throw new ApiError("unauthorized", "Your console session is missing or expired: log in again.");
     const url = new URL(c.req.url);

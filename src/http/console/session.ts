@@ -1,10 +1,15 @@
 /**
- * Console sessions without server state: the cookie holds `<expiry>.<session id>.<HMAC>`, never the
- * admin token. The HMAC key is derived from ADMIN_TOKEN and ENCRYPTION_KEY, so rotating either
- * ends every session. Each session has its own CSRF token, an HMAC of its id, checked on every POST.
+ * Console sessions: the cookie holds `<expiry>.<session id>.<HMAC>`, never the admin token, and the
+ * session must also be live in D1 (console_sessions), so logout ends it on the server. The HMAC key
+ * is derived from ADMIN_TOKEN and ENCRYPTION_KEY, and rows are found by an HMAC of the id under
+ * that key: rotating either secret ends every session, cookies and rows alike. Each session has
+ * its own CSRF token, an HMAC of its id, checked on every POST.
  */
 import type { Context } from "hono";
+import { and, eq, isNull, lt } from "drizzle-orm";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Db } from "../../db/client";
+import { consoleSessions } from "../../db/schema";
 import type { Config } from "../../lib/config";
 import { base64ToBytes, bytesToBase64Url, randomToken, sha256, timingSafeEqualStrings } from "../../lib/crypto";
 import type { HonoEnv } from "../context";
@@ -46,9 +51,16 @@ function base64UrlToBytes(s: string): Uint8Array {
   return base64ToBytes(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
 }
 
+async function mint(config: Config, now: number): Promise<{ id: string; expiresAt: number; value: string }> {
+  const id = randomToken(24);
+  const expiresAt = now + SESSION_TTL_MS;
+  const payload = `${expiresAt}.${id}`;
+  return { id, expiresAt, value: `${payload}.${await sign(config, `session.${payload}`)}` };
+}
+
+/** A signed cookie value only, with no row: no console request accepts it (see startSession). */
 export async function newSessionValue(config: Config, now = Date.now()): Promise<string> {
-  const payload = `${now + SESSION_TTL_MS}.${randomToken(24)}`;
-  return `${payload}.${await sign(config, `session.${payload}`)}`;
+  return (await mint(config, now)).value;
 }
 
 /** The session id of a genuine, unexpired cookie value; null for anything else. */
@@ -60,6 +72,35 @@ export async function verifySessionValue(config: Config, value: string | undefin
   const genuine = await crypto.subtle.verify("HMAC", await sessionKey(config), base64UrlToBytes(mac), encoder.encode(`session.${expiry}.${id}`));
   const expires = Number(expiry);
   return genuine && expires > now && expires <= now + SESSION_TTL_MS ? id : null;
+}
+
+/** How a session's row is found: keyed, so a rotated secret finds none of the old rows. */
+const rowKey = (config: Config, sessionId: string) => sign(config, `row.${sessionId}`);
+
+/** A new session: its cookie value, and its row in D1 (expired rows are pruned on the way). */
+export async function startSession(db: Db, config: Config, now = Date.now()): Promise<string> {
+  const { id, expiresAt, value } = await mint(config, now);
+  await db.batch([
+    db.insert(consoleSessions).values({ idHash: await rowKey(config, id), createdAt: now, expiresAt }),
+    db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)),
+  ]);
+  return value;
+}
+
+/** The session id of a genuine cookie value whose session is live in D1 (not logged out, not expired); else null. */
+export async function liveSession(db: Db, config: Config, value: string | undefined, now = Date.now()): Promise<string | null> {
+  const id = await verifySessionValue(config, value, now);
+  if (!id) return null;
+  const row = await db.select().from(consoleSessions).where(eq(consoleSessions.idHash, await rowKey(config, id))).get();
+  return row && row.revokedAt === null && row.expiresAt > now ? id : null;
+}
+
+/** Ends a session on the server: its cookie is refused from now on, wherever it was copied to. */
+export async function revokeSession(db: Db, config: Config, sessionId: string, now = Date.now()): Promise<void> {
+  await db
+    .update(consoleSessions)
+    .set({ revokedAt: now })
+    .where(and(eq(consoleSessions.idHash, await rowKey(config, sessionId)), isNull(consoleSessions.revokedAt)));
 }
 
 export function csrfToken(config: Config, sessionId: string): Promise<string> {
