@@ -15,7 +15,7 @@ export const SecretSchema = z
   .union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(2)])
   .transform((v) => (typeof v === "string" ? [v] : v));
 
-/** Standard Webhooks: "secret keys are between 24 and 64 bytes" (the key bytes, after base64). */
+/** Standard Webhooks: secret keys are 24 to 64 bytes (the key itself, after base64-decoding). */
 export const MIN_STANDARD_WEBHOOKS_KEY_BYTES = 24;
 /** HMAC secrets and static tokens chosen by people: at least this many characters. */
 export const MIN_SHARED_SECRET_CHARS = 16;

@@ -88,7 +88,7 @@ export const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "must not cont
 export function caseIdPlacementProblem(template: string): string | null {
   const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(template)?.[0];
   if (authority === undefined) return "must be an absolute URL (scheme://host/path)";
-  if (authority.includes("{case_id}")) return "may use {case_id} only in the path or query, never in the scheme, host or port";
+  if (authority.includes("{case_id}")) return "may use {case_id} only in the path or query, never in the scheme, credentials, host or port";
   const hash = template.indexOf("#");
   if (hash >= 0 && template.slice(hash).includes("{case_id}")) return "may use {case_id} only in the path or query, not in the fragment";
   return null;
@@ -124,7 +124,7 @@ export async function refetchTemplate(http: ProviderHttp, template: RefetchTempl
   const origin = (u: string) => (URL.canParse(u) ? new URL(u).origin : null);
   const expected = origin(template.url.replaceAll("{case_id}", "case"));
   if (expected === null || origin(url) !== expected) {
-    throw new RefetchError("the refetch URL template puts {case_id} in the host: update the source's refetch.url", false);
+    throw new RefetchError("the refetch URL template puts {case_id} in the host or port: update the source's refetch.url", false);
   }
   const res = await http.request(url, { headers: template.headers });
   if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
