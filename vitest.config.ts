@@ -1,5 +1,16 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/** The case object's migrations are .sql files imported as text, as wrangler.toml's [[rules]] bundle them. */
+const sqlAsText: Plugin = {
+  name: "sql-as-text",
+  enforce: "pre",
+  async resolveId(source, importer) {
+    if (!source.endsWith(".sql")) return null;
+    const resolved = await this.resolve(source, importer, { skipSelf: true });
+    return resolved ? `${resolved.id}?raw` : null;
+  },
+};
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -10,6 +21,7 @@ export default defineConfig(async () => {
         {
           // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.
           plugins: [
+            sqlAsText,
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
@@ -23,9 +35,7 @@ export default defineConfig(async () => {
                 // wrangler.toml's consumers, flushing batches sooner so tests wait less.
                 queueConsumers: {
                   "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
-                  "caserelay-delivery": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 30, deadLetterQueue: "caserelay-delivery-dlq" },
-                  "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
-                  "caserelay-delivery-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05 },
+                  "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 100 },
                 },
               },
             }),

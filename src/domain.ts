@@ -54,14 +54,20 @@ export type Envelope = {
   };
 };
 
-/** Outcome of one accepted receipt once processed. `forwarded` is derived from its event existing. */
-export const RECEIPT_OUTCOMES = ["pending", "forwarded", "duplicate", "stale", "unchanged", "failed"] as const;
+/**
+ * What became of one accepted receipt. `pending` until its case object decides (or while the
+ * provider's API keeps failing); a duplicate is not a receipt of its own but counted on the one it
+ * repeats.
+ */
+export const RECEIPT_OUTCOMES = ["pending", "forwarded", "stale", "unchanged", "failed"] as const;
 export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
 
 export const DELIVERY_STATUSES = ["pending", "succeeded", "retrying", "failed", "superseded", "held"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export type AttemptErrorKind = "timeout" | "connect" | "tls" | "http";
+/** `interrupted`: the relay stopped while the attempt was in flight, so its answer is unknown. */
+export const ATTEMPT_ERROR_KINDS = ["timeout", "connect", "tls", "http", "interrupted"] as const;
+export type AttemptErrorKind = (typeof ATTEMPT_ERROR_KINDS)[number];
 
 export type Attempt = {
   id: string;
@@ -74,12 +80,20 @@ export type Attempt = {
   flagged: boolean;
 };
 
-/** An event bound for one endpoint. Settled first attempts live inside the event row; the rest in `deliveries`. */
+/** An event bound for one endpoint, as its case object keeps it (inside the event's record). */
 export type Delivery = {
   id: string;
   endpoint_id: string;
   status: DeliveryStatus;
+  /** An operator's replay: sent even when superseded, as `trigger.kind: "replay"`. */
   replay: boolean;
+  created_at: string;
   attempts: Attempt[];
+  /** attempts[retry_base] opened the current retry cycle (a recover starts a new one). */
+  retry_base: number;
   next_attempt_at: string | null;
+  /** Set while an attempt is in flight whose answer later sends depend on (see src/case/sender.ts). */
+  in_flight_since: string | null;
+  /** The endpoint may have acknowledged it: an attempt was interrupted, so its answer is unknown. */
+  maybe_delivered: boolean;
 };

@@ -1,18 +1,19 @@
 /**
- * Cron Triggers, every 5 minutes: flag silent sources, reconcile due cases, re-queue overdue
- * deliveries; the first run of each hour also enforces retention. Each step is bounded and
- * state-driven, so whatever a run does not finish is picked up by the next one.
+ * Cron Triggers, every 5 minutes: flag silent sources, reconcile due cases, hand held and
+ * recovering deliveries to their case objects; the first run of each hour also enforces the
+ * index's retention. Each step is bounded and state-driven, so whatever a run does not finish is
+ * picked up by the next one. (Retries are each case object's own, on its alarm.)
  */
 import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
 import { reconcileDueCases } from "./reconcile";
 import { enforceRetention } from "./retention";
 import { flagSilentSources } from "./silence";
-import { sweepOverdueDeliveries } from "./sweep";
+import { releaseAndRecover } from "./fanout";
 
 export type CronSummary = Record<string, number | string>;
 
-export async function runCron(env: Env, ctx: ExecutionContext, scheduledTime: number, options: { retention?: boolean } = {}): Promise<CronSummary> {
+export async function runCron(env: Env, scheduledTime: number, options: { retention?: boolean } = {}): Promise<CronSummary> {
   const started = Date.now();
   const config = getConfig(env);
   const summary: CronSummary = {};
@@ -25,7 +26,7 @@ export async function runCron(env: Env, ctx: ExecutionContext, scheduledTime: nu
   };
   await step("silence", () => flagSilentSources(env, scheduledTime));
   await step("reconcile", () => reconcileDueCases(env, scheduledTime, config.reconcileBatchLimit));
-  await step("sweep", () => sweepOverdueDeliveries(env, scheduledTime));
+  await step("deliveries", () => releaseAndRecover(env));
   if (options.retention ?? new Date(scheduledTime).getUTCMinutes() < 5) {
     await step("retention", () => enforceRetention(env, scheduledTime, config));
   }

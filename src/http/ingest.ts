@@ -1,24 +1,22 @@
 /**
  * POST /in/{source_id}: the provider-facing edge. It does only what the ack needs — look up the
  * source (cached), size, JSON, verify, parse, strip credentials, one queue send — and answers 2xx
- * only once the receipt is durably enqueued. Nothing is enqueued or stored before verification.
+ * only once the receipt is durable (src/services/receipts.ts). Nothing is enqueued or stored
+ * before verification.
  */
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { eq } from "drizzle-orm";
-import { spooledBodies } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
 import type { ReceiptMessage } from "../pipeline/messages";
 import { redactCredentials } from "../pipeline/redact";
+import { enqueueReceipt } from "../services/receipts";
 import { loadSource } from "../services/sources";
 import type { App, HonoEnv } from "./context";
 import { ApiError } from "./errors";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
-/** Bodies above this go to D1 first and the queue message carries a reference (messages hold 128 KB). */
-export const SPOOL_THRESHOLD_BYTES = 96 * 1024;
 
 const SOURCE_ID = /^src_[0-9A-Z]{26}$/;
 const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)/i;
@@ -47,7 +45,6 @@ export function jsonNestingExceeds(text: string, max: number): boolean {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-const encoder = new TextEncoder();
 
 async function ingest(c: Context<HonoEnv>) {
   const sourceId = c.req.param("source_id") ?? "";
@@ -93,9 +90,6 @@ async function ingest(c: Context<HonoEnv>) {
   }
   const id = newId("rcv", receivedAt);
   const body = JSON.stringify(redactCredentials(e.body));
-  const spool = encoder.encode(body).length > SPOOL_THRESHOLD_BYTES;
-  if (spool) await c.var.db.insert(spooledBodies).values({ receiptId: id, body, createdAt: receivedAt });
-
   const message: ReceiptMessage = {
     kind: "receipt",
     id,
@@ -111,13 +105,12 @@ async function ingest(c: Context<HonoEnv>) {
     // Of the body as stored (credentials stripped): a hash of the raw bytes would let anyone who
     // sees it confirm a guess of the credentials some providers put in the body.
     body_sha256: await sha256Hex(body),
-    body: spool ? null : body,
+    body,
   };
   try {
-    await c.env.INBOX.send(message, { contentType: "json" });
+    await enqueueReceipt(c.env, message);
   } catch (err) {
     log("error", "inbox send failed", { request_id: c.var.requestId, source_id: sourceId, error: errorSummary(err) });
-    if (spool) await c.var.db.delete(spooledBodies).where(eq(spooledBodies.receiptId, id)).catch(() => {});
     throw new ApiError("unavailable", "The webhook could not be queued; please retry.");
   }
   return c.json({ received: true, id }, 200);

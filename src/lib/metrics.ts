@@ -12,7 +12,11 @@ export type Metrics = {
   d1RowsRead: number;
   d1RowsWritten: number;
   doRequests: number;
-  doStorageWrites: number;
+  /** Rows the objects' SQL wrote and read, as the runtime reports them (what Durable Object storage bills). */
+  doRowsWritten: number;
+  doRowsRead: number;
+  /** setAlarm calls (each writes the alarm into the object's storage). */
+  doAlarmsSet: number;
   doActiveMs: number;
   queueMessagesSent: number;
   queueRetries: number;
@@ -26,7 +30,9 @@ const zero = (): Metrics => ({
   d1RowsRead: 0,
   d1RowsWritten: 0,
   doRequests: 0,
-  doStorageWrites: 0,
+  doRowsWritten: 0,
+  doRowsRead: 0,
+  doAlarmsSet: 0,
   doActiveMs: 0,
   queueMessagesSent: 0,
   queueRetries: 0,
@@ -145,9 +151,99 @@ function countedQueue<T>(queue: Queue<T>): Queue<T> {
 export function withMetrics(env: Env): Env {
   let wrapped = counted.get(env);
   if (!wrapped) {
-    const bindings: Partial<Record<keyof Env, unknown>> = { DB: countedD1(env.DB), INBOX: countedQueue(env.INBOX), DELIVERY: countedQueue(env.DELIVERY) };
+    const bindings: Partial<Record<keyof Env, unknown>> = { DB: countedD1(env.DB), INBOX: countedQueue(env.INBOX) };
     wrapped = new Proxy(env, { get: (target, prop) => (prop in bindings ? bindings[prop as keyof Env] : Reflect.get(target, prop)) });
     counted.set(env, wrapped);
   }
   return wrapped;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's base constructor must take any[] (TypeScript's rule).
+type ObjectClass = new (...args: any[]) => object;
+
+/** Cursors of an object's SQL since its last tally: their rows are final once a call is over. */
+const cursors = new WeakMap<object, SqlStorageCursor<Record<string, SqlStorageValue>>[]>();
+
+/**
+ * Counts the object's SQL statements and alarms by wrapping its storage's `sql.exec` and
+ * `setAlarm` in place (the runtime checks that an object is built with its real state).
+ */
+function meterStorage(ctx: DurableObjectState, owner: object): void {
+  const storage = ctx.storage;
+  const sql = storage.sql;
+  const exec = sql.exec.bind(sql);
+  const metered = new Proxy(sql, {
+    get(target, prop) {
+      if (prop === "exec") {
+        return (query: string, ...bindings: unknown[]) => {
+          const cursor = exec(query, ...bindings);
+          cursors.get(owner)?.push(cursor);
+          return cursor;
+        };
+      }
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  Object.defineProperty(storage, "sql", { value: metered, configurable: true });
+  const setAlarm = storage.setAlarm.bind(storage);
+  Object.defineProperty(storage, "setAlarm", {
+    value: (...args: Parameters<DurableObjectStorage["setAlarm"]>) => {
+      count("doAlarmsSet");
+      return setAlarm(...args);
+    },
+    configurable: true,
+  });
+}
+
+function tallyCursors(owner: object): void {
+  const list = cursors.get(owner);
+  if (!list) return;
+  for (const c of list.splice(0)) {
+    current.doRowsWritten += c.rowsWritten;
+    current.doRowsRead += c.rowsRead;
+  }
+}
+
+/**
+ * A Durable Object class with each entry point counted: one request per call (an RPC method or
+ * the alarm), the time the object is busy (overlapping calls counted once), and the rows its SQL
+ * writes. The domain class knows nothing of it.
+ */
+export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: readonly string[]): C {
+  const busy = new WeakMap<object, { calls: number; since: number }>();
+  const owners = new WeakMap<object, object>();
+  const Metered = class extends Base {
+    // biome-ignore lint/suspicious/noExplicitAny: a mixin's constructor takes any[] (TypeScript's rule).
+    constructor(...args: any[]) {
+      const [ctx, env] = args as [DurableObjectState, Env];
+      const owner = {};
+      cursors.set(owner, []);
+      meterStorage(ctx, owner);
+      super(ctx, withMetrics(env));
+      owners.set(this, owner);
+    }
+  };
+  for (const name of entryPoints) {
+    const method = Object.getOwnPropertyDescriptor(Base.prototype, name)?.value as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (typeof method !== "function") throw new Error(`${Base.name} has no method ${name}`);
+    Object.defineProperty(Metered.prototype, name, {
+      configurable: true,
+      writable: true,
+      value: async function (this: object, ...args: unknown[]) {
+        count("doRequests");
+        const b = busy.get(this) ?? { calls: 0, since: 0 };
+        if (b.calls++ === 0) b.since = Date.now();
+        busy.set(this, b);
+        try {
+          return await method.apply(this, args);
+        } finally {
+          const owner = owners.get(this);
+          if (owner) tallyCursors(owner);
+          if (--b.calls === 0) count("doActiveMs", Date.now() - b.since);
+        }
+      },
+    });
+  }
+  return Metered;
 }

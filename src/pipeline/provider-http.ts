@@ -72,7 +72,8 @@ export function providerHttp(options: ProviderHttpOptions): ProviderHttp {
       } catch (err) {
         throw new RefetchError(isTimeout(err) ? `provider API timed out after ${timeoutMs} ms` : "provider API unreachable", true);
       }
-      if (res.status >= 500) {
+      // 5xx, 408 (timeout) and 429 (slow down) pass; any other 4xx is the provider's final word.
+      if (res.status >= 500 || res.status === 408 || res.status === 429) {
         await res.body?.cancel();
         throw new RefetchError(`provider API answered ${res.status}`, true);
       }

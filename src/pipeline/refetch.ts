@@ -1,5 +1,5 @@
 /** Refetching a case through its adapter: bounded retries with backoff on transient failures. */
-import type { LoadedSource } from "../services/sources";
+import type { LoadedSource } from "../providers";
 import { RefetchError, type RefetchOutcome, type TokenCache } from "../providers/types";
 import { providerHttp } from "./provider-http";
 

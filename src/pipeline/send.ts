@@ -3,7 +3,7 @@ import type { Attempt, AttemptErrorKind, Envelope } from "../domain";
 import { bytesToBase64, hmac } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { standardWebhooksKey } from "../providers/schemes";
-import type { LoadedEndpoint } from "../services/endpoints";
+import type { EndpointRecord } from "../db/control-plane";
 import { withoutExpiredLinks } from "./links";
 import { parseRetryAfter } from "./schedule";
 
@@ -56,7 +56,7 @@ async function excerpt(res: Response): Promise<string> {
   return new TextDecoder().decode(all);
 }
 
-export async function sendOnce(endpoint: LoadedEndpoint, envelope: Envelope, now = Date.now()): Promise<SendResult> {
+export async function sendOnce(endpoint: EndpointRecord, envelope: Envelope, now = Date.now()): Promise<SendResult> {
   const body = JSON.stringify(withoutExpiredLinks(envelope, now));
   const timestamp = Math.floor(now / 1000);
   const id = envelope.data.event_id;

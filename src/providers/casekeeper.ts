@@ -91,6 +91,12 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
 
   canRefetch: () => true,
 
+  authenticates: (config) => config.token !== undefined,
+
+  versionOf(state) {
+    return firstText(state, "updatedAt", "updated_at", "modifiedAt");
+  },
+
   async refetch({ config, http, tokens }, caseId) {
     const { api } = config;
     const tokenKey = `casekeeper:${api.base_url}:${api.client_id}`;
@@ -122,14 +128,15 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
     throw new RefetchError("Case Keeper rejected a fresh token", false);
   },
 
-  normalize({ event, state, verified }) {
+  normalize({ event, state, verified, trusted }) {
     const key = event.eventType;
     const step = stepOf(key);
     const lifecycle = step ? undefined : key.split(".")[1];
     const stateStatus = verified ? firstText(state, "status", "state") : null;
     const status: Status =
       (stateStatus ? lookup(VERIFICATION_STATUS, stateStatus.toLowerCase()) : undefined) ??
-      (lifecycle ? lookup(VERIFICATION_STATUS, lifecycle) : undefined) ??
+      // The key's lifecycle word only when the body is trusted, or the API confirmed the case is gone.
+      (lifecycle && (trusted || state === null) ? lookup(VERIFICATION_STATUS, lifecycle) : undefined) ??
       "in_progress";
     const stepState = step && verified && isRecord(state) && isRecord(state[step.step]) ? state[step.step] : null;
     const stepStatus = firstText(stepState, "status");
@@ -141,8 +148,9 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
         ? {
             id: step.step,
             name: step.step,
-            status: (stepStatus ? lookup(VERIFICATION_STATUS, stepStatus.toLowerCase()) : undefined) ?? lookup(STEP_ACTION, step.action) ?? "in_progress",
-            provider_status: stepStatus ?? step.action,
+            // Without a token the key is only a hint of which step moved: its status comes from the state.
+            status: (stepStatus ? lookup(VERIFICATION_STATUS, stepStatus.toLowerCase()) : undefined) ?? (trusted ? lookup(STEP_ACTION, step.action) : undefined) ?? "in_progress",
+            provider_status: stepStatus ?? (trusted ? step.action : null),
           }
         : null,
       terminal: TERMINAL.has(status),

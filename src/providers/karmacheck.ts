@@ -141,6 +141,13 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
 
   canRefetch: (config) => config.api !== undefined,
 
+  authenticates: (config) => config.password !== undefined || config.signing_secret !== undefined,
+
+  versionOf(state, subject) {
+    const entity = subject.startsWith("check:") ? findById(state, subject.slice("check:".length)) : state;
+    return firstText(entity, "modStamp");
+  },
+
   async refetch({ config, http, tokens }, caseId) {
     const api = config.api;
     if (!api) return { kind: "none" };
@@ -170,15 +177,16 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
     throw new RefetchError("KarmaCheck rejected a fresh token", false);
   },
 
-  normalize({ event, state, verified }) {
+  normalize({ event, state, verified, trusted }) {
     const body = isRecord(event.body) ? event.body : {};
-    const eventObject = isRecord(body.eventObject) ? body.eventObject : {};
+    // An unauthenticated body says which case and service changed, never how.
+    const eventObject = isRecord(body.eventObject) && trusted ? body.eventObject : {};
     const entity = verified ? state : eventObject;
     const service = event.subject.startsWith("check:");
     // For a service event without an API, the body is the service, not the case.
     const { status, provider_status } = service && !verified ? { status: "in_progress" as Status, provider_status: null } : caseStatus(entity);
     const checkId = event.subject.slice("check:".length);
-    const check = service ? serviceCheck(findById(verified ? state : undefined, checkId) ?? eventObject, checkId) : null;
+    const check = service ? serviceCheck(findById(verified ? state : undefined, checkId) ?? { ...eventObject, id: checkId }, checkId) : null;
     return {
       type: eventTypeFor(status, { check: service, created: false }),
       status,

@@ -66,6 +66,11 @@ export type NormalizeInput = {
   state: unknown;
   /** True when `state` was refetched from the provider's API. */
   verified: boolean;
+  /**
+   * False when the webhook was not authenticated (the source verifies nothing): then only the
+   * event's kind may come from the body, every status from the refetched state.
+   */
+  trusted: boolean;
 };
 
 export type Normalized = {
@@ -87,6 +92,13 @@ export interface ProviderAdapter<C = unknown> {
   parse(req: InboundRequest, config: C): ParseResult;
   /** Whether this source can refetch (has API credentials or a refetch template). */
   canRefetch(config: C): boolean;
+  /**
+   * Whether `verify` authenticates the sender with this config (default: yes). An unauthenticated
+   * webhook can only cause a refetch: its version and statuses are never taken from its body.
+   */
+  authenticates?(config: C): boolean;
+  /** The provider's version of `subject` in a refetched state, for sources whose webhooks are unauthenticated. */
+  versionOf?(state: unknown, subject: string): string | null;
   refetch(ctx: RefetchContext<C>, caseId: string): Promise<RefetchOutcome>;
   normalize(input: NormalizeInput, config: C): Normalized;
 }

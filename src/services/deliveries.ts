@@ -1,75 +1,43 @@
-/** Queued deliveries: (re)sending through the DELIVERY queue, and the API's view of a delivery. */
-import type { Attempt, Delivery } from "../domain";
-import type { DeliveryMessage } from "../pipeline/messages";
-import { MAX_QUEUE_DELAY_SECONDS } from "../pipeline/schedule";
+/**
+ * Deliveries as operators act on them: replay an event, read a delivery's attempts, recover an
+ * endpoint's failed deliveries, release what a paused endpoint held. Each case's object does the
+ * work; the D1 index says which cases to ask, and the cron finishes what a request starts.
+ */
+import type { AttemptList, DeliveryRecord } from "../case/types";
+import { releaseAndRecover } from "../cron/fanout";
+import { eventIdOfDelivery } from "../lib/ids";
+import { errorSummary, log } from "../lib/log";
+import { caseStub, findEventRow, type EventIndexRow } from "./events";
 
-export type QueuedDelivery = {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  sourceId: string;
-  caseId: string;
-  dueAt: number;
-};
+export type Background = { waitUntil(promise: Promise<unknown>): void };
 
-export function deliveryMessage(d: QueuedDelivery, now = Date.now()): MessageSendRequest<DeliveryMessage> {
-  return {
-    body: { kind: "delivery", delivery_id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, source_id: d.sourceId, case_id: d.caseId, due_at: d.dueAt },
-    contentType: "json",
-    delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((d.dueAt - now) / 1000))),
-  };
+export async function replayEvent(env: Env, event: EventIndexRow, endpointId?: string): Promise<DeliveryRecord[] | "endpoint_not_found" | "event_not_found"> {
+  const r = await caseStub(env, event.source_id, event.case_id).replayEvent(event.id, endpointId ?? null);
+  return r.ok ? r.deliveries : r.error;
 }
 
-export async function enqueueDeliveries(env: Env, deliveries: QueuedDelivery[], now = Date.now()): Promise<void> {
-  for (let i = 0; i < deliveries.length; i += 100) {
-    await env.DELIVERY.sendBatch(deliveries.slice(i, i + 100).map((d) => deliveryMessage(d, now)));
-  }
+/** A delivery's attempts, if the caller may see its event. */
+export async function deliveryAttempts(env: Env, deliveryId: string, customerId?: string): Promise<AttemptList> {
+  const event = await findEventRow(env.DB, eventIdOfDelivery(deliveryId), customerId);
+  if (!event) return null;
+  return caseStub(env, event.source_id, event.case_id).attempts(deliveryId);
 }
 
-export type DeliveryRecord = {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  status: string;
-  replay: boolean;
-  attempts: Attempt[];
-  nextAttemptAt: number | null;
-};
-
-export function deliveryView(d: DeliveryRecord) {
-  return {
-    id: d.id,
-    event_id: d.eventId,
-    endpoint_id: d.endpointId,
-    status: d.status as Delivery["status"],
-    replay: d.replay,
-    attempt_count: d.attempts.length,
-    next_attempt_at: d.nextAttemptAt === null ? null : new Date(d.nextAttemptAt).toISOString(),
-    last_attempt: d.attempts.at(-1) ?? null,
-  };
+/** Starts handing the endpoint's held and recovering deliveries to their cases now; the cron finishes. */
+export function kickFanout(env: Env, bg: Background, endpointId: string): void {
+  bg.waitUntil(releaseAndRecover(env, { endpointId }).catch((err) => log("error", "release or recover pass failed", { endpoint_id: endpointId, error: errorSummary(err) })));
 }
-
-/** Requeue at most this many deliveries per call; the response says how many, and calling again continues. */
-export const REQUEUE_LIMIT = 1000;
-
-type RequeueRow = { id: string; event_id: string; endpoint_id: string; source_id: string; case_id: string };
 
 /**
- * Puts an endpoint's deliveries in `status` (held, or failed since a time) back in the queue, due now.
- * Failed ones start a new retry cycle (retry_base moves past their earlier attempts).
+ * Marks the endpoint's failed deliveries created at or after `since` for recovery, however many,
+ * and starts sending them. Each gets a fresh retry schedule from its case object.
  */
-export async function requeueDeliveries(env: Env, endpointId: string, status: "held" | "failed", since = 0, now = Date.now()): Promise<number> {
-  const rows = await env.DB.prepare(
-    `UPDATE deliveries SET status = 'retrying', next_attempt_at = ?3, retry_base = json_array_length(attempts), updated_at = ?3
-      WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = ?1 AND status = ?2 AND created_at >= ?4 ORDER BY created_at LIMIT ${REQUEUE_LIMIT})
-      RETURNING id, event_id, endpoint_id, source_id, case_id`,
+export async function recoverDeliveries(env: Env, bg: Background, endpointId: string, since: number, now = Date.now()): Promise<number> {
+  const marked = await env.DB.prepare(
+    "UPDATE deliveries SET status = 'recovering', updated_at = ?3 WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2",
   )
-    .bind(endpointId, status, now, since)
-    .all<RequeueRow>();
-  await enqueueDeliveries(
-    env,
-    rows.results.map((r) => ({ id: r.id, eventId: r.event_id, endpointId: r.endpoint_id, sourceId: r.source_id, caseId: r.case_id, dueAt: now })),
-    now,
-  );
-  return rows.results.length;
+    .bind(endpointId, since, now)
+    .run();
+  kickFanout(env, bg, endpointId);
+  return marked.meta.changes;
 }

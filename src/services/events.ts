@@ -1,113 +1,109 @@
-/** Events, deliveries and receipts as the API shows them. */
-import type { Delivery, Envelope } from "../domain";
-import { ulidOf } from "../lib/ids";
-import { deliveryView, type DeliveryRecord } from "./deliveries";
+/**
+ * Events as the API shows them: listed from D1's index (one small row per event), read in full
+ * (envelope, deliveries, attempts) from their case object. Every list reads a bounded number of
+ * index rows per page: a filter that matches rarely returns a short page with a cursor to go on.
+ */
+import { caseObject } from "../case/client";
+import type { DeliveryRecord, EventDetail, EventRecord } from "../case/types";
+import type { EventType, Status } from "../domain";
+import { timeOfId } from "../lib/ids";
 
-export type EventRow = {
-  id: string;
-  customer_id: string;
-  source_id: string;
-  case_id: string;
-  sequence: number;
-  type: string;
-  status: string;
-  group_id: string | null;
-  receipt_id: string;
-  payload: string;
-  deliveries: string;
-  created_at: number;
-};
+export type EventIndexRow = { customer_id: string; id: string; source_id: string; case_id: string; sequence: number; type: EventType; status: Status };
 
-export type DeliveryRow = {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  customer_id: string;
-  source_id: string;
-  case_id: string;
-  sequence: number;
-  status: string;
-  replay: number;
-  attempts: string;
-  retry_base: number;
-  next_attempt_at: number | null;
-  created_at: number;
-  updated_at: number;
-};
+/** Index rows a page examines at most beyond what it returns. */
+export const EXAMINE_LIMIT = 2_000;
+/** Without a customer, the operator's list merges the customers' ranges; past this many, name one. */
+export const MERGE_CUSTOMERS_LIMIT = 100;
 
-export function eventView(r: EventRow) {
+export type EventFilter = { customerId?: string; sourceId?: string; caseId?: string; type?: EventType; cursor?: string; limit: number };
+export type EventPage = { rows: EventIndexRow[]; nextCursor: string | null };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function eventSummaryView(r: EventIndexRow) {
+  return { id: r.id, customer_id: r.customer_id, source_id: r.source_id, case_id: r.case_id, sequence: r.sequence, type: r.type, status: r.status, created_at: iso(timeOfId(r.id)) };
+}
+
+export function eventView(e: EventRecord) {
   return {
-    id: r.id,
-    customer_id: r.customer_id,
-    source_id: r.source_id,
-    case_id: r.case_id,
-    sequence: r.sequence,
-    type: r.type as Envelope["type"],
-    status: r.status as Envelope["data"]["status"],
-    receipt_id: r.receipt_id,
-    created_at: new Date(r.created_at).toISOString(),
-    payload: JSON.parse(r.payload) as Envelope,
+    id: e.id,
+    customer_id: e.customerId,
+    source_id: e.sourceId,
+    case_id: e.caseId,
+    sequence: e.sequence,
+    type: e.type,
+    status: e.status,
+    receipt_id: e.receiptId,
+    created_at: iso(e.createdAt),
+    payload: e.payload,
   };
 }
 
-export function recordFromRow(d: DeliveryRow): DeliveryRecord {
-  return { id: d.id, eventId: d.event_id, endpointId: d.endpoint_id, status: d.status, replay: d.replay === 1, attempts: JSON.parse(d.attempts), nextAttemptAt: d.next_attempt_at };
-}
-
-export function recordFromEmbedded(eventId: string, d: Delivery): DeliveryRecord {
-  return { id: d.id, eventId, endpointId: d.endpoint_id, status: d.status, replay: d.replay, attempts: d.attempts, nextAttemptAt: d.next_attempt_at ? Date.parse(d.next_attempt_at) : null };
-}
-
-/**
- * An event's deliveries: the first attempts stored in the event row, overridden by the
- * deliveries table for those that went through the queue, plus replays.
- */
-export function mergeDeliveries(event: EventRow, rows: DeliveryRow[]): DeliveryRecord[] {
-  // First attempts in the order they were made, then replays and recoveries by creation time.
-  const byId = new Map<string, DeliveryRecord>();
-  for (const d of JSON.parse(event.deliveries) as Delivery[]) byId.set(d.id, recordFromEmbedded(event.id, d));
-  for (const r of [...rows].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1))) byId.set(r.id, recordFromRow(r));
-  return [...byId.values()];
-}
-
-/** The key range of an event's delivery ids (dlv_<event ulid>...). */
-export function deliveryRange(eventId: string): [string, string] {
-  const u = ulidOf(eventId);
-  return [`dlv_${u}`, `dlv_${u}~`];
-}
-
-export async function eventDeliveries(db: D1Database, event: EventRow) {
-  const [lo, hi] = deliveryRange(event.id);
-  const rows = await db.prepare("SELECT * FROM deliveries WHERE id >= ?1 AND id < ?2").bind(lo, hi).all<DeliveryRow>();
-  return mergeDeliveries(event, rows.results).map(deliveryView);
-}
-
-export type EventFilter = { customerId?: string; sourceId?: string; caseId?: string; type?: string; cursor?: string; limit: number };
-
-/**
- * A page of events, newest first, fetched with limit + 1 rows (see toPage). A case filter reads the
- * case's receipts key range (case_id needs source_id); otherwise recent events are scanned by id.
- */
-export async function listEvents(db: D1Database, q: EventFilter): Promise<EventRow[]> {
-  const where: string[] = [];
-  const binds: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    binds.push(v);
-    where.push(sql.replace("?", `?${binds.length}`));
+export function deliveryView(d: DeliveryRecord) {
+  return {
+    id: d.id,
+    event_id: d.event_id,
+    endpoint_id: d.endpoint_id,
+    status: d.status,
+    replay: d.replay,
+    attempt_count: d.attempts.length,
+    next_attempt_at: d.next_attempt_at,
+    last_attempt: d.attempts.at(-1) ?? null,
   };
-  if (q.customerId) add("e.customer_id = ?", q.customerId);
-  if (q.sourceId) add("e.source_id = ?", q.sourceId);
-  if (q.type) add("e.type = ?", q.type);
-  if (q.cursor) add("e.id < ?", q.cursor);
-  let sql: string;
-  if (q.caseId) {
-    add("r.case_id = ?", q.caseId);
-    add("r.source_id = ?", q.sourceId);
-    sql = `SELECT e.* FROM receipts r JOIN events e ON e.id = 'evt_' || substr(r.id, 5) WHERE ${where.join(" AND ")}`;
-  } else {
-    sql = `SELECT e.* FROM events e ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`;
+}
+
+/**
+ * Newest first. A customer's events are one key range; without a customer, the operator's list
+ * merges every customer's range (up to MERGE_CUSTOMERS_LIMIT customers). Each range is read for
+ * at most limit + 1 rows, or limit + 1 + EXAMINE_LIMIT with a filter; the page holds what
+ * matched above the highest point a read stopped at, and its cursor goes on from there.
+ * A case's events come from its object instead (see caseEvents).
+ */
+export async function listEvents(db: D1Database, q: EventFilter, customerIds: () => Promise<string[]>): Promise<EventPage | { tooMany: true }> {
+  const ids = q.customerId ? [q.customerId] : await customerIds();
+  if (ids.length > MERGE_CUSTOMERS_LIMIT) return { tooMany: true };
+  if (!ids.length) return { rows: [], nextCursor: null };
+  const examine = q.limit + 1 + (q.sourceId || q.type ? EXAMINE_LIMIT : 0);
+  const results = await db.batch<EventIndexRow>(
+    ids.map((id) => db.prepare("SELECT * FROM events WHERE customer_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3").bind(id, q.cursor ?? "evt_~", examine)),
+  );
+  const matches = (x: EventIndexRow) => (!q.sourceId || x.source_id === q.sourceId) && (!q.type || x.type === q.type);
+  const hits: EventIndexRow[] = [];
+  // Below the highest id where a read stopped short of its range's end, nothing is known yet.
+  let stoppedAt: string | null = null;
+  for (const r of results) {
+    hits.push(...r.results.filter(matches));
+    const last = r.results.at(-1);
+    if (r.results.length === examine && last && (stoppedAt === null || last.id > stoppedAt)) stoppedAt = last.id;
   }
-  binds.push(q.limit + 1);
-  const rows = await db.prepare(`${sql} ORDER BY e.id DESC LIMIT ?${binds.length}`).bind(...binds).all<EventRow>();
-  return rows.results;
+  const known = hits.filter((h) => stoppedAt === null || h.id >= stoppedAt).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const rows = known.slice(0, q.limit);
+  if (known.length > q.limit) return { rows, nextCursor: rows.at(-1)!.id };
+  return { rows, nextCursor: stoppedAt };
+}
+
+/** The index row of an event the caller may see (a customer's key sees only its own). */
+export async function findEventRow(db: D1Database, id: string, customerId?: string): Promise<EventIndexRow | null> {
+  const stmt = customerId
+    ? db.prepare("SELECT * FROM events WHERE customer_id = ?1 AND id = ?2").bind(customerId, id)
+    : // The table is keyed by customer: one probe per customer.
+      db.prepare("SELECT * FROM events WHERE customer_id IN (SELECT id FROM customers) AND id = ?1").bind(id);
+  return stmt.first<EventIndexRow>();
+}
+
+export const caseStub = (env: Env, sourceId: string, caseId: string) => caseObject(env, { sourceId, caseId });
+
+export async function eventDetail(env: Env, row: EventIndexRow): Promise<EventDetail | null> {
+  return caseStub(env, row.source_id, row.case_id).event(row.id);
+}
+
+/** A case's events, newest first, paged by id: from its object. */
+export async function caseEvents(env: Env, sourceId: string, caseId: string, q: EventFilter): Promise<EventPage> {
+  const trail = await caseStub(env, sourceId, caseId).trail();
+  const all = trail.events
+    .filter((e) => (!q.type || e.type === q.type) && (!q.cursor || e.id < q.cursor) && (!q.customerId || e.customerId === q.customerId))
+    .sort((a, b) => (a.id < b.id ? 1 : -1))
+    .map((e): EventIndexRow => ({ customer_id: e.customerId, id: e.id, source_id: e.sourceId, case_id: e.caseId, sequence: e.sequence, type: e.type, status: e.status }));
+  const rows = all.slice(0, q.limit);
+  return { rows, nextCursor: all.length > q.limit ? (rows.at(-1)?.id ?? null) : null };
 }

@@ -23,11 +23,11 @@ async function run(minute: number) {
   return summary as Record<string, unknown>;
 }
 
-it("runs silence, reconcile and sweep every time, and retention in the first run of each hour", async () => {
+it("runs silence, reconcile and the held/recovering deliveries every time, and retention in the first run of each hour", async () => {
   const every = await run(35);
-  expect(Object.keys(every)).toEqual(expect.arrayContaining(["silence_flagged", "reconcile_due", "sweep_requeued", "duration_ms"]));
+  expect(Object.keys(every)).toEqual(expect.arrayContaining(["silence_flagged", "reconcile_due", "deliveries_rows", "duration_ms"]));
   expect(Object.keys(every).some((k) => k.startsWith("retention_"))).toBe(false);
   const hourly = await run(0);
-  expect(hourly).toMatchObject({ retention_events: expect.any(Number), retention_bodies: expect.any(Number) });
+  expect(hourly).toMatchObject({ retention_events: expect.any(Number), retention_deliveries: expect.any(Number), retention_cases: expect.any(Number) });
   expect(Object.keys(hourly).some((k) => k.endsWith("_error"))).toBe(false);
 });

@@ -1,5 +1,4 @@
 /** Cron Triggers: reconcile quiet open cases, flag silent sources (time moved forward). */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCron } from "../../src/cron";
@@ -16,9 +15,7 @@ afterEach(() => net.restore());
 
 /** A cron run at exactly `at`, without the hourly retention (test/cron/dispatch.test.ts covers the dispatch). */
 async function cronAt(at: number) {
-  const ctx = createExecutionContext();
-  await runCron(env, ctx, at, { retention: false });
-  await waitOnExecutionContext(ctx);
+  await runCron(env, at, { retention: false });
   return at;
 }
 

@@ -1,68 +1,61 @@
-/** Retention deletes exactly what is past its window, in bounded batches. */
+/**
+ * Retention of the D1 index deletes exactly what is past its window, in bounded batches (each case
+ * object prunes its own record: test/case/durability.test.ts).
+ */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { enforceRetention } from "../../src/cron/retention";
 import { getConfig } from "../../src/lib/config";
 import { ulid } from "../../src/lib/ids";
+import { createCustomer } from "../helpers/factories";
 
 const DAY = 86_400_000;
 
-async function receipt(ageDays: number, withEvent: boolean, tag: string) {
-  const at = Date.now() - ageDays * DAY;
-  const u = ulid(at);
-  const stmts = [
-    env.DB.prepare(
-      `INSERT INTO receipts (source_id, case_id, dedupe_key, id, customer_id, kind, event_type, subject, received_at, body, outcome)
-       VALUES ('src_RET', ?1, ?2, ?3, 'cus_RET', 'webhook', 'x', 'case', ?4, '{"b":1}', ?5)`,
-    ).bind(`case-${tag}`, `key-${tag}`, `rcv_${u}`, at, withEvent ? null : "stale"),
-  ];
-  if (withEvent) {
-    stmts.push(
+it("deletes index rows past the event retention, and health counters past what the console shows", async () => {
+  const customer = await createCustomer();
+  const now = Date.now();
+  const old = ulid(now - 31 * DAY);
+  const recent = ulid(now - 29 * DAY);
+  const sourceId = `src_${ulid()}`;
+  await env.DB.batch([
+    ...[old, recent].map((u) =>
+      env.DB.prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')").bind(customer.id, `evt_${u}`, sourceId),
+    ),
+    ...[old, recent].map((u) =>
       env.DB.prepare(
-        `INSERT INTO events (id, customer_id, source_id, case_id, sequence, type, status, receipt_id, payload, deliveries, created_at)
-         VALUES (?1, 'cus_RET', 'src_RET', ?2, 1, 'case.updated', 'pending', ?3, '{}', '[]', ?4)`,
-      ).bind(`evt_${u}`, `case-${tag}`, `rcv_${u}`, at),
+        `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at)
+         VALUES (?1, ?2, 'ep_x', ?3, 'c', ?4, 1, 'failed', ?5, ?5)`,
+      ).bind(`dlv_${u}AAAAAA`, customer.id, sourceId, `evt_${u}`, now),
+    ),
+    ...[
+      [old, now - 31 * DAY],
+      [recent, now - 29 * DAY],
+    ].map(([u, at]) =>
+      env.DB.prepare("INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, 'c', 'dead_lettered', '', ?4)").bind(`rcv_${u}`, customer.id, sourceId, at),
+    ),
+    ...[
+      ["closed-old", 1, now - 31 * DAY],
+      ["closed-recent", 1, now - 29 * DAY],
+      ["open-old", 0, now - 31 * DAY],
+    ].map(([caseId, terminal, at]) =>
       env.DB.prepare(
-        `INSERT INTO deliveries (id, event_id, endpoint_id, customer_id, source_id, case_id, sequence, status, created_at, updated_at)
-         VALUES (?1, ?2, 'ep_RET', 'cus_RET', 'src_RET', ?3, 1, 'failed', ?4, ?4)`,
-      ).bind(`dlv_${u}AAAAAA`, `evt_${u}`, `case-${tag}`, at),
-    );
-  }
-  await env.DB.batch(stmts);
-  return u;
-}
-
-it("purges bodies after 3 days, event-less receipts after 7, events with their receipts and deliveries after 30", async () => {
-  const fresh = await receipt(2, true, "fresh");
-  const oldBody = await receipt(4, true, "old-body");
-  const staleOld = await receipt(8, false, "stale-old");
-  const staleRecent = await receipt(6, false, "stale-recent");
-  const kept = await receipt(29, true, "kept");
-  const expired = await receipt(31, true, "expired");
-  await env.DB.prepare(
-    "INSERT INTO cases (source_id, case_id, customer_id, terminal, check_after, created_at, updated_at) VALUES ('src_RET', 'case-expired', 'cus_RET', 1, 0, 0, ?1)",
-  ).bind(Date.now() - 31 * DAY).run();
-
-  const counts = await enforceRetention(env, Date.now(), getConfig(env));
-  expect(counts).toMatchObject({ bodies: 5, receipts_without_event: 1, receipts: 1, events: 1, deliveries: 1 });
-
-  const receipts = await env.DB.prepare("SELECT id, body FROM receipts WHERE source_id = 'src_RET' ORDER BY id").all<{ id: string; body: string | null }>();
-  expect(receipts.results).toEqual([
-    { id: `rcv_${kept}`, body: null },
-    { id: `rcv_${staleRecent}`, body: null },
-    { id: `rcv_${oldBody}`, body: null },
-    { id: `rcv_${fresh}`, body: '{"b":1}' },
+        "INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at) VALUES (?1, ?2, ?3, 'completed', ?4, ?5, ?5, ?5)",
+      ).bind(sourceId, caseId, customer.id, terminal, at),
+    ),
+    env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1), (?1, ?3, 1)").bind(sourceId, now - 9 * DAY, now - 2 * DAY),
+    env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES ('ep_ret', ?1, 1), ('ep_ret', ?2, 1)").bind(now - 3 * DAY, now - 3600_000),
   ]);
-  const events = await env.DB.prepare("SELECT id FROM events WHERE source_id = 'src_RET' ORDER BY id").all<{ id: string }>();
-  expect(events.results.map((e) => e.id)).toEqual([`evt_${kept}`, `evt_${oldBody}`, `evt_${fresh}`]);
-  const deliveries = await env.DB.prepare("SELECT id FROM deliveries WHERE source_id = 'src_RET'").all<{ id: string }>();
-  expect(deliveries.results.map((d) => d.id)).not.toContain(`dlv_${expired}AAAAAA`);
-  expect(deliveries.results).toHaveLength(3);
-  // The case row stays, carrying the deleted event's sequence so numbering never restarts.
-  const row = await env.DB.prepare("SELECT last_sequence FROM cases WHERE source_id = 'src_RET' AND case_id = 'case-expired'").first<{ last_sequence: number }>();
-  expect(row!.last_sequence).toBe(1);
-  expect(staleOld).toBeTruthy();
 
-  // A second run finds nothing more to do.
-  expect(await enforceRetention(env, Date.now(), getConfig(env))).toMatchObject({ bodies: 0, receipts_without_event: 0, receipts: 0, events: 0, deliveries: 0 });
+  const counts = await enforceRetention(env, now, getConfig(env));
+  expect(counts).toMatchObject({ events: expect.any(Number), deliveries: expect.any(Number), failed_receipts: expect.any(Number), cases: expect.any(Number) });
+
+  const ids = async (sql: string) => (await env.DB.prepare(sql).bind(sourceId).all<{ id: string }>()).results.map((r) => r.id);
+  expect(await ids("SELECT id FROM events WHERE source_id = ?1")).toEqual([`evt_${recent}`]);
+  expect(await ids("SELECT id FROM deliveries WHERE source_id = ?1")).toEqual([`dlv_${recent}AAAAAA`]);
+  expect(await ids("SELECT id FROM failed_receipts WHERE source_id = ?1")).toEqual([`rcv_${recent}`]);
+  // A closed case quiet past retention goes (its object keeps its numbering); an open one stays for the reconcile cron.
+  expect((await ids("SELECT case_id AS id FROM cases WHERE source_id = ?1 ORDER BY case_id")).sort()).toEqual(["closed-recent", "open-old"]);
+  expect(await ids("SELECT CAST(day AS TEXT) AS id FROM source_days WHERE source_id = ?1")).toEqual([String(now - 2 * DAY)]);
+  const hours = await env.DB.prepare("SELECT hour FROM endpoint_hours WHERE endpoint_id = 'ep_ret'").all<{ hour: number }>();
+  expect(hours.results.map((h) => h.hour)).toEqual([now - 3600_000]);
 });

@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
     await newest.locator('select[name="endpoint_id"]').selectOption(endpointId);
     await newest.locator('button:has-text("Replay")').click();
     await page.waitForURL(/done=replayed/);
-    expect(await page.textContent(".notice")).toBe("Replay queued: 1 delivery.");
+    expect(await page.textContent(".notice")).toBe("Replayed: 1 delivery.");
     await waitFor(() => receiver.deliveries.length > before, { timeout: 30_000, what: "the replay delivered" });
     const replayed = receiver.deliveries.at(-1)!;
     expect(replayed.envelope.data.trigger.kind).toBe("replay");

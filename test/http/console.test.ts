@@ -6,7 +6,7 @@ import { createApp } from "../../src/http/app";
 import { createDb } from "../../src/db/client";
 import { SESSION_COOKIE, SESSION_TTL_MS, startSession } from "../../src/http/console/session";
 import { getConfig } from "../../src/lib/config";
-import { sourceActivity, RECEIPT_SCAN_LIMIT } from "../../src/services/health";
+import { endpointActivity, sourceActivity } from "../../src/services/health";
 import { ADMIN_TOKEN, api, BASE } from "../helpers/api";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";
@@ -330,7 +330,7 @@ describe("console pages", () => {
     expect(deliveries.map((d: any) => d.replay)).toEqual([false, true]);
 
     const page = await visit(res.location!, { cookie });
-    expect(page.text).toContain("Replay queued: 1 delivery.");
+    expect(page.text).toContain("Replayed: 1 delivery.");
     expect(page.text).toContain("replay</div>");
 
     // To one endpoint; an endpoint of another customer is not found.
@@ -338,7 +338,7 @@ describe("console pages", () => {
     const stranger = await createEndpoint((await createCustomer()).id);
     const refused = await visit(`/console/events/${eventId}/replay`, { cookie, form: { csrf, endpoint_id: stranger.id } });
     expect(refused.status).toBe(404);
-    expect(refused.text).toContain("not found for this event");
+    expect(refused.text).toContain("not one of this customer");
     expect((await visit(`/console/events/evt_00000000000000000000000000/replay`, { cookie, form: { csrf } })).status).toBe(404);
   });
 
@@ -387,12 +387,11 @@ describe("console pages", () => {
   it("pages events newest first by id", async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "keldair");
-    // 120 stored events of one source, inserted directly: paging reads only the id order.
+    // 120 index rows of one source, inserted directly: paging reads only the id order.
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
-       INSERT INTO events (id, customer_id, source_id, case_id, sequence, type, status, receipt_id, payload, deliveries, created_at)
-       SELECT printf('evt_01JD3ZQ7W8X9Y0A1B2C3D4%04d', i), ?1, ?2, 'case-' || i, 1, 'case.updated', 'in_progress', printf('rcv_01JD3ZQ7W8X9Y0A1B2C3D4%04d', i),
-              json_object('data', json_object('trigger', json_object('kind', 'webhook'))), '[]', 1764000000000 + i FROM n`,
+       INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status)
+       SELECT ?1, printf('evt_01JD3ZQ7W8X9Y0A1B2C3D4%04d', i), ?2, 'case-' || i, 1, 'case.updated', 'in_progress' FROM n`,
     )
       .bind(customer.id, source.id)
       .run();
@@ -410,19 +409,21 @@ describe("console pages", () => {
     expect(new Set(ids).size).toBe(120);
   });
 
-  it("bounds the receipts read per source for the activity chart", async () => {
+  it("counts receipts per source and day, and attempts per endpoint, from counters added to once per batch", async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "keldair");
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
-       INSERT INTO receipts (source_id, case_id, dedupe_key, id, customer_id, kind, subject, received_at)
-       SELECT ?1, 'case-' || (i % 50), 'k' || i, printf('rcv_01JD3ZQ7W8X9Y0A1B2C3%06d', i), ?2, 'webhook', 'case', ?4 FROM n`,
-    )
-      .bind(source.id, customer.id, RECEIPT_SCAN_LIMIT + 100, Date.now())
-      .run();
+    const endpoint = await createEndpoint(customer.id);
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts, duplicates) VALUES (?1, ?2, 40, 3), (?1, ?3, 7, 0), (?1, ?4, 9, 9)").bind(source.id, day, day - 86_400_000, day - 30 * 86_400_000),
+      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts, failures) VALUES (?1, ?2, 10, 4), (?1, ?3, 99, 99)").bind(endpoint.id, Math.floor(Date.now() / 3_600_000) * 3_600_000, Date.now() - 3 * 86_400_000),
+    ]);
     const activity = (await sourceActivity(env.DB, [source.id])).get(source.id)!;
-    expect(activity.capped).toBe(true);
-    expect(activity.days.at(-1)!.receipts).toBe(RECEIPT_SCAN_LIMIT);
     expect(activity.days).toHaveLength(7);
+    expect(activity.days.at(-1)).toMatchObject({ receipts: 40, duplicates: 3 });
+    expect(activity.days.at(-2)).toMatchObject({ receipts: 7, duplicates: 0 });
+    expect(activity.days.reduce((n, d) => n + d.receipts, 0)).toBe(47);
+    const health = (await endpointActivity(env.DB, [endpoint.id])).byEndpoint.get(endpoint.id)!;
+    expect(health).toMatchObject({ attempts: 10, failedAttempts: 4, retrying: 0, failed: 0, held: 0 });
   });
 });

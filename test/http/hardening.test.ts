@@ -17,6 +17,7 @@ import { newId } from "../../src/lib/ids";
 import { isCredentialKey, redactCredentials } from "../../src/pipeline/redact";
 import { ForbiddenPatchKeyError, mergePatch } from "../../src/services/merge-patch";
 import { ADMIN_TOKEN, api, BASE, request, type ApiResponse } from "../helpers/api";
+import { storedReceipt } from "../helpers/cases";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { json, stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, receiver } from "../helpers/relay";
@@ -40,7 +41,7 @@ afterEach(() => {
 
 /** Everything stored for one customer: a refused request must leave it as it was. Other tests' background work does not touch it. */
 async function customerRows(customerId: string): Promise<string> {
-  const tables = ["sources", "endpoints", "receipts", "events", "deliveries", "cases"];
+  const tables = ["sources", "endpoints", "events", "deliveries", "cases", "failed_receipts"];
   const results = await env.DB.batch([
     env.DB.prepare("SELECT * FROM customers WHERE id = ?").bind(customerId),
     ...tables.map((t) => env.DB.prepare(`SELECT * FROM ${t} WHERE customer_id = ? ORDER BY 1, 2`).bind(customerId)),
@@ -100,9 +101,15 @@ function postKeldair(sourceId: string, body: unknown, secret = KD_SECRET) {
 
 const caseView = async (sourceId: string, caseId: string) => (await api.get(`/v1/cases/${sourceId}/${encodeURIComponent(caseId)}`)).body;
 
-/** The receipt's detail once the pipeline has tried it. */
+/** What became of the case's first receipt once the pipeline decided it: "outcome reason: detail". */
 const receiptDetail = (sourceId: string, caseId: string) =>
-  eventually(async () => (await caseView(sourceId, caseId)).receipts?.[0]?.detail as string | undefined, { message: `a receipt detail for ${caseId}` });
+  eventually(
+    async () => {
+      const r = (await caseView(sourceId, caseId)).receipts?.[0];
+      return r && r.outcome !== "pending" ? `${r.outcome} ${r.reason}: ${r.detail}` : undefined;
+    },
+    { message: `a decided receipt for ${caseId}` },
+  );
 
 // ---- 5. redaction -------------------------------------------------------------------------------------
 
@@ -129,8 +136,8 @@ describe("redaction of credential names", () => {
     const res = await postKeldair(source.id, body);
     expect(res.status, res.text).toBe(200);
     await eventually(() => hook.got.length === 1, { message: "the forwarded event" });
-    const stored = await env.DB.prepare("SELECT body FROM receipts WHERE id = ?").bind(res.body.id).first<{ body: string }>();
-    for (const text of [hook.got[0]!.raw, stored!.body, JSON.stringify(sends.mock.calls.at(-1)![0])]) {
+    const stored = await storedReceipt(source.id, "app-redact", res.body.id);
+    for (const text of [hook.got[0]!.raw, stored!.body!, JSON.stringify(sends.mock.calls.at(-1)![0])]) {
       for (const v of values) expect(text).not.toContain(v);
     }
     expect(hook.got[0]!.body.data.state).toMatchObject({ data: { id: "app-redact", reviewer: { name: "Lee" }, history: [{ step: "screen" }] } });
@@ -173,8 +180,8 @@ describe("body_sha256", () => {
     expect(message.body).not.toContain("hardening-kc-password");
     expect(message.body_sha256).toBe(await sha256Hex(message.body));
     expect(message.body_sha256).not.toBe(await sha256Hex(raw));
-    const row = await eventually(() => env.DB.prepare("SELECT body, body_sha256 FROM receipts WHERE id = ?").bind(res.body.id).first<{ body: string; body_sha256: string }>(), { message: "the receipt row" });
-    expect(row.body_sha256).toBe(await sha256Hex(row.body));
+    const row = await eventually(() => storedReceipt(source.id, "case-sha", res.body.id), { message: "the receipt in its case" });
+    expect(row.body_sha256).toBe(await sha256Hex(row.body!));
   });
 });
 
@@ -271,8 +278,9 @@ describe("refetch templates", () => {
     const internalBase = await savedEarlier(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://169.254.169.254/latest/{case_id}" } });
     expect((await postKeldair(hostPicked, keldairEvent("254"))).status).toBe(200);
     expect((await postKeldair(internalBase, keldairEvent("meta-data"))).status).toBe(200);
-    expect(await receiptDetail(hostPicked, "254")).toMatch(/^refetch_failed: .*the refetch URL template puts \{case_id\} in the host/);
-    expect(await receiptDetail(internalBase, "meta-data")).toMatch(/^refetch_failed: .*provider API URL refused: it must not point at a private, loopback or link-local address/);
+    // Refused for good, so recorded as failed (shown, replayable once fixed), never retried for ever.
+    expect(await receiptDetail(hostPicked, "254")).toMatch(/^failed refetch_rejected: .*the refetch URL template puts \{case_id\} in the host/);
+    expect(await receiptDetail(internalBase, "meta-data")).toMatch(/^failed refetch_rejected: .*provider API URL refused: it must not point at a private, loopback or link-local address/);
     expect(toMetadata()).toEqual([]);
     expect(hook.got).toEqual([]);
   });
@@ -297,7 +305,7 @@ describe("provider API responses", () => {
     const body = { ...kcCaseEvent("case-huge", "2026-01-01T00:00:00.000Z", "Pending", null), username: "kc-hooks", password: "hardening-kc-password" };
     const res = await request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } });
     expect(res.status, res.text).toBe(200);
-    expect(await receiptDetail(source.id, "case-huge")).toMatch(/^refetch_failed: .*provider API answered more than 1 MiB$/);
+    expect(await receiptDetail(source.id, "case-huge")).toMatch(/^failed refetch_rejected: .*provider API answered more than 1 MiB$/);
     expect(served).toBeLessThan(2 * 1024 * 1024);
     expect(hook.got).toEqual([]);
   });

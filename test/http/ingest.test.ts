@@ -11,6 +11,11 @@ import keldairEvent from "../fixtures/keldair-event.json";
 import { bytesToBase64, hmac } from "../../src/lib/crypto";
 import { standardWebhooksKey } from "../../src/providers/schemes";
 import { stubNetwork, type Network } from "../helpers/net";
+import { api } from "../helpers/api";
+import { messageBytes, QUEUE_MESSAGE_BYTES } from "../../src/services/receipts";
+import type { ReceiptMessage } from "../../src/pipeline/messages";
+
+const trail = async (sourceId: string, caseId: string) => (await api.get(`/v1/cases/${sourceId}/${encodeURIComponent(caseId)}`)).body;
 
 let sends: ReturnType<typeof vi.spyOn>;
 let net: Network;
@@ -73,11 +78,12 @@ describe("POST /in/{source_id}", () => {
     const s = await karmacheckSource();
     const res = await post(s.id, withCredentials(caseEvent));
     expect(res.status).toBe(200);
-    const row = await eventually(() => env.DB.prepare("SELECT * FROM receipts WHERE id = ?").bind(res.body.id).first<Record<string, unknown>>(), { message: "receipt row" });
-    expect(row).toMatchObject({ source_id: s.id, case_id: caseEvent.eventObject.id, provider_event_id: caseEvent.messageId, event_type: "case.statuschange", version: caseEvent.eventObject.modStamp, kind: "webhook" });
-    expect(String(row.body)).not.toContain("s3cret-kc-password");
-    expect(JSON.parse(String(row.body))).not.toHaveProperty("password");
-    expect(JSON.parse(String(row.body)).eventObject.id).toBe(caseEvent.eventObject.id);
+    // Stored by the case's object, whatever became of it (the source has no API: forwarded unverified).
+    const row = await eventually(async () => (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string }) => r.id === res.body.id), { message: "receipt in its case" });
+    expect(row).toMatchObject({ provider_event_id: caseEvent.messageId, event_type: "case.statuschange", version: caseEvent.eventObject.modStamp, kind: "webhook" });
+    expect(JSON.stringify(row.body)).not.toContain("s3cret-kc-password");
+    expect(row.body).not.toHaveProperty("password");
+    expect(row.body.eventObject.id).toBe(caseEvent.eventObject.id);
   });
 
   it("accepts KarmaCheck credentials as HTTP Basic auth too", async () => {
@@ -108,8 +114,7 @@ describe("POST /in/{source_id}", () => {
     expect(res.body.error.request_id).toMatch(/^req_/);
     expect(res.text).not.toContain("s3cret-kc-password");
     expect(sends).not.toHaveBeenCalled();
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM receipts WHERE source_id = ?").bind(s.id).first<{ n: number }>();
-    expect(rows?.n).toBe(0);
+    expect((await trail(s.id, caseEvent.eventObject.id)).receipts).toEqual([]);
   });
 
   it("names the missing field of an invalid envelope", async () => {
@@ -134,17 +139,35 @@ describe("POST /in/{source_id}", () => {
     expect(res.body.error.code).toBe("unavailable");
   });
 
-  it("spools a body too big for a queue message to D1 and enqueues a reference", async () => {
+  it("stashes a body too big for a queue message in its case object, and the case processes it", async () => {
     const s = await karmacheckSource();
     const big = withCredentials({ ...caseEvent, eventObject: { ...caseEvent.eventObject, notes: "n".repeat(200_000) } });
     const res = await post(s.id, big);
     expect(res.status).toBe(200);
-    const msg = sends.mock.calls.at(-1)![0] as { body: string | null };
+    const msg = sends.mock.calls.at(-1)![0] as ReceiptMessage;
     expect(msg.body).toBeNull();
-    const spooled = await env.DB.prepare("SELECT body FROM spooled_bodies WHERE receipt_id = ?").bind(res.body.id).first<{ body: string }>();
-    expect(spooled?.body.length).toBeGreaterThan(200_000);
-    expect(spooled?.body).not.toContain("s3cret-kc-password");
-    const row = await eventually(() => env.DB.prepare("SELECT body FROM receipts WHERE id = ?").bind(res.body.id).first<{ body: string }>(), { message: "receipt from spool" });
-    expect(row.body.length).toBeGreaterThan(200_000);
+    expect(messageBytes(msg)).toBeLessThan(QUEUE_MESSAGE_BYTES);
+    const row = await eventually(
+      async () => (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string; outcome: string }) => r.id === res.body.id && r.outcome !== "pending"),
+      { message: "the stashed receipt processed" },
+    );
+    expect(row.outcome).toBe("forwarded");
+    expect(row.body.eventObject.notes).toHaveLength(200_000);
+    expect(JSON.stringify(row.body)).not.toContain("s3cret-kc-password");
+  });
+
+  it("decides on the message as sent: bodies that escaping pushes past the limit are stashed, smaller ones queued", async () => {
+    const s = await karmacheckSource();
+    // A quote and two backslashes are 3 bytes received, 6 in the stored JSON body, 12 in the message
+    // that carries that body as a string: a 32 KB webhook can make a message of more than 128 KB.
+    for (const [n, stashed] of [[5_000, false], [10_400, false], [10_700, true], [40_000, true]] as const) {
+      sends.mockClear();
+      const body = withCredentials({ ...caseEvent, messageId: crypto.randomUUID(), eventObject: { ...caseEvent.eventObject, modStamp: new Date(Date.UTC(2024, 0, 1, 0, 0, n)).toISOString(), notes: '"\\\\'.repeat(n) } });
+      const res = await post(s.id, body);
+      expect(res.status, `${n}: ${res.text}`).toBe(200);
+      const msg = sends.mock.calls.at(-1)![0] as ReceiptMessage;
+      expect(msg.body === null, `${n} quote pairs`).toBe(stashed);
+      expect(messageBytes(msg)).toBeLessThanOrEqual(QUEUE_MESSAGE_BYTES);
+    }
   });
 });

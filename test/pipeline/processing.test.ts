@@ -208,7 +208,7 @@ describe("processing", () => {
     expect(first.retryCalls).toEqual([[{ delaySeconds: 10 }]]);
     expect(r.hook.got).toHaveLength(0);
     // Pending, and the trail says what it waits for.
-    expect((await caseView(r.source.id, "case-r")).receipts[0]).toMatchObject({ outcome: "pending", detail: expect.stringContaining("refetch_failed") });
+    expect((await caseView(r.source.id, "case-r")).receipts[0]).toMatchObject({ outcome: "pending", reason: "refetch_failed", detail: expect.stringContaining("503") });
     const second = await run(2);
     expect(second.explicitAcks).toEqual(["msg-1"]);
     expect(r.hook.got).toHaveLength(1);

@@ -48,7 +48,7 @@ function issuePaths<C>(adapter: ProviderAdapter<C>, json: unknown, config: C): s
 /** normalize after parse, as the pipeline does: `state` is the refetched entity when `verified`. */
 function normalizeFixture<C>(adapter: ProviderAdapter<C>, config: C, json: unknown, state: unknown, verified = true) {
   const event = parseOk(adapter, json, config);
-  const input: NormalizeInput = { event, state: verified ? state : event.body, verified };
+  const input: NormalizeInput = { event, state: verified ? state : event.body, verified, trusted: true };
   const n = adapter.normalize(input, config);
   expect(STATUSES).toContain(n.status);
   expect(EVENT_TYPES).toContain(n.type);

@@ -392,8 +392,8 @@ describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, 
 
   it("never throws and stays inside STATUSES and EVENT_TYPES", () => {
     fc.assert(
-      fc.property(event, state, fc.boolean(), (e, s, verified) => {
-        expectNormalized(adapter.normalize({ event: e, state: s, verified }, config));
+      fc.property(event, state, fc.boolean(), fc.boolean(), (e, s, verified, trusted) => {
+        expectNormalized(adapter.normalize({ event: e, state: s, verified, trusted }, config));
       }),
       runs,
     );
@@ -406,8 +406,8 @@ describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, 
       return r.event;
     });
     fc.assert(
-      fc.property(fc.constantFrom(...parsed), state, fc.boolean(), (e, s, verified) => {
-        expectNormalized(adapter.normalize({ event: e, state: verified ? s : e.body, verified }, config));
+      fc.property(fc.constantFrom(...parsed), state, fc.boolean(), fc.boolean(), (e, s, verified, trusted) => {
+        expectNormalized(adapter.normalize({ event: e, state: verified ? s : e.body, verified, trusted }, config));
       }),
       runs,
     );

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
-import { sqliteTable, text, integer, index, primaryKey } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { STATUSES } from "../../domain";
 
 /**
- * A provider entity the relay has seen. It changes only when a case is created, opens or closes,
- * when the cron reschedules its reconcile check, and when retention deletes its old events (which
- * moves their highest sequence into last_sequence), so no row is written per event.
- * WITHOUT ROWID (migration 0003): the primary key is the table's only b-tree.
+ * The index of cases, for the reconcile cron and the console; the case itself lives in its
+ * object. A row is written when a case is first seen and when its status or openness changes, and
+ * the cron moves check_after: never once per event. WITHOUT ROWID (a custom migration): the
+ * primary key is the table's b-tree.
  */
 export const cases = sqliteTable(
   "cases",
@@ -13,16 +14,17 @@ export const cases = sqliteTable(
     sourceId: text("source_id").notNull(),
     caseId: text("case_id").notNull(),
     customerId: text("customer_id").notNull(),
+    status: text("status", { enum: STATUSES }).notNull(),
     terminal: integer("terminal", { mode: "boolean" }).notNull(),
-    /** Highest sequence among the case's events deleted by retention: numbering never restarts. */
-    lastSequence: integer("last_sequence").notNull().default(0),
-    /** When the cron should next ask the case object whether it is due for a reconcile. */
+    /** When the cron next asks the case object whether the case is due for a reconcile. */
     checkAfter: integer("check_after").notNull(),
+    /** Reconcile runs that failed in a row; past the bound the case is flagged and left alone. */
+    reconcileFailures: integer("reconcile_failures").notNull().default(0),
+    /** Why the last reconcile failed (a code and a safe message). */
+    reconcileError: text("reconcile_error"),
     createdAt: integer("created_at").notNull(),
+    /** When the row last changed: the case's last status change. */
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.sourceId, t.caseId] }),
-    index("cases_open_check_after").on(t.checkAfter).where(sql`terminal = 0`),
-  ],
+  (t) => [primaryKey({ columns: [t.sourceId, t.caseId] }), index("cases_open_check_after").on(t.checkAfter).where(sql`terminal = 0`)],
 );

@@ -1,24 +1,22 @@
-import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";
-import type { Delivery, Envelope } from "../../domain";
+import { primaryKey, sqliteTable, integer, text } from "drizzle-orm/sqlite-core";
+import { EVENT_TYPES, STATUSES } from "../../domain";
 
 /**
- * One normalized, refetched state of a case. WITHOUT ROWID (migration 0001), keyed by its
- * time-sortable id only: a case's events are found through its receipts (same ULID).
- * `deliveries` holds the first attempt of each matching endpoint, made before the row is written;
- * deliveries that needed more than one try live in the deliveries table.
+ * The index of events, for listing across cases: one small row per event, the event itself (its
+ * envelope, deliveries and attempts) lives in its case object. Keyed by customer, then by the
+ * time-sortable id, so a customer's events are one key range and newest-first is a backwards
+ * scan; WITHOUT ROWID (a custom migration) with no secondary index, so an event costs one row.
  */
-export const events = sqliteTable("events", {
-  id: text("id").primaryKey(),
-  customerId: text("customer_id").notNull(),
-  sourceId: text("source_id").notNull(),
-  caseId: text("case_id").notNull(),
-  sequence: integer("sequence").notNull(),
-  type: text("type").notNull(),
-  status: text("status").notNull(),
-  /** Provider group (KarmaCheck groupProfileId), for endpoint filters. */
-  groupId: text("group_id"),
-  receiptId: text("receipt_id").notNull(),
-  payload: text("payload", { mode: "json" }).$type<Envelope>().notNull(),
-  deliveries: text("deliveries", { mode: "json" }).$type<Delivery[]>().notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const events = sqliteTable(
+  "events",
+  {
+    customerId: text("customer_id").notNull(),
+    id: text("id").notNull(),
+    sourceId: text("source_id").notNull(),
+    caseId: text("case_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    type: text("type", { enum: EVENT_TYPES }).notNull(),
+    status: text("status", { enum: STATUSES }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] })],
+);

@@ -1,10 +1,10 @@
 export { customers } from "./customers";
 export { sources } from "./sources";
 export { endpoints } from "./endpoints";
-export { receipts } from "./receipts";
+export { cases } from "./cases";
 export { events } from "./events";
 export { deliveries } from "./deliveries";
-export { cases } from "./cases";
-export { spooledBodies } from "./spooled-bodies";
 export { consoleSessions } from "./console-sessions";
 export { consoleLoginFailures } from "./console-login-failures";
+export { failedReceipts } from "./failed-receipts";
+export { endpointHours, sourceDays } from "./activity";

@@ -5,13 +5,14 @@
 import type { Context } from "hono";
 import { looksLikeId } from "../../lib/ids";
 import { recoverEndpoint, replayEvent, updateEndpoint } from "../../services/operations";
+import { findFailedReceipt, replayReceipt as replayFailedReceipt } from "../../services/receipts";
 import { ApiError } from "../errors";
 import { findEndpoint } from "../v1/endpoints/shared";
 import { findEvent } from "../v1/events/shared";
 import type { ConsoleEnv } from "./session";
 import { consoleUrl } from "./ui";
 
-function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep"): string {
+function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep" | "rcv"): string {
   const id = c.req.param("id") ?? "";
   if (!looksLikeId(prefix, id)) throw new ApiError("not_found", "No such id.");
   return id;
@@ -27,6 +28,7 @@ export async function replay(c: Context<ConsoleEnv>) {
   const endpointId = await field(c, "endpoint_id");
   if (endpointId && !looksLikeId("ep", endpointId)) throw new ApiError("validation_failed", "endpoint_id is not an endpoint id.");
   const created = await replayEvent(c.env, event, endpointId || undefined);
+  if (typeof created === "string") throw new ApiError("not_found", created === "endpoint_not_found" ? "That endpoint is not one of this customer's." : "The event is no longer kept by its case.");
   const back = consoleUrl("/case", { source: event.source_id, case: event.case_id, done: "replayed", n: String(created.length) });
   return c.redirect(`${back}#${event.id}`, 303);
 }
@@ -35,7 +37,7 @@ export async function setStatus(c: Context<ConsoleEnv>) {
   const endpoint = await findEndpoint(c, idParam(c, "ep"));
   const status = await field(c, "status");
   if (status !== "active" && status !== "paused") throw new ApiError("validation_failed", "status must be active or paused.");
-  await updateEndpoint(c.env, c.var.db, endpoint, { status });
+  await updateEndpoint(c.env, c.executionCtx, c.var.db, endpoint, { status });
   return c.redirect(`${consoleUrl("", { done: status === "paused" ? "paused" : "resumed" })}#${endpoint.id}`, 303);
 }
 
@@ -45,6 +47,14 @@ export async function recover(c: Context<ConsoleEnv>) {
   const since = await field(c, "since");
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(since) ? Date.parse(`${since}Z`) : Number.NaN;
   if (Number.isNaN(ms)) throw new ApiError("validation_failed", "since must be a date and time (UTC), e.g. 2026-11-20T00:00.");
-  const requeued = await recoverEndpoint(c.env, endpoint, ms);
+  const requeued = await recoverEndpoint(c.env, c.executionCtx, endpoint, ms);
   return c.redirect(`${consoleUrl("", { done: "recovered", n: String(requeued) })}#${endpoint.id}`, 303);
+}
+
+export async function replayReceipt(c: Context<ConsoleEnv>) {
+  const row = await findFailedReceipt(c.env.DB, idParam(c, "rcv"));
+  if (!row) throw new ApiError("not_found", "That receipt has not failed (or is no longer kept): only failed receipts can be processed again.");
+  const r = await replayFailedReceipt(c.env, row);
+  const back = consoleUrl("/case", { source: row.source_id, case: row.case_id, done: "reprocessed", n: r?.outcome ?? "gone" });
+  return c.redirect(`${back}#${row.id}`, 303);
 }

@@ -99,13 +99,18 @@ export function noticeText(done: string | undefined, n: string | undefined): str
   const plural = (one: string, many: string) => (count === 1 ? one : many);
   switch (done) {
     case "replayed":
-      return count ? `Replay queued: ${count} ${plural("delivery", "deliveries")}.` : "No endpoint matches this event: nothing was queued.";
+      return count ? `Replayed: ${count} ${plural("delivery", "deliveries")}.` : "No endpoint matches this event: nothing was sent.";
     case "paused":
       return "Endpoint paused: its deliveries are held until it is resumed.";
     case "resumed":
       return "Endpoint resumed: held deliveries are being sent.";
     case "recovered":
       return `${count} failed ${plural("delivery", "deliveries")} queued again.`;
+    case "reprocessed": {
+      // n carries the outcome word here, from a fixed set.
+      const outcomes: Record<string, string> = { forwarded: "forwarded as a new event", stale: "stale", unchanged: "unchanged", failed: "failed again", retry: "waiting: the provider API still fails" };
+      return `Receipt processed again: ${n && Object.hasOwn(outcomes, n) ? outcomes[n] : "no longer kept"}.`;
+    }
     case "logged-out":
       return "You are logged out.";
     default:

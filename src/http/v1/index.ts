@@ -19,6 +19,7 @@ import * as eventsDeliveries from "./events/deliveries";
 import * as eventsReplay from "./events/replay";
 import * as deliveriesAttempts from "./deliveries/attempts";
 import * as casesGet from "./cases/get";
+import * as receiptsReplay from "./receipts/replay";
 import * as sourcesCreate from "./sources/create";
 import * as sourcesDelete from "./sources/delete";
 import * as sourcesGet from "./sources/get";
@@ -50,4 +51,5 @@ export const v1Routes: ((app: App) => void)[] = [
   eventsReplay.register,
   deliveriesAttempts.register,
   casesGet.register,
+  receiptsReplay.register,
 ];

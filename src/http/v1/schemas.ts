@@ -1,6 +1,6 @@
 /** Schemas shared by several admin routes. */
 import { z } from "@hono/zod-openapi";
-import { DELIVERY_STATUSES, EVENT_TYPES, STATUSES, TRIGGER_KINDS } from "../../domain";
+import { ATTEMPT_ERROR_KINDS, DELIVERY_STATUSES, EVENT_TYPES, STATUSES, TRIGGER_KINDS } from "../../domain";
 import { PROVIDER_NAMES } from "../../providers";
 
 export const idParam = (prefix: string, example: string) =>
@@ -71,7 +71,7 @@ export const AttemptView = z
     status_code: z.number().int().nullable(),
     duration_ms: z.number().int(),
     response_excerpt: z.string().nullable(),
-    error_kind: z.enum(["timeout", "connect", "tls", "http"]).nullable(),
+    error_kind: z.enum(ATTEMPT_ERROR_KINDS).nullable().openapi({ description: "`interrupted`: the relay stopped during the attempt, so its answer is unknown (it is retried)." }),
     flagged: z.boolean(),
   })
   .openapi("Attempt");
@@ -114,7 +114,7 @@ export const EnvelopeSchema = z
   })
   .openapi("Envelope", { description: "Exactly what endpoints receive as the request body." });
 
-export const EventView = z
+export const EventSummaryView = z
   .object({
     id: z.string(),
     customer_id: z.string(),
@@ -123,8 +123,8 @@ export const EventView = z
     sequence: z.number().int(),
     type: z.enum(EVENT_TYPES),
     status: z.enum(STATUSES),
-    receipt_id: z.string(),
     created_at: Timestamp,
-    payload: EnvelopeSchema,
   })
-  .openapi("Event");
+  .openapi("EventSummary", { description: "An event as listed; `GET /v1/events/{id}` returns it with its payload." });
+
+export const EventView = EventSummaryView.extend({ receipt_id: z.string(), payload: EnvelopeSchema }).openapi("Event");

@@ -8,8 +8,9 @@ import { endpoints, sources } from "../../../db/schema";
 import type { Attempt, Envelope } from "../../../domain";
 import { ApiError } from "../../errors";
 import { looksLikeId } from "../../../lib/ids";
-import { loadCase, RECEIPT_LIMIT, type ReceiptRecord } from "../../../services/cases";
-import type { DeliveryRecord } from "../../../services/deliveries";
+import type { DeliveryRecord, ReceiptRecord } from "../../../case/types";
+import { RECEIPT_LIMIT } from "../../../case/views";
+import { loadCase } from "../../../services/cases";
 import { eventView } from "../../../services/events";
 import { findSource } from "../../v1/sources/shared";
 import { Layout, render } from "../layout";
@@ -27,13 +28,13 @@ export async function casePage(c: Context<ConsoleEnv>) {
   if (!looksLikeId("src", sourceId)) throw new ApiError("not_found", "There is no such source: source ids look like src_01JD3ZQ7W8X9Y0A1B2C3D4E5F6.");
   const source = await findSource(c, sourceId);
   const [trail, options] = await Promise.all([
-    loadCase(c.env.DB, sourceId, caseId),
+    loadCase(c.env, sourceId, caseId),
     c.var.db.select({ id: endpoints.id, url: endpoints.url, status: endpoints.status }).from(endpoints).where(eq(endpoints.customerId, source.customerId)),
   ]);
   const events = trail.events.map(eventView).reverse();
   const found = trail.receipts.length > 0 || events.length > 0;
   const byEvent = new Map<string, DeliveryRecord[]>();
-  for (const d of trail.deliveries) byEvent.set(d.eventId, [...(byEvent.get(d.eventId) ?? []), d]);
+  for (const d of trail.deliveries) byEvent.set(d.event_id, [...(byEvent.get(d.event_id) ?? []), d]);
   const urls = new Map(options.map((e) => [e.id, e.url]));
 
   if (!found) {
@@ -82,7 +83,7 @@ export async function casePage(c: Context<ConsoleEnv>) {
         )}
       </Section>
       <Section title={`Receipts (${trail.receipts.length}${trail.receipts.length >= RECEIPT_LIMIT ? `, the newest ${RECEIPT_LIMIT}` : ""})`} id="receipts">
-        <ReceiptsTable receipts={trail.receipts} />
+        <ReceiptsTable receipts={trail.receipts} csrf={c.var.csrf} />
       </Section>
     </Layout>,
   );
@@ -154,12 +155,12 @@ const Deliveries = ({ deliveries, urls }: { deliveries: DeliveryRecord[]; urls: 
               {dl.id}
               {dl.replay ? <div>replay</div> : null}
             </td>
-            <td class="mono small">{urls.get(dl.endpointId) ?? dl.endpointId}</td>
+            <td class="mono small">{urls.get(dl.endpoint_id) ?? dl.endpoint_id}</td>
             <td>
               <Badge value={dl.status} />
-              {dl.nextAttemptAt !== null ? (
+              {dl.next_attempt_at !== null ? (
                 <div class="small">
-                  next <When at={dl.nextAttemptAt} />
+                  next <When at={dl.next_attempt_at} />
                 </div>
               ) : null}
             </td>
@@ -194,7 +195,7 @@ const AttemptItem = ({ attempt: a }: { attempt: Attempt }) => (
   </li>
 );
 
-const ReceiptsTable = ({ receipts }: { receipts: ReceiptRecord[] }) => (
+const ReceiptsTable = ({ receipts, csrf }: { receipts: ReceiptRecord[]; csrf: string }) => (
   <table>
     <thead>
       <tr>
@@ -225,6 +226,14 @@ const ReceiptsTable = ({ receipts }: { receipts: ReceiptRecord[] }) => (
               </div>
             ) : null}
             {r.detail ? <div class="small">{r.detail}</div> : null}
+            {r.outcome === "failed" && r.reason !== "gone" ? (
+              <form method="post" action={`/console/receipts/${r.id}/replay`} class="inline">
+                <CsrfField token={csrf} />
+                <button type="submit" class="secondary">
+                  Process again
+                </button>
+              </form>
+            ) : null}
           </td>
           <td>
             {r.duplicate_count}

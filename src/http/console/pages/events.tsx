@@ -1,11 +1,11 @@
-/** Recent events, newest first, paged by id (the events table's own key: fast however many there are). */
+/** Recent events, newest first, paged by id, from D1's index (each row links to its case's timeline). */
 import type { Context } from "hono";
-import type { Delivery, Envelope } from "../../../domain";
 import { looksLikeId } from "../../../lib/ids";
-import { listEvents } from "../../../services/events";
+import { eventSummaryView, listEvents } from "../../../services/events";
+import { ApiError } from "../../errors";
 import { Layout, render } from "../layout";
 import type { ConsoleEnv } from "../session";
-import { Badge, consoleUrl, Pager, str, When } from "../ui";
+import { Badge, consoleUrl, Pager, When } from "../ui";
 
 const PAGE_SIZE = 50;
 
@@ -14,9 +14,17 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
   const sourceId = source && looksLikeId("src", source) ? source : undefined;
   const cursorParam = c.req.query("cursor");
   const cursor = cursorParam && looksLikeId("evt", cursorParam) ? cursorParam : undefined;
-  const rows = await listEvents(c.env.DB, { sourceId, cursor, limit: PAGE_SIZE });
-  const page = rows.slice(0, PAGE_SIZE);
-  const next = rows.length > PAGE_SIZE ? page.at(-1)?.id : undefined;
+  let customerId: string | undefined;
+  if (sourceId) {
+    const row = await c.env.DB.prepare("SELECT customer_id FROM sources WHERE id = ?1").bind(sourceId).first<{ customer_id: string }>();
+    if (!row) throw new ApiError("not_found", "There is no such source.");
+    customerId = row.customer_id;
+  }
+  const page = await listEvents(c.env.DB, { customerId, sourceId, cursor, limit: PAGE_SIZE }, async () =>
+    (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id),
+  );
+  if ("tooMany" in page) throw new ApiError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
+  const rows = page.rows.map(eventSummaryView);
   return render(
     c,
     <Layout title="Events" csrf={c.var.csrf}>
@@ -24,7 +32,7 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
         Events {sourceId ? <small class="mono">source {sourceId}</small> : <small>all sources, newest first</small>}
       </h1>
       <section>
-        {page.length ? (
+        {rows.length ? (
           <table>
             <thead>
               <tr>
@@ -33,44 +41,37 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
                 <th>#</th>
                 <th>Type</th>
                 <th>Status</th>
-                <th>Trigger</th>
-                <th>First deliveries</th>
               </tr>
             </thead>
             <tbody>
-              {page.map((e) => {
-                const payload = JSON.parse(e.payload) as Envelope;
-                const deliveries = JSON.parse(e.deliveries) as Delivery[];
-                return (
-                  <tr>
-                    <td>
-                      <When at={e.created_at} />
-                      <div class="mono small muted">{e.id}</div>
-                    </td>
-                    <td>
-                      <a class="mono" href={`${consoleUrl("/case", { source: e.source_id, case: e.case_id })}#${e.id}`}>
-                        {e.case_id}
-                      </a>
-                      <div class="mono small muted">{e.source_id}</div>
-                    </td>
-                    <td>{e.sequence}</td>
-                    <td>{e.type}</td>
-                    <td>
-                      <Badge value={e.status} />
-                    </td>
-                    <td>{str(payload.data.trigger.kind)}</td>
-                    <td>
-                      {deliveries.length ? deliveries.map((d) => <Badge value={d.status} />) : <span class="muted small">no endpoint matched</span>}
-                    </td>
-                  </tr>
-                );
-              })}
+              {rows.map((e) => (
+                <tr>
+                  <td>
+                    <When at={e.created_at} />
+                    <div class="mono small muted">{e.id}</div>
+                  </td>
+                  <td>
+                    <a class="mono" href={`${consoleUrl("/case", { source: e.source_id, case: e.case_id })}#${e.id}`}>
+                      {e.case_id}
+                    </a>
+                    <div class="mono small muted">{e.source_id}</div>
+                  </td>
+                  <td>{e.sequence}</td>
+                  <td>{e.type}</td>
+                  <td>
+                    <Badge value={e.status} />
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
         ) : (
-          <p class="muted">No events{cursor ? " older than this" : ""}.</p>
+          <p class="muted">{page.nextCursor ? "None among the events read for this page: go on to the next." : `No events${cursor ? " older than this" : ""}.`}</p>
         )}
-        <Pager first={cursor ? consoleUrl("/events", { source: sourceId }) : null} next={next ? consoleUrl("/events", { source: sourceId, cursor: next }) : null} />
+        <Pager
+          first={cursor ? consoleUrl("/events", { source: sourceId }) : null}
+          next={page.nextCursor ? consoleUrl("/events", { source: sourceId, cursor: page.nextCursor }) : null}
+        />
       </section>
     </Layout>,
   );

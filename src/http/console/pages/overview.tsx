@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { and, desc, inArray, lt } from "drizzle-orm";
 import { customers, endpoints, sources } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
-import { endpointActivity, ENDPOINT_WINDOW_MS, RECEIPT_SCAN_LIMIT, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/health";
+import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/health";
 import { Layout, render } from "../layout";
 import type { ConsoleEnv } from "../session";
 import { Badge, consoleUrl, CsrfField, Notice, noticeText, Pager, Section, When } from "../ui";
@@ -22,18 +22,18 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   const db = c.var.db;
   const sourceCursor = cursorOf(c.req.query("sources"), "src");
   const endpointCursor = cursorOf(c.req.query("endpoints"), "ep");
-  const [sourceRows, endpointRows, searchable, activity] = await Promise.all([
+  const [sourceRows, endpointRows, searchable] = await Promise.all([
     db.select().from(sources).where(sourceCursor ? lt(sources.id, sourceCursor) : undefined).orderBy(desc(sources.id)).limit(PAGE_SIZE + 1),
     db.select().from(endpoints).where(endpointCursor ? lt(endpoints.id, endpointCursor) : undefined).orderBy(desc(endpoints.id)).limit(PAGE_SIZE + 1),
     db.select({ id: sources.id, name: sources.name, provider: sources.provider }).from(sources).orderBy(desc(sources.id)).limit(SEARCH_SOURCES),
-    endpointActivity(c.env.DB),
   ]);
   const sourcePage = sourceRows.slice(0, PAGE_SIZE);
   const endpointPage = endpointRows.slice(0, PAGE_SIZE);
   const customerIds = [...new Set([...sourcePage, ...endpointPage].map((r) => r.customerId))];
-  const [names, perDay] = await Promise.all([
+  const [names, perDay, activity] = await Promise.all([
     customerIds.length ? db.select({ id: customers.id, name: customers.name }).from(customers).where(inArray(customers.id, customerIds)) : [],
     sourceActivity(c.env.DB, sourcePage.map((s) => s.id)),
+    endpointActivity(c.env.DB, endpointPage.map((e) => e.id)),
   ]);
   const customerName = new Map(names.map((n) => [n.id, n.name]));
   const nextSources = sourceRows.length > PAGE_SIZE ? sourcePage.at(-1)?.id : undefined;
@@ -54,7 +54,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
       </Section>
       <Section title="Endpoints" id="endpoints">
         <p class="muted small">
-          Attempts and delivery states over the last {ENDPOINT_WINDOW_MS / 3_600_000} h{activity.capped ? " (busiest part only: the scan is capped)" : ""}.
+          Attempts over the last {ENDPOINT_WINDOW_MS / 3_600_000} h, and deliveries that need another try or an operator now.
         </p>
         <EndpointsTable rows={endpointPage} customerName={customerName} activity={activity.byEndpoint} csrf={c.var.csrf} />
         <Pager
@@ -148,10 +148,8 @@ const SourcesTable = ({ rows, customerName, perDay }: { rows: SourceRow[]; custo
               <td>
                 <Spark activity={activity} />
                 <span class="small">
-                  {activity.capped ? "≥ " : ""}
                   {total} receipts, {duplicates} duplicates
                 </span>
-                {activity.capped ? <div class="small muted">counted from the first {RECEIPT_SCAN_LIMIT} stored receipts</div> : null}
               </td>
               <td>
                 <a href={consoleUrl("/events", { source: s.id })}>Events</a>

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deliveryView } from "../../../services/deliveries";
+import { RECEIPT_OUTCOMES } from "../../../domain";
 import { loadCase } from "../../../services/cases";
-import { eventView } from "../../../services/events";
+import { deliveryView, eventView } from "../../../services/events";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { findSource } from "../sources/shared";
@@ -11,11 +11,12 @@ const ReceiptView = z
   .object({
     id: z.string(),
     kind: z.enum(["webhook", "reconcile"]),
-    event_type: z.string().nullable(),
+    event_type: z.string(),
     provider_event_id: z.string().nullable(),
     version: z.string().nullable(),
     received_at: Timestamp,
-    outcome: z.enum(["pending", "forwarded", "stale", "unchanged", "failed"]),
+    outcome: z.enum(RECEIPT_OUTCOMES),
+    reason: z.string().nullable().openapi({ description: "Why, as a stable code: stale, unchanged, gone, refetch_failed, refetch_rejected, dead_lettered, source_deleted, ..." }),
     detail: z.string().nullable(),
     event_id: z.string().nullable(),
     duplicate_count: z.number().int(),
@@ -60,7 +61,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const { source_id, case_id } = c.req.valid("param");
     const source = await findSource(c, source_id);
-    const trail = await loadCase(c.env.DB, source_id, case_id);
+    const trail = await loadCase(c.env, source_id, case_id);
     return c.json(
       {
         source_id,

@@ -1,8 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Delivery } from "../../../domain";
-import { eventIdOfDelivery } from "../../../lib/ids";
-import type { DeliveryRow, EventRow } from "../../../services/events";
-import { assertVisible } from "../../auth";
+import { deliveryAttempts } from "../../../services/deliveries";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
 import { AttemptView } from "../schemas";
@@ -25,15 +22,9 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const queued = await c.env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<DeliveryRow>();
-    if (queued) {
-      assertVisible(c, queued.customer_id, `Delivery ${id}`);
-      return c.json({ delivery_id: id, status: queued.status, data: JSON.parse(queued.attempts) }, 200);
-    }
-    const event = await c.env.DB.prepare("SELECT customer_id, deliveries FROM events WHERE id = ?").bind(eventIdOfDelivery(id)).first<Pick<EventRow, "customer_id" | "deliveries">>();
-    const embedded = event ? (JSON.parse(event.deliveries) as Delivery[]).find((d) => d.id === id) : undefined;
-    if (!event || !embedded) throw new ApiError("not_found", `Delivery ${id} not found.`);
-    assertVisible(c, event.customer_id, `Delivery ${id}`);
-    return c.json({ delivery_id: id, status: embedded.status, data: embedded.attempts }, 200);
+    const p = c.var.principal;
+    const found = await deliveryAttempts(c.env, id, p.kind === "customer" ? p.customerId : undefined);
+    if (!found) throw new ApiError("not_found", `Delivery ${id} not found.`);
+    return c.json({ delivery_id: id, status: found.delivery.status, data: found.attempts }, 200);
   });
 }

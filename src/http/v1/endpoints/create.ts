@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { endpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
-import { forgetEndpoints } from "../../../services/endpoints";
+import { forgetEndpoints } from "../../../db/control-plane";
 import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";

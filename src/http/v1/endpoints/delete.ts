@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
-import { forgetEndpoints } from "../../../services/endpoints";
+import { forgetEndpoints } from "../../../db/control-plane";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { REQUEUE_LIMIT } from "../../../services/deliveries";
 import { recoverEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
@@ -11,7 +10,8 @@ const route = createRoute({
   path: "/v1/endpoints/{id}/recover",
   tags: ["endpoints"],
   summary: "Re-send failed deliveries",
-  description: `Queues again every delivery to this endpoint that ended \`failed\` and was created at or after \`since\`, each with a fresh retry schedule. At most ${REQUEUE_LIMIT} per call; \`requeued\` says how many, and calling again continues.`,
+  description:
+    "Sends again every delivery to this endpoint that ended `failed` and was created at or after `since`, however many, each with a fresh retry schedule, in order per case. `requeued` says how many were marked; they go out in the background (the cron finishes what the request starts).",
   request: {
     params: idParam("ep", "ep_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"),
     body: { required: true, content: { "application/json": { schema: z.strictObject({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T00:00:00Z" }) }) } } },
@@ -25,7 +25,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const requeued = await recoverEndpoint(c.env, await findEndpoint(c, id), Date.parse(c.req.valid("json").since));
+    const requeued = await recoverEndpoint(c.env, c.executionCtx, await findEndpoint(c, id), Date.parse(c.req.valid("json").since));
     return c.json({ requeued }, 202);
   });
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
-import { forgetEndpoints } from "../../../services/endpoints";
+import { forgetEndpoints } from "../../../db/control-plane";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, idParam } from "../schemas";

@@ -34,7 +34,7 @@ export function register(app: App) {
     const current = await findEndpoint(c, id);
     const url = body.url === undefined ? undefined : await checkEndpointUrl(c, body.url);
     if (body.filter) await checkFilter(c, current.customerId, body.filter);
-    const row = await updateEndpoint(c.env, c.var.db, current, { url, description: body.description, filter: body.filter, status: body.status });
+    const row = await updateEndpoint(c.env, c.executionCtx, c.var.db, current, { url, description: body.description, filter: body.filter, status: body.status });
     return c.json(endpointView(row), 200);
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventDeliveries } from "../../../services/events";
+import { deliveryView, eventDetail } from "../../../services/events";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
+import { ApiError, errorResponses } from "../../errors";
 import { DeliveryView, idParam } from "../schemas";
 import { findEvent } from "./shared";
 
@@ -20,7 +20,9 @@ const route = createRoute({
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const event = await findEvent(c, c.req.valid("param").id);
-    return c.json({ data: await eventDeliveries(c.env.DB, event) }, 200);
+    const id = c.req.valid("param").id;
+    const detail = await eventDetail(c.env, await findEvent(c, id));
+    if (!detail) throw new ApiError("not_found", `Event ${id} not found.`);
+    return c.json({ data: detail.deliveries.map(deliveryView) }, 200);
   });
 }

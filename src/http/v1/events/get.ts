@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { eventView } from "../../../services/events";
+import { eventDetail, eventView } from "../../../services/events";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
+import { ApiError, errorResponses } from "../../errors";
 import { EventView, idParam } from "../schemas";
 import { findEvent } from "./shared";
 
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/events/{id}",
   tags: ["events"],
   summary: "Get an event",
-  description: "`payload` is exactly what endpoints receive.",
+  description: "`payload` is exactly what endpoints receive. Read from the event's case.",
   request: { params: idParam("evt", "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
   responses: {
     200: { description: "The event", content: { "application/json": { schema: EventView } } },
@@ -19,5 +19,11 @@ const route = createRoute({
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => c.json(eventView(await findEvent(c, c.req.valid("param").id)), 200));
+  app.openapi(route, async (c) => {
+    const id = c.req.valid("param").id;
+    const detail = await eventDetail(c.env, await findEvent(c, id));
+    // Indexed but gone from its case: retention deleted it there first.
+    if (!detail) throw new ApiError("not_found", `Event ${id} not found.`);
+    return c.json(eventView(detail.event), 200);
+  });
 }

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../../domain";
-import { eventView, listEvents } from "../../../services/events";
+import { caseEvents, EXAMINE_LIMIT, eventSummaryView, listEvents, MERGE_CUSTOMERS_LIMIT } from "../../../services/events";
 import { customerScope } from "../../auth";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
-import { PageQuery, pageSchema, toPage } from "../../pagination";
-import { CustomerIdField, EventView, SourceIdField } from "../schemas";
+import { PageQuery, pageSchema } from "../../pagination";
+import { findSource } from "../sources/shared";
+import { CustomerIdField, EventSummaryView, SourceIdField } from "../schemas";
 
 const Query = PageQuery.extend({
   customer_id: CustomerIdField.optional(),
@@ -19,10 +20,10 @@ const route = createRoute({
   path: "/v1/events",
   tags: ["events"],
   summary: "List events",
-  description: "Newest first. Filtering by case reads the case's own key range; other filters scan recent events (events are deliberately indexed by id only, see the README).",
+  description: `Newest first, as summaries (\`GET /v1/events/{id}\` has the payload). A page reads at most ${EXAMINE_LIMIT} index rows beyond its size: with a filter that matches rarely, a page can be short (even empty) while \`next_cursor\` says there is more to look through. Without \`customer_id\`, the operator's list spans every customer (up to ${MERGE_CUSTOMERS_LIMIT}).`,
   request: { query: Query },
   responses: {
-    200: { description: "A page of events", content: { "application/json": { schema: pageSchema(EventView, "EventPage") } } },
+    200: { description: "A page of events", content: { "application/json": { schema: pageSchema(EventSummaryView, "EventPage") } } },
     ...errorResponses(401, 404, 422),
   },
 });
@@ -30,9 +31,22 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const scope = customerScope(c, q.customer_id);
+    let scope = customerScope(c, q.customer_id);
     if (q.case_id && !q.source_id) throw new ApiError("validation_failed", "case_id needs source_id.", [{ path: "source_id", message: "required with case_id" }]);
-    const rows = await listEvents(c.env.DB, { customerId: scope, sourceId: q.source_id, caseId: q.case_id, type: q.type, cursor: q.cursor, limit: q.limit });
-    return c.json(toPage(rows, q.limit, eventView), 200);
+    if (q.source_id) {
+      const source = await findSource(c, q.source_id);
+      if (scope && scope !== source.customerId) return c.json({ data: [], next_cursor: null }, 200);
+      scope = source.customerId;
+    }
+    const filter = { customerId: scope, sourceId: q.source_id, caseId: q.case_id, type: q.type, cursor: q.cursor, limit: q.limit };
+    const page = q.case_id
+      ? await caseEvents(c.env, q.source_id!, q.case_id, filter)
+      : await listEvents(c.env.DB, filter, async () => (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id));
+    if ("tooMany" in page) {
+      throw new ApiError("validation_failed", `There are more than ${MERGE_CUSTOMERS_LIMIT} customers: list one customer's events with customer_id (or source_id).`, [
+        { path: "customer_id", message: "required with this many customers" },
+      ]);
+    }
+    return c.json({ data: page.rows.map(eventSummaryView), next_cursor: page.nextCursor }, 200);
   });
 }

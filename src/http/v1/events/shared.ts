@@ -1,12 +1,12 @@
 import type { Context } from "hono";
-import { assertVisible } from "../../auth";
+import { findEventRow, type EventIndexRow } from "../../../services/events";
 import type { HonoEnv } from "../../context";
 import { ApiError } from "../../errors";
-import type { EventRow } from "../../../services/events";
 
-export async function findEvent(c: Context<HonoEnv>, id: string): Promise<EventRow> {
-  const row = await c.env.DB.prepare("SELECT * FROM events WHERE id = ?").bind(id).first<EventRow>();
+/** The event's index row, if the caller may see it (another customer's event is not found). */
+export async function findEvent(c: Context<HonoEnv>, id: string): Promise<EventIndexRow> {
+  const p = c.var.principal;
+  const row = await findEventRow(c.env.DB, id, p.kind === "customer" ? p.customerId : undefined);
   if (!row) throw new ApiError("not_found", `Event ${id} not found.`);
-  assertVisible(c, row.customer_id, `Event ${id}`);
   return row;
 }

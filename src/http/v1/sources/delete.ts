@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
-import { forgetSource } from "../../../services/sources";
+import { forgetSource } from "../../../db/control-plane";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
 import { decryptJson, encryptJson } from "../../../lib/crypto";
 import { forbiddenPatchKey, mergePatch } from "../../../services/merge-patch";
-import { forgetSource } from "../../../services/sources";
+import { forgetSource } from "../../../db/control-plane";
 import { isRecord } from "../../../providers/shared";
 import { forgetTokens } from "../../../pipeline/tokens";
 import type { App } from "../../context";

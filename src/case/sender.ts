@@ -1,0 +1,177 @@
+/**
+ * The case object's sender: every attempt to every endpoint, one endpoint at a time in sequence
+ * order (a chain per endpoint; the object's input gate opens while it awaits fetch, so order is
+ * kept here, not by the runtime). Each step reads the delivery from storage, decides, and writes
+ * the result back before the next step; a send leaves the object only after the decision that
+ * made it is stored.
+ *
+ * Superseded: an endpoint never receives a case's event after it acknowledged a later one. The
+ * watermark is the highest sequence the endpoint acknowledged, or may have: when an attempt is in
+ * flight while an older delivery to the same endpoint is still unsettled, the attempt is marked in
+ * storage first, so that if the object stops before the answer is recorded, the attempt counts as
+ * perhaps acknowledged and the older one is superseded instead of sent after it. With nothing
+ * older unsettled, an unrecorded answer can only lead to the same event being sent again.
+ */
+import type { EndpointRecord } from "../db/control-plane";
+import type { IndexWrite } from "../db/index-writes";
+import type { Delivery, Envelope } from "../domain";
+import { DISABLE_AFTER_MS } from "../pipeline/schedule";
+import type { SendResult } from "../pipeline/send";
+import {
+  abandoned,
+  afterAttempt,
+  held,
+  indexedStatus,
+  interrupted,
+  isOpen,
+  isUnsettled,
+  markInFlight,
+  mayHaveBeenAcknowledged,
+  superseded,
+} from "./delivery-state";
+import type { CaseStore, DeliveryRef } from "./storage";
+
+export type SenderDeps = {
+  store: CaseStore;
+  /** The customer's endpoints as of now. */
+  endpoints: () => readonly EndpointRecord[];
+  /** Who the index rows are about. */
+  owner: { customerId: string; sourceId: string; caseId: string };
+  send: (endpoint: EndpointRecord, envelope: Envelope) => Promise<SendResult>;
+  now: () => number;
+};
+
+/** An event as an endpoint receives it: a replay says so in its trigger. */
+export function envelopeFor(envelope: Envelope, delivery: Delivery): Envelope {
+  if (!delivery.replay) return envelope;
+  return { ...envelope, data: { ...envelope.data, trigger: { ...envelope.data.trigger, kind: "replay" } } };
+}
+
+const dueAt = (d: Delivery) => (d.next_attempt_at === null ? Number.POSITIVE_INFINITY : Date.parse(d.next_attempt_at));
+
+export class Sender {
+  private readonly chains = new Map<string, Promise<void>>();
+
+  /**
+   * Sends what is due to each of `endpointIds` (default: every endpoint with an open delivery),
+   * and resolves once each endpoint's chain has drained. Index writes of what changed are pushed
+   * to `index`.
+   */
+  async run(deps: SenderDeps, index: IndexWrite[], endpointIds?: Iterable<string>): Promise<void> {
+    const ids = new Set(endpointIds ?? deps.store.unsettledDeliveries().filter((r) => isOpen(r.delivery)).map((r) => r.delivery.endpoint_id));
+    await Promise.all([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
+  }
+
+  /** The earliest attempt due, for the object's alarm. */
+  nextDueAt(store: CaseStore): number | null {
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of store.unsettledDeliveries()) if (isOpen(r.delivery)) next = Math.min(next, dueAt(r.delivery));
+    return Number.isFinite(next) ? next : null;
+  }
+
+  /**
+   * A new object instance: attempts marked in flight were cut off when the last one stopped.
+   * Recorded as interrupted and retried (src/case/delivery-state.ts).
+   */
+  recoverInterrupted(store: CaseStore, now: number): void {
+    store.transaction(() => {
+      for (const r of store.unsettledDeliveries()) if (r.delivery.in_flight_since !== null) store.putDelivery(r.n, interrupted(r.delivery, now));
+    });
+  }
+
+  private onChain(endpointId: string, step: () => Promise<void>): Promise<void> {
+    const run = (this.chains.get(endpointId) ?? Promise.resolve()).then(step, step);
+    const tail = run.catch(() => {});
+    this.chains.set(endpointId, tail);
+    void tail.then(() => {
+      if (this.chains.get(endpointId) === tail) this.chains.delete(endpointId);
+    });
+    return run;
+  }
+
+  private async drain(deps: SenderDeps, endpointId: string, index: IndexWrite[]): Promise<void> {
+    for (;;) {
+      const now = deps.now();
+      const mine = deps.store.deliveriesTo(endpointId);
+      const next = mine
+        .filter((r) => isOpen(r.delivery) && dueAt(r.delivery) <= now)
+        .sort((a, b) => a.sequence - b.sequence || a.delivery.created_at.localeCompare(b.delivery.created_at))[0];
+      if (!next) return;
+      const endpoint = deps.endpoints().find((e) => e.row.id === endpointId);
+      const d = next.delivery;
+      if (!endpoint) {
+        // The endpoint was deleted: nothing will ever be sent; the index forgets it.
+        this.put(deps, next, abandoned(d), index, true);
+        continue;
+      }
+      if (endpoint.row.status !== "active") {
+        this.put(deps, next, held(d), index);
+        continue;
+      }
+      const watermark = Math.max(0, ...mine.filter((r) => mayHaveBeenAcknowledged(r.delivery)).map((r) => r.sequence));
+      if (!d.replay && watermark > next.sequence) {
+        this.put(deps, next, superseded(d), index);
+        continue;
+      }
+      const olderUnsettled = mine.some((r) => r.sequence < next.sequence && !r.delivery.replay && isUnsettled(r.delivery));
+      let sending = d;
+      if (olderUnsettled) {
+        sending = markInFlight(d, now);
+        deps.store.putDelivery(next.n, sending);
+      }
+      const row = deps.store.receiptByEventId(next.eventId);
+      if (!row?.envelope) {
+        this.put(deps, next, abandoned(d), index, true);
+        continue;
+      }
+      const sent = await deps.send(endpoint, envelopeFor(row.envelope, d));
+      // The delivery as stored now (nothing else changes an open delivery while its chain is busy).
+      const current = deps.store.deliveriesTo(endpointId).find((r) => r.delivery.id === d.id)?.delivery ?? sending;
+      this.put(deps, next, afterAttempt(current, sent), index);
+      this.observe(endpoint, sent, index);
+    }
+  }
+
+  /** Stores a delivery's new state and says what the index should know of it (every transition goes through here). */
+  put(deps: SenderDeps, ref: DeliveryRef, next: Delivery, index: IndexWrite[], forget = false): void {
+    deps.store.putDelivery(ref.n, next);
+    const before = indexedStatus(ref.delivery);
+    const after = forget ? null : indexedStatus(next);
+    const at = deps.now();
+    if (after !== null && after !== before) {
+      index.push({
+        kind: "delivery",
+        id: next.id,
+        ...deps.owner,
+        endpointId: next.endpoint_id,
+        eventId: ref.eventId,
+        sequence: ref.sequence,
+        status: after,
+        replay: next.replay,
+        createdAt: Date.parse(next.created_at),
+        at,
+      });
+    } else if (after === null && (before !== null || forget)) {
+      index.push({ kind: "delivery_settled", id: next.id, at });
+    }
+  }
+
+  /** The endpoint's health as one attempt shows it: counters, failing since, disabled. */
+  private observe(endpoint: EndpointRecord, sent: SendResult, index: IndexWrite[]): void {
+    const at = Date.parse(sent.attempt.at);
+    const endpointId = endpoint.row.id;
+    const ok = sent.outcome === "succeeded";
+    index.push({ kind: "endpoint_attempts", endpointId, at, attempts: 1, failures: ok ? 0 : 1 });
+    if (ok) {
+      if (endpoint.row.failingSince !== null) index.push({ kind: "endpoint_health", endpointId, change: "success", at });
+      return;
+    }
+    if (sent.outcome === "gone") {
+      index.push({ kind: "endpoint_disable", endpointId, reason: "the endpoint answered 410 Gone", at });
+      return;
+    }
+    const since = endpoint.row.failingSince;
+    if (since === null) index.push({ kind: "endpoint_health", endpointId, change: "failure", at });
+    else if (at - since >= DISABLE_AFTER_MS) index.push({ kind: "endpoint_disable", endpointId, reason: "every attempt failed for 5 days", at });
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The case object's storage: its schema (src/db/case/schema.ts), migrated before the first write,
+ * and the small named queries the object runs. Everything is synchronous SQLite inside the object,
+ * so a decision read here cannot change before it is written back.
+ *
+ * A case that was only ever read never gets tables: an unknown case costs no storage.
+ */
+import { and, asc, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import migrations from "../../migrations/case/migrations.js";
+import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
+import type { IndexWrite } from "../db/index-writes";
+import type { Delivery } from "../domain";
+import { compareVersions } from "../pipeline/fingerprint";
+import { TERMINAL } from "../providers/shared";
+import type { CaseFacts } from "./decide";
+
+const schema = { receipts, caseState };
+export type ReceiptRow = typeof receipts.$inferSelect;
+export type NewReceiptRow = typeof receipts.$inferInsert;
+export type CaseStateRow = typeof caseState.$inferSelect;
+
+/** The last duplicates kept on a receipt for the trail (all are counted). */
+const DUPLICATES_KEPT = 10;
+
+/** A delivery with the event it carries. */
+export type DeliveryRef = { n: number; sequence: number; eventId: string; delivery: Delivery };
+
+/** Columns the decisions read, without the envelope or the body. */
+const summary = {
+  n: receipts.n,
+  id: receipts.id,
+  subject: receipts.subject,
+  version: receipts.version,
+  receivedAt: receipts.receivedAt,
+  outcome: receipts.outcome,
+  sequence: receipts.sequence,
+  status: receipts.status,
+  closesCase: receipts.closesCase,
+};
+
+export class CaseStore {
+  private readonly db: DrizzleSqliteDODatabase<typeof schema>;
+  private ready: boolean;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.db = drizzle(storage, { schema });
+    this.ready = storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").toArray().length > 0;
+  }
+
+  /** Applies the migrations once per object instance (a case stored before a deploy gets the new ones). */
+  async migrateIfStored(): Promise<void> {
+    if (this.ready) await migrate(this.db, migrations);
+  }
+
+  /** Before the first write of a new case. */
+  async ensure(): Promise<void> {
+    if (this.ready) return;
+    await migrate(this.db, migrations);
+    this.ready = true;
+  }
+
+  get exists(): boolean {
+    return this.ready;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+
+  // ---- receipts ------------------------------------------------------------------------------
+
+  receiptById(id: string): ReceiptRow | undefined {
+    if (!this.ready) return undefined;
+    return this.db.select().from(receipts).where(eq(receipts.id, id)).get();
+  }
+
+  receiptByEventId(eventId: string): ReceiptRow | undefined {
+    if (!this.ready) return undefined;
+    return this.db.select().from(receipts).where(eq(receipts.eventId, eventId)).get();
+  }
+
+  /**
+   * The receipt holding this dedupe key, received at or after `since` (the dedupe window). A body
+   * stashed at ingest whose message never arrived holds nothing: its webhook may have been refused.
+   */
+  dedupeHolder(dedupeKey: string, since: number): { n: number; id: string; duplicates: Duplicate[] } | undefined {
+    if (!this.ready) return undefined;
+    return this.db
+      .select({ n: receipts.n, id: receipts.id, duplicates: receipts.duplicates })
+      .from(receipts)
+      .where(
+        and(
+          eq(receipts.dedupeKey, dedupeKey),
+          eq(receipts.kind, "webhook"),
+          gte(receipts.receivedAt, since),
+          sql`(${receipts.outcome} <> 'pending' OR ${receipts.tries} > 0)`,
+        ),
+      )
+      .orderBy(desc(receipts.n))
+      .get();
+  }
+
+  countDuplicate(n: number, duplicates: Duplicate[], dup: Duplicate): void {
+    const kept = [...duplicates, dup].slice(-DUPLICATES_KEPT);
+    this.db
+      .update(receipts)
+      .set({ duplicateCount: sql`${receipts.duplicateCount} + 1`, duplicates: kept })
+      .where(eq(receipts.n, n))
+      .run();
+  }
+
+  insertReceipt(row: NewReceiptRow): number {
+    const inserted = this.db.insert(receipts).values(row).returning({ n: receipts.n }).get();
+    return inserted.n;
+  }
+
+  updateReceipt(n: number, fields: Partial<NewReceiptRow>): void {
+    this.db.update(receipts).set(fields).where(eq(receipts.n, n)).run();
+  }
+
+  /** Every receipt, oldest first (the case's trail). */
+  allReceipts(): ReceiptRow[] {
+    if (!this.ready) return [];
+    return this.db.select().from(receipts).orderBy(asc(receipts.n)).all();
+  }
+
+  // ---- what decisions depend on --------------------------------------------------------------
+
+  state(): CaseStateRow | undefined {
+    if (!this.ready) return undefined;
+    return this.db.select().from(caseState).where(eq(caseState.id, 1)).get();
+  }
+
+  facts(): CaseFacts {
+    const floor = this.state();
+    const versions: Record<string, string> = { ...(floor?.versionFloor ?? {}) };
+    let lastSequence = floor?.sequenceFloor ?? 0;
+    let lastForwarded: LastForwarded | null = floor?.lastForwarded ?? null;
+    if (!this.ready) return { versions, lastSequence, lastForwarded };
+    for (const r of this.db.select(summary).from(receipts).where(isNotNull(receipts.version)).all()) {
+      // Versions of decided receipts: a stale one is older by definition, a pending or failed one was never decided.
+      const decided = r.outcome === "forwarded" || r.outcome === "unchanged" || r.closesCase;
+      if (!decided || r.version === null) continue;
+      const prev = versions[r.subject];
+      if (prev === undefined || compareVersions(r.version, prev) > 0) versions[r.subject] = r.version;
+    }
+    const latest = this.db
+      .select({ sequence: receipts.sequence, fingerprint: receipts.fingerprint, type: receipts.type, status: receipts.status, envelope: receipts.envelope })
+      .from(receipts)
+      .where(isNotNull(receipts.sequence))
+      .orderBy(desc(receipts.sequence))
+      .get();
+    if (latest?.sequence != null && latest.sequence > lastSequence) {
+      lastSequence = latest.sequence;
+      lastForwarded = { sequence: latest.sequence, fingerprint: latest.fingerprint ?? "", type: latest.type!, status: latest.status!, check: latest.envelope?.data.check ?? null };
+    }
+    return { versions, lastSequence, lastForwarded };
+  }
+
+  /** Whether the case is closed: its last forwarded status is terminal, or the provider said it is gone since. */
+  terminal(): boolean {
+    const floor = this.state();
+    let terminal = floor?.terminalFloor ?? false;
+    if (!this.ready) return terminal;
+    const decisive = this.db
+      .select(summary)
+      .from(receipts)
+      .where(sql`${receipts.sequence} IS NOT NULL OR ${receipts.closesCase} = 1`)
+      .orderBy(desc(receipts.n))
+      .get();
+    if (decisive) terminal = decisive.closesCase || (decisive.status !== null && TERMINAL.has(decisive.status));
+    return terminal;
+  }
+
+  /** Last receipt processed or reconcile run: the reconcile clock starts here. */
+  lastActivityAt(): number | null {
+    if (!this.ready) return null;
+    const row = this.db
+      .select({ at: sql<number | null>`MAX(${receipts.receivedAt})` })
+      .from(receipts)
+      .where(sql`${receipts.outcome} <> 'pending'`)
+      .get();
+    return row?.at ?? null;
+  }
+
+  // ---- deliveries ----------------------------------------------------------------------------
+
+  /** Deliveries of every event, in sequence order; `where` narrows which rows are read (SQL on the JSON). */
+  private deliveriesWhere(where: ReturnType<typeof sql>): DeliveryRef[] {
+    if (!this.ready) return [];
+    const rows = this.db
+      .select({ n: receipts.n, sequence: receipts.sequence, eventId: receipts.eventId, deliveries: receipts.deliveries })
+      .from(receipts)
+      .where(and(isNotNull(receipts.sequence), where))
+      .orderBy(asc(receipts.sequence))
+      .all();
+    return rows.flatMap((r) => r.deliveries.map((delivery) => ({ n: r.n, sequence: r.sequence!, eventId: r.eventId!, delivery })));
+  }
+
+  /** Deliveries not settled for good (open, held, failed) or marked in flight. */
+  unsettledDeliveries(): DeliveryRef[] {
+    return this.deliveriesWhere(
+      sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE json_extract(d.value, '$.status') IN ('pending', 'retrying', 'held', 'failed') OR json_extract(d.value, '$.in_flight_since') IS NOT NULL)`,
+    );
+  }
+
+  /** Deliveries to one endpoint, of every event. */
+  deliveriesTo(endpointId: string): DeliveryRef[] {
+    return this.deliveriesWhere(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE json_extract(d.value, '$.endpoint_id') = ${endpointId})`).filter(
+      (r) => r.delivery.endpoint_id === endpointId,
+    );
+  }
+
+  allDeliveries(): DeliveryRef[] {
+    return this.deliveriesWhere(sql`1 = 1`);
+  }
+
+  /** Replaces one delivery of an event (read, change, write back: one row written). */
+  putDelivery(n: number, delivery: Delivery): void {
+    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
+    if (!row) throw new Error(`no receipt row ${n}`);
+    const others = row.deliveries.filter((d) => d.id !== delivery.id);
+    const next = row.deliveries.some((d) => d.id === delivery.id) ? row.deliveries.map((d) => (d.id === delivery.id ? delivery : d)) : [...others, delivery];
+    this.db.update(receipts).set({ deliveries: next }).where(eq(receipts.n, n)).run();
+  }
+
+  // ---- the outbox: index writes made outside a consumer's batch -------------------------------
+
+  private upsertState(fields: Partial<typeof caseState.$inferInsert>): void {
+    this.db
+      .insert(caseState)
+      .values({ id: 1, ...fields })
+      .onConflictDoUpdate({ target: caseState.id, set: fields })
+      .run();
+  }
+
+  outbox(): { writes: IndexWrite[]; failures: number } {
+    const s = this.state();
+    return { writes: s?.outbox ?? [], failures: s?.outboxFailures ?? 0 };
+  }
+
+  addToOutbox(writes: readonly IndexWrite[]): void {
+    if (!writes.length) return;
+    this.upsertState({ outbox: [...this.outbox().writes, ...writes] });
+  }
+
+  /** Drops the writes D1 now has (the first `count`: later ones may have been added meanwhile). */
+  outboxFlushed(count: number): void {
+    this.upsertState({ outbox: this.outbox().writes.slice(count), outboxFailures: 0 });
+  }
+
+  outboxFailed(): number {
+    const failures = this.outbox().failures + 1;
+    this.upsertState({ outboxFailures: failures });
+    return failures;
+  }
+
+  // ---- retention -----------------------------------------------------------------------------
+
+  /** When the next retention deadline of any row falls. */
+  nextRetention(windows: { bodyMs: number; dedupeMs: number; eventMs: number }): number | null {
+    if (!this.ready) return null;
+    const row = this.db
+      .select({
+        body: sql<number | null>`MIN(CASE WHEN ${receipts.body} IS NOT NULL AND ${receipts.outcome} NOT IN ('failed', 'pending') THEN ${receipts.receivedAt} END)`,
+        undecided: sql<number | null>`MIN(CASE WHEN ${receipts.outcome} IN ('stale', 'unchanged') THEN ${receipts.receivedAt} END)`,
+        any: sql<number | null>`MIN(${receipts.receivedAt})`,
+      })
+      .from(receipts)
+      .get();
+    const candidates = [
+      row?.body != null ? row.body + windows.bodyMs : null,
+      row?.undecided != null ? row.undecided + windows.dedupeMs : null,
+      row?.any != null ? row.any + windows.eventMs : null,
+    ].filter((x): x is number => x !== null);
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  /**
+   * Deletes what retention allows, folding what the case must not forget into case_state first:
+   * the highest sequence, newest versions, the last forwarded event and whether the case is closed.
+   * One transaction. Returns the receipts deleted.
+   */
+  prune(now: number, windows: { bodyMs: number; dedupeMs: number; eventMs: number }, keep: (row: ReceiptRow) => boolean = () => false): ReceiptRow[] {
+    if (!this.ready) return [];
+    return this.transaction(() => {
+      const facts = this.facts();
+      const terminal = this.terminal();
+      const all = this.allReceipts();
+      // Past the event retention everything goes (unless `keep` says a delivery must settle first);
+      // a stale or unchanged receipt, which is only a dedupe key, goes after the dedupe window.
+      const expired = (r: ReceiptRow) =>
+        r.receivedAt < now - windows.eventMs || ((r.outcome === "stale" || r.outcome === "unchanged") && r.receivedAt < now - windows.dedupeMs);
+      const doomed = all.filter((r) => expired(r) && !keep(r));
+      if (doomed.length) {
+        this.upsertState({ sequenceFloor: facts.lastSequence, versionFloor: facts.versions, lastForwarded: facts.lastForwarded, terminalFloor: terminal });
+        for (const r of doomed) this.db.delete(receipts).where(eq(receipts.n, r.n)).run();
+      }
+      this.db
+        .update(receipts)
+        .set({ body: null })
+        // Failed and pending receipts keep their body: an operator may replay them.
+        .where(and(isNotNull(receipts.body), sql`${receipts.receivedAt} < ${now - windows.bodyMs}`, sql`${receipts.outcome} NOT IN ('failed', 'pending')`))
+        .run();
+      return doomed;
+    });
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * What case objects tell D1 (the control plane and the thin index): index rows as data, turned
+ * into idempotent statements here. The INBOX consumer writes the index writes of a whole queue
+ * batch in one D1 batch; objects write their own (reconcile, retries, replays, dead letters) from
+ * their outbox. Every statement can run twice, or late, without harm: upserts compare the time of
+ * the decision that produced them, deletes check it too, and counters are health figures.
+ */
+import type { EventType, Status } from "../domain";
+
+type At = { at: number };
+
+export type IndexWrite =
+  | { kind: "event"; customerId: string; id: string; sourceId: string; caseId: string; sequence: number; type: EventType; status: Status }
+  | ({ kind: "case"; sourceId: string; caseId: string; customerId: string; status: Status; terminal: boolean; reconcileAfterMs: number } & At)
+  /** Reconcile this case by `dueAt` (a receipt of it failed: the change it announced is fetched). */
+  | ({ kind: "case_due"; sourceId: string; caseId: string; customerId: string; dueAt: number } & At)
+  | ({
+      kind: "delivery";
+      id: string;
+      customerId: string;
+      endpointId: string;
+      sourceId: string;
+      caseId: string;
+      eventId: string;
+      sequence: number;
+      status: "retrying" | "failed" | "held";
+      replay: boolean;
+      createdAt: number;
+    } & At)
+  /** Settled (succeeded, superseded) or gone: no longer the operator's concern. */
+  | ({ kind: "delivery_settled"; id: string } & At)
+  | ({ kind: "receipt_failed"; id: string; customerId: string; sourceId: string; caseId: string; reason: string; detail: string } & At)
+  | ({ kind: "receipt_recovered"; id: string } & At)
+  | { kind: "endpoint_attempts"; endpointId: string; at: number; attempts: number; failures: number }
+  | ({ kind: "endpoint_health"; endpointId: string; change: "success" | "failure" } & At)
+  | ({ kind: "endpoint_disable"; endpointId: string; reason: string } & At)
+  | { kind: "source_receipts"; sourceId: string; at: number; receipts: number; duplicates: number };
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Counters of the same key are summed, and of repeated rows only the latest decision is kept. */
+export function coalesce(writes: readonly IndexWrite[]): IndexWrite[] {
+  const out = new Map<string, IndexWrite>();
+  for (const w of writes) {
+    const key = keyOf(w);
+    const prev = out.get(key);
+    if (!prev) {
+      out.set(key, w);
+      continue;
+    }
+    if (w.kind === "endpoint_attempts" && prev.kind === "endpoint_attempts") {
+      out.set(key, { ...prev, attempts: prev.attempts + w.attempts, failures: prev.failures + w.failures });
+    } else if (w.kind === "source_receipts" && prev.kind === "source_receipts") {
+      out.set(key, { ...prev, at: Math.max(prev.at, w.at), receipts: prev.receipts + w.receipts, duplicates: prev.duplicates + w.duplicates });
+    } else if ("at" in w && "at" in prev && w.at >= prev.at) {
+      // The later decision about the same row wins (a delivery retried, then failed).
+      out.delete(key);
+      out.set(key, w);
+    }
+  }
+  return [...out.values()];
+}
+
+function keyOf(w: IndexWrite): string {
+  switch (w.kind) {
+    case "event":
+      return `event:${w.id}`;
+    case "case":
+      return `case:${w.sourceId}:${w.caseId}`;
+    case "case_due":
+      return `case_due:${w.sourceId}:${w.caseId}`;
+    case "delivery":
+    case "delivery_settled":
+      return `delivery:${w.id}`;
+    case "receipt_failed":
+    case "receipt_recovered":
+      return `receipt:${w.id}`;
+    case "endpoint_attempts":
+      return `attempts:${w.endpointId}:${Math.floor(w.at / HOUR)}`;
+    case "endpoint_health":
+      return `health:${w.endpointId}`;
+    case "endpoint_disable":
+      return `disable:${w.endpointId}`;
+    case "source_receipts":
+      return `source:${w.sourceId}:${Math.floor(w.at / DAY)}`;
+  }
+}
+
+/** The statements for `writes`; each is valid on its own, so they can run in one batch or apart. */
+export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): D1PreparedStatement[] {
+  return coalesce(writes).flatMap((w) => statements(db, w));
+}
+
+/** Writes that change an endpoint's status: this isolate's copy of the customer's endpoints is stale after them. */
+export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable");
+
+function statements(db: D1Database, w: IndexWrite): D1PreparedStatement[] {
+  const one = statement(db, w);
+  if (w.kind !== "source_receipts") return [one];
+  // The source's last webhook, for the silence check (and a silent source is silent no more).
+  return [
+    one,
+    db
+      .prepare("UPDATE sources SET last_receipt_at = ?2, silent_since = NULL WHERE id = ?1 AND (last_receipt_at IS NULL OR last_receipt_at < ?2)")
+      .bind(w.sourceId, w.at),
+  ];
+}
+
+function statement(db: D1Database, w: IndexWrite): D1PreparedStatement {
+  switch (w.kind) {
+    case "event":
+      return db
+        .prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
+        .bind(w.customerId, w.id, w.sourceId, w.caseId, w.sequence, w.type, w.status);
+    case "case":
+      // A case that reopens is due for its reconcile again; a webhook that got through clears a reconcile failure.
+      return db
+        .prepare(
+          `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?6, ?6)
+           ON CONFLICT (source_id, case_id) DO UPDATE SET
+             status = excluded.status,
+             terminal = excluded.terminal,
+             check_after = CASE WHEN (cases.terminal = 1 AND excluded.terminal = 0) OR cases.reconcile_failures > 0 THEN excluded.check_after ELSE cases.check_after END,
+             reconcile_failures = 0,
+             reconcile_error = NULL,
+             updated_at = excluded.updated_at
+           WHERE excluded.updated_at >= cases.updated_at
+             AND (cases.status <> excluded.status OR cases.terminal <> excluded.terminal OR cases.reconcile_failures > 0)`,
+        )
+        .bind(w.sourceId, w.caseId, w.customerId, w.status, w.terminal ? 1 : 0, w.at, w.reconcileAfterMs);
+    case "case_due":
+      // A case never forwarded has no row yet: it gets one, open, so the cron finds it.
+      return db
+        .prepare(
+          `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
+           VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)
+           ON CONFLICT (source_id, case_id) DO UPDATE SET terminal = 0, check_after = MIN(cases.check_after, excluded.check_after)`,
+        )
+        .bind(w.sourceId, w.caseId, w.customerId, w.dueAt, w.at);
+    case "delivery":
+      return db
+        .prepare(
+          `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, replay, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+           ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+           WHERE excluded.updated_at >= deliveries.updated_at AND deliveries.status <> excluded.status`,
+        )
+        .bind(w.id, w.customerId, w.endpointId, w.sourceId, w.caseId, w.eventId, w.sequence, w.status, w.replay ? 1 : 0, w.createdAt, w.at);
+    case "delivery_settled":
+      return db.prepare("DELETE FROM deliveries WHERE id = ?1 AND updated_at <= ?2").bind(w.id, w.at);
+    case "receipt_failed":
+      return db
+        .prepare(
+          `INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+           ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, detail = excluded.detail, failed_at = excluded.failed_at
+           WHERE excluded.failed_at >= failed_receipts.failed_at`,
+        )
+        .bind(w.id, w.customerId, w.sourceId, w.caseId, w.reason, w.detail, w.at);
+    case "receipt_recovered":
+      return db.prepare("DELETE FROM failed_receipts WHERE id = ?1 AND failed_at <= ?2").bind(w.id, w.at);
+    case "endpoint_attempts":
+      return db
+        .prepare(
+          `INSERT INTO endpoint_hours (endpoint_id, hour, attempts, failures) VALUES (?1, ?2, ?3, ?4)
+           ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, failures = failures + excluded.failures`,
+        )
+        .bind(w.endpointId, Math.floor(w.at / HOUR) * HOUR, w.attempts, w.failures);
+    case "endpoint_health":
+      // failing_since marks the first failure after a success: it drives the 5-day disable.
+      return w.change === "success"
+        ? db.prepare("UPDATE endpoints SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL AND failing_since <= ?2").bind(w.endpointId, w.at)
+        : db.prepare("UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL").bind(w.endpointId, w.at);
+    case "endpoint_disable":
+      return db
+        .prepare("UPDATE endpoints SET status = 'disabled', disabled_reason = ?2, failing_since = COALESCE(failing_since, ?3), updated_at = ?3 WHERE id = ?1 AND status = 'active'")
+        .bind(w.endpointId, w.reason, w.at);
+    case "source_receipts":
+      return db
+        .prepare(
+          `INSERT INTO source_days (source_id, day, receipts, duplicates) VALUES (?1, ?2, ?3, ?4)
+           ON CONFLICT DO UPDATE SET receipts = receipts + excluded.receipts, duplicates = duplicates + excluded.duplicates`,
+        )
+        .bind(w.sourceId, Math.floor(w.at / DAY) * DAY, w.receipts, w.duplicates);
+  }
+}
