@@ -69,11 +69,15 @@ const CREATED = new Set(["new_candidate_application", "new_prospect_application"
 /** Actions whose payload may lack the application's status (hire_candidate's example has none). */
 const IMPLIED: Record<string, string> = { hire_candidate: "hired", reject_candidate: "rejected" };
 
+const PING_MAX_CHARS = 16_384;
+
 /**
  * The ping sent when a web hook is saved: its payload ("some configuration settings") is not
  * documented, so a body with action "ping" or with no action at all is taken for one.
  */
 function isPing(rawBody: string): boolean {
+  // A ping is a few settings; events can be large, and are parsed by ingest anyway.
+  if (rawBody.length > PING_MAX_CHARS) return false;
   try {
     const json: unknown = JSON.parse(rawBody);
     return isRecord(json) && (json.action === "ping" || json.action === undefined);

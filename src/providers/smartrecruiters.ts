@@ -98,6 +98,8 @@ export const smartrecruiters: ProviderAdapter<SmartRecruitersConfig> = {
       const issue: Issue = config.case_id === "link" ? { path: "headers.link", message: "Required: a link on the API host, or an id in the body" } : { path: "id", message: "Required: the resource's id" };
       return { ok: false, issues: [issue] };
     }
+    // Only a link may make a path: an id that looked like one would be fetched from the API host.
+    if (caseId.startsWith("/") && !(config.case_id === "link" && onApiHost)) return { ok: false, issues: [{ path: "id", message: "must not start with /" }] };
     const eventId = req.headers.get("event-id");
     return {
       ok: true,

@@ -129,6 +129,13 @@ describe("smartrecruiters parse", () => {
     expect(issuePaths(smartrecruiters, config, inbound({}, noLink))).toEqual(["headers.link"]);
     expect(issuePaths(smartrecruiters, config, inbound([1], jobUpdated.headers))).toEqual(["(root)"]);
   });
+
+  it("never takes a path from the body: only a link on the API host makes one", () => {
+    const offHost = { ...jobUpdated.headers, link: "<https://elsewhere.example.com/jobs/1>; rel=self" };
+    expect(issuePaths(smartrecruiters, config, inbound({ id: "/admin/users" }, offHost))).toEqual(["id"]);
+    const byBody = smartrecruiters.configSchema.parse({ secret: KEY, case_id: "body", api: { api_key: API_KEY } });
+    expect(issuePaths(smartrecruiters, byBody, inbound({ id: "/admin/users" }, jobUpdated.headers))).toEqual(["id"]);
+  });
 });
 
 describe("smartrecruiters refetch", () => {
