@@ -1,6 +1,6 @@
 // Types for demo.mjs, so the end-to-end test can run the demo.
 export type DemoStory = {
-  provider: "karmacheck" | "truework" | "casekeeper" | "keldair";
+  provider: "karmacheck" | "truework" | "casekeeper" | "keldair" | "checkr" | "persona";
   caseId: string;
   sourceId: string;
   /** `sequence` of each delivery the receiver got for the case, in arrival order. */

@@ -1,4 +1,4 @@
-// `npm run demo`: the whole flow in about a minute. Four provider stories go through a relay:
+// `npm run demo`: the whole flow in about a minute. Six provider stories go through a relay:
 // webhooks in (duplicated, out of order, one forged), state refetched from a local provider
 // sandbox, signed envelopes out to a demo receiver that verifies them. Uses the `npm start` relay
 // on localhost:8787 when it answers, else starts one of its own (and stops it at the end).
@@ -191,7 +191,7 @@ function printSummary(s, log) {
 }
 
 /**
- * Runs the four stories against a relay and returns the summary (`ok` is false when any story did
+ * Runs the six stories against a relay and returns the summary (`ok` is false when any story did
  * not end delivered, signed and in order). Starts and stops its own sandbox and receiver.
  */
 export async function runDemo({ relayUrl, adminToken, log = console.log, stepTimeoutMs = STEP_TIMEOUT_MS }) {
@@ -204,7 +204,7 @@ export async function runDemo({ relayUrl, adminToken, log = console.log, stepTim
     const secrets = webhookSecrets();
     setup = await setUp(api, relayUrl, sandbox, receiver, secrets);
     const { customer, endpoint, sources } = setup;
-    log(`  sandbox    ${sandbox.url}  KarmaCheck, Truework, Case Keeper and Keldair APIs, cases in memory`);
+    log(`  sandbox    ${sandbox.url}  KarmaCheck, Truework, Case Keeper, Keldair, Checkr and Persona APIs, cases in memory`);
     log(`  receiver   ${receiver.url}  endpoint ${endpoint.id}, verifies every signature`);
     log(`  customer   ${customer.id}  with one source per provider`);
     log("\n  → a provider's webhook to the relay   ⇢ an event the relay delivered to the receiver   · what the relay did instead");

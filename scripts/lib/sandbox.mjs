@@ -44,6 +44,12 @@ async function readBody(req) {
 }
 
 const bearer = (req) => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? null;
+/** The username of `Authorization: Basic` when its password is blank, as Checkr takes its API key. */
+const basicUser = (req) => {
+  const b64 = /^Basic (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+  const [user, ...password] = b64 ? Buffer.from(b64, "base64").toString("utf8").split(":") : [];
+  return user !== undefined && password.join(":") === "" ? user : null;
+};
 
 /**
  * Starts the sandbox on a free port of 127.0.0.1. Returns its provider bases, the credentials
@@ -56,11 +62,13 @@ export async function startSandbox() {
     truework: { api_key: secret("tw_key_") },
     casekeeper: { client_id: "caserelay-demo", client_secret: secret("ck_secret_") },
     keldair: { token: secret("kd_token_") },
+    checkr: { api_key: secret("ck_test_") },
+    persona: { api_key: secret("persona_sandbox_") },
   };
   // Tokens the sandbox issued: KarmaCheck's never expires, Case Keeper's after expires_in.
   const issued = { karmacheck: secret("kc_jwt_"), casekeeper: secret("ck_access_") };
-  const cases = { karmacheck: new Map(), truework: new Map(), casekeeper: new Map(), keldair: new Map() };
-  const calls = { karmacheck: 0, truework: 0, casekeeper: 0, keldair: 0 };
+  const cases = { karmacheck: new Map(), truework: new Map(), casekeeper: new Map(), keldair: new Map(), checkr: new Map(), persona: new Map() };
+  const calls = { karmacheck: 0, truework: 0, casekeeper: 0, keldair: 0, checkr: 0, persona: 0 };
 
   /** [status, json] for one request; routes are the adapters' calls, under one prefix per provider. */
   async function answer(req, path) {
@@ -111,6 +119,21 @@ export async function startSandbox() {
           return a ? [200, a] : [404, { message: "applicant not found" }];
         }
         break;
+      case "checkr":
+        // Reports, invitations and candidates share one id space: the case's `object` says which it is.
+        if ((m = /^GET \/v1\/(reports|invitations|candidates)\/([^/]+)$/.exec(route))) {
+          if (basicUser(req) !== credentials.checkr.api_key) return [401, { error: "Bad authentication error" }];
+          const o = cases.checkr.get(decodeURIComponent(m[2]));
+          return o && `${o.object}s` === m[1] ? [200, o] : [404, { error: "Not Found" }];
+        }
+        break;
+      case "persona":
+        if ((m = /^GET \/api\/v1\/inquiries\/([^/]+)$/.exec(route))) {
+          if (bearer(req) !== credentials.persona.api_key) return [401, { errors: [{ title: "Must be authenticated to access this endpoint" }] }];
+          const doc = cases.persona.get(decodeURIComponent(m[1]));
+          return doc ? [200, doc] : [404, { errors: [{ title: "Record not found" }] }];
+        }
+        break;
     }
     return [404, { message: `the sandbox has no route ${req.method} ${path}` }];
   }
@@ -129,7 +152,7 @@ export async function startSandbox() {
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,
-    base: { karmacheck: `${url}/karmacheck`, truework: `${url}/truework`, casekeeper: `${url}/casekeeper`, keldair: `${url}/keldair` },
+    base: Object.fromEntries(Object.keys(calls).map((p) => [p, `${url}/${p}`])),
     credentials,
     cases,
     calls,

@@ -1,7 +1,8 @@
-// The demo's four stories, built from the providers' docs (../shared/seeds) and the payload
-// shapes of test/fixtures. Each story changes its case in the sandbox as the provider would, then
-// sends the provider's webhook through `ctx.step`, which waits until the relay has dealt with it.
-import { randomBytes, randomUUID } from "node:crypto";
+// The demo's six stories, built from the providers' docs (../shared/seeds, and the vendors' own
+// for Checkr and Persona) and the payload shapes of test/fixtures. Each story changes its case in
+// the sandbox as the provider would, then sends the provider's webhook through `ctx.step`, which
+// waits until the relay has dealt with it.
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 
 const hex = (bytes) => randomBytes(bytes).toString("hex");
@@ -13,6 +14,8 @@ export function webhookSecrets() {
     karmacheck: { username: "caserelay-demo", password: `kc-hook-${hex(12)}` },
     truework: { token: `tw-hook-${hex(12)}` },
     keldair: { secret: `whsec_${randomBytes(24).toString("base64")}` },
+    checkr: { signing_secret: `checkr-hook-${hex(16)}` },
+    persona: { secret: `wbhsec_${randomUUID()}` },
   };
 }
 
@@ -27,6 +30,8 @@ export function sourceConfigs(sandbox, secrets) {
       verify: { secret: secrets.keldair.secret },
       refetch: { url: `${base.keldair}/applicants/{case_id}`, headers: { authorization: `Bearer ${api.keldair.token}` } },
     },
+    checkr: { signing_secret: secrets.checkr.signing_secret, api: { base_url: base.checkr, ...api.checkr } },
+    persona: { secret: secrets.persona.secret, api: { base_url: base.persona, ...api.persona } },
   };
 }
 
@@ -188,10 +193,91 @@ async function keldair(ctx, story) {
   await ctx.step(story, { note: "applicant.hired", ...signed(ctx.secrets.keldair.secret, event("applicant.hired", 5)) });
 }
 
+/**
+ * Checkr: a background-check report from created to complete, each event signed with
+ * X-Checkr-Signature (the hex HMAC-SHA256 of the body); one update is redelivered, as Checkr
+ * retries. The relay refetches GET /v1/reports/{id} with the API key as Basic username.
+ */
+async function checkr(ctx, story) {
+  const id = story.caseId;
+  const start = Date.now() - 20 * MINUTE;
+  // Checkr's timestamps have whole seconds: "2018-08-17T01:12:43Z".
+  const at = (minutes) => new Date(start + minutes * MINUTE).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const candidateId = hex(12);
+  const report = (status, result, minutes, screenings) => ({
+    id,
+    object: "report",
+    uri: `/v1/reports/${id}`,
+    status,
+    result,
+    created_at: at(0),
+    completed_at: status === "complete" ? at(minutes) : null,
+    package: "driver_pro",
+    candidate_id: candidateId,
+    ssn_trace: { status: screenings.ssn ?? "pending" },
+    motor_vehicle_report: { status: screenings.mvr ?? "pending" },
+  });
+  const event = (type, minutes, object) => ({ id: hex(12), object: "event", type, created_at: at(minutes), data: { object } });
+  const signed = (body) => {
+    const raw = JSON.stringify(body);
+    return { raw, headers: { "x-checkr-signature": createHmac("sha256", ctx.secrets.checkr.signing_secret).update(raw).digest("hex") } };
+  };
+  const stages = [
+    ["report.created", report("pending", null, 1, {}), 1, 1],
+    ["report.updated", report("pending", null, 6, { ssn: "clear" }), 6, 2],
+    ["report.suspended", report("suspended", null, 9, { ssn: "clear", mvr: "suspended" }), 9, 1],
+    ["report.completed", report("complete", "consider", 15, { ssn: "clear", mvr: "consider" }), 15, 1],
+  ];
+  for (const [type, state, minutes, copies] of stages) {
+    ctx.sandbox.cases.checkr.set(id, state);
+    const label = `${type}  ${state.status}${state.result ? ` / ${state.result}` : ""}`;
+    await ctx.step(story, { note: label, ...signed(event(type, minutes, state)), copies });
+  }
+}
+
+/**
+ * Persona: an inquiry from created to approved, Persona-Signature "t=<unix>,v1=<hex HMAC of
+ * t.body>"; a verification event in the middle is check.updated; the completed event arrives
+ * twice. The relay refetches GET /api/v1/inquiries/{id} with the API key as Bearer token.
+ */
+async function persona(ctx, story) {
+  const id = story.caseId;
+  const start = Date.now() - 12 * MINUTE;
+  const at = (minutes) => new Date(start + minutes * MINUTE).toISOString();
+  const verificationId = `ver_${hex(12)}`;
+  const verification = (status) => ({ type: "verification/government-id", id: verificationId, attributes: { status, "country-code": "US" }, relationships: { inquiry: { data: { type: "inquiry", id } } } });
+  const inquiry = (status, minutes, verificationStatus) => ({
+    type: "inquiry",
+    id,
+    attributes: { status, "reference-id": "demo-lee-okafor", "created-at": at(0), "updated-at": at(minutes) },
+    relationships: { verifications: { data: verificationStatus ? [{ type: "verification/government-id", id: verificationId }] : [] } },
+  });
+  const state = (status, minutes, verificationStatus = null) => ({ data: inquiry(status, minutes, verificationStatus), included: verificationStatus ? [verification(verificationStatus)] : [] });
+  const event = (name, minutes, data) => ({ data: { type: "event", id: `evt_${hex(12)}`, attributes: { name, "created-at": at(minutes), payload: { data, included: [] } } } });
+  const signed = (body) => {
+    const raw = JSON.stringify(body);
+    const t = Math.floor(Date.now() / 1000);
+    return { raw, headers: { "persona-signature": `t=${t},v1=${createHmac("sha256", ctx.secrets.persona.secret).update(`${t}.${raw}`).digest("hex")}` } };
+  };
+  const stages = [
+    ["inquiry.created", state("created", 1), 1, (s) => s.data, 1],
+    ["inquiry.started", state("pending", 3, "submitted"), 3, (s) => s.data, 1],
+    ["verification.passed", state("pending", 5, "passed"), 5, (s) => s.included[0], 1],
+    ["inquiry.completed", state("completed", 7, "passed"), 7, (s) => s.data, 2],
+    ["inquiry.approved", state("approved", 9, "passed"), 9, (s) => s.data, 1],
+  ];
+  for (const [name, doc, minutes, subject, copies] of stages) {
+    ctx.sandbox.cases.persona.set(id, doc);
+    await ctx.step(story, { note: `${name}  ${subject(doc).attributes.status}`, ...signed(event(name, minutes, subject(doc))), copies });
+  }
+}
+
 /** In the order they run. `final` is what the case's last delivery must say. */
 export const STORIES = [
   { provider: "karmacheck", title: "KarmaCheck background check", newCaseId: () => randomUUID(), final: { type: "case.completed", status: "completed" }, run: karmacheck },
   { provider: "truework", title: "Truework employment verification, order", newCaseId: () => `ord_${hex(4)}`, final: { type: "case.completed", status: "completed" }, run: truework },
   { provider: "casekeeper", title: "Case Keeper KYC verification", newCaseId: () => randomUUID(), final: { type: "case.completed", status: "completed" }, run: casekeeper },
   { provider: "keldair", title: "Keldair ATS applicant", newCaseId: () => `app_${hex(3)}`, final: { type: "case.updated", status: "in_progress" }, run: keldair },
+  { provider: "checkr", title: "Checkr background check report", newCaseId: () => hex(12), final: { type: "case.completed", status: "completed" }, run: checkr },
+  { provider: "persona", title: "Persona identity inquiry", newCaseId: () => `inq_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`, final: { type: "case.completed", status: "completed" }, run: persona },
 ];

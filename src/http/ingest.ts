@@ -15,6 +15,7 @@ import { enqueueReceipt } from "../services/receipts";
 import { loadSource } from "../services/sources";
 import type { App, HonoEnv } from "./context";
 import { ApiError } from "./errors";
+import { answerChallenge, answerHandshake } from "./handshake";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
@@ -51,6 +52,8 @@ async function ingest(c: Context<HonoEnv>) {
   if (!SOURCE_ID.test(sourceId)) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
   const source = await loadSource(c.var.db, c.var.config.encryptionKey, sourceId);
   if (!source) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+  const handshake = await answerHandshake(c, source, "POST");
+  if (handshake) return handshake;
 
   if (FORM_TYPES.test(c.req.header("content-type") ?? "")) {
     throw new ApiError("unsupported_media_type", "Webhooks must be sent as a JSON body.");
@@ -113,7 +116,7 @@ async function ingest(c: Context<HonoEnv>) {
     log("error", "inbox send failed", { request_id: c.var.requestId, source_id: sourceId, error: errorSummary(err) });
     throw new ApiError("unavailable", "The webhook could not be queued; please retry.");
   }
-  return c.json({ received: true, id }, 200);
+  return c.json({ received: true, id }, source.adapter.ackStatus ?? 200);
 }
 
 export function registerIngest(app: App) {
@@ -127,4 +130,5 @@ export function registerIngest(app: App) {
     }),
     ingest,
   );
+  app.get("/in/:source_id", (c) => answerChallenge(c, SOURCE_ID));
 }

@@ -3,14 +3,20 @@ import type { SourceRecord, SourceRow } from "../db/control-plane";
 import { issuesToDetails } from "../lib/issues";
 import { log } from "../lib/log";
 import { casekeeper } from "./casekeeper";
+import { checkr } from "./checkr";
+import { greenhouse } from "./greenhouse";
 import { parseStored } from "./config-rules";
 import { karmacheck } from "./karmacheck";
 import { keldair } from "./keldair";
+import { persona } from "./persona";
+import { smartrecruiters } from "./smartrecruiters";
 import { standard } from "./standard";
+import { sumsub } from "./sumsub";
 import { truework } from "./truework";
+import { veriff } from "./veriff";
 import type { ProviderAdapter } from "./types";
 
-export const providers = { karmacheck, truework, casekeeper, keldair, standard } as const;
+export const providers = { karmacheck, truework, casekeeper, keldair, checkr, greenhouse, smartrecruiters, persona, sumsub, veriff, standard } as const;
 
 export type ProviderName = keyof typeof providers;
 export const PROVIDER_NAMES = Object.keys(providers) as [ProviderName, ...ProviderName[]];

@@ -95,7 +95,7 @@ function parseTimestamp(raw: string): number | null {
   return n > 1e12 ? Math.floor(n / 1000) : n;
 }
 
-function checkTimestamp(raw: string | null, header: string, now: number): VerifyResult {
+export function checkTimestamp(raw: string | null, header: string, now: number): VerifyResult {
   if (raw === null) return fail(`missing ${header} header`);
   const ts = parseTimestamp(raw);
   if (ts === null) return fail(`${header} is not a unix timestamp`);

@@ -1,6 +1,7 @@
 /** Tolerant readers and helpers the adapters share. Provider specifics stay in the adapters. */
 import { z } from "zod";
 import type { EventType, Status } from "../domain";
+import { bytesToBase64 } from "../lib/crypto";
 import { problemOnWrite } from "./config-rules";
 import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
 
@@ -129,6 +130,22 @@ export async function refetchTemplate(http: ProviderHttp, template: RefetchTempl
   const res = await http.request(url, { headers: template.headers });
   if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
   if (res.status >= 400) throw new RefetchError(`refetch answered ${res.status}`, false);
+  return { kind: "found", state: res.body };
+}
+
+/** `Authorization: Basic` for a username and password, UTF-8 before base64 (RFC 7617). */
+export function basicAuthorization(username: string, password = ""): string {
+  return `Basic ${bytesToBase64(new TextEncoder().encode(`${username}:${password}`))}`;
+}
+
+/**
+ * GET one provider entity: 404 and 410 mean gone; another 4xx fails without a retry, since the
+ * same request would fail again (5xx, timeouts and network errors are retried by the caller).
+ */
+export async function fetchState(http: ProviderHttp, url: string, headers: Record<string, string>, what: string): Promise<RefetchOutcome> {
+  const res = await http.request(url, { headers });
+  if (res.status === 404 || res.status === 410) return { kind: "gone", httpStatus: res.status };
+  if (res.status >= 400) throw new RefetchError(`${what} answered ${res.status}`, false);
   return { kind: "found", state: res.body };
 }
 

@@ -1,15 +1,21 @@
 /**
  * Any other provider: a configured verification scheme, JSON pointers to the fields caserelay
- * needs, an optional status map and an optional refetch template.
+ * needs, an optional status map, an optional refetch template and the activation handshakes it
+ * makes, so a vendor without an adapter is connected by configuration alone.
  */
 import { z } from "zod";
 import { STATUSES } from "../domain";
+import { answerHandshake, HandshakeSchema } from "./handshakes";
 import { verifyWith, VerifySchema } from "./schemes";
+import { SignatureVerify, verifySignature } from "./signatures";
 import { contentHash, dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, lookup, refetchTemplate, RefetchTemplateSchema, TERMINAL, text } from "./shared";
 import type { ProviderAdapter } from "./types";
 
+/** The shared schemes, and `signature`: timestamped lists, scheme words, content built from headers. */
+const StandardVerify = z.discriminatedUnion("scheme", [...VerifySchema.options, SignatureVerify]);
+
 const ConfigSchema = z.strictObject({
-  verify: VerifySchema,
+  verify: StandardVerify,
   fields: z.strictObject({
     case_id: JsonPointerSchema,
     event_id: JsonPointerSchema.optional(),
@@ -22,6 +28,7 @@ const ConfigSchema = z.strictObject({
   /** Provider status value → caserelay status; unmapped values are in_progress. */
   status_map: z.record(z.string().max(100), z.enum(STATUSES)).default({}),
   refetch: RefetchTemplateSchema.optional(),
+  handshake: HandshakeSchema.optional(),
 });
 export type StandardConfig = z.output<typeof ConfigSchema>;
 
@@ -31,7 +38,9 @@ export const standard: ProviderAdapter<StandardConfig> = {
   name: "standard",
   configSchema: ConfigSchema,
 
-  verify: (req, config) => verifyWith(req, config.verify),
+  verify: (req, config) => (config.verify.scheme === "signature" ? verifySignature(req, config.verify, config.verify.secret) : verifyWith(req, config.verify)),
+
+  handshake: async (req, config) => (config.handshake ? answerHandshake(req, config.handshake) : null),
 
   parse(req, config) {
     if (typeof req.json !== "object" || req.json === null) return { ok: false, issues: [{ path: "(root)", message: "Expected a JSON object or array" }] };

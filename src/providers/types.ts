@@ -84,6 +84,26 @@ export type Normalized = {
   group: string | null;
 };
 
+/**
+ * A request to a source's ingest URL that may be an activation handshake rather than an event
+ * (an echoed header, a GET challenge, a ping). Seen before anything is verified, parsed or stored.
+ */
+export type HandshakeRequest = {
+  method: "GET" | "POST";
+  headers: Headers;
+  /** The ingest URL's query parameters. */
+  query: URLSearchParams;
+  /** The body as UTF-8 text ("" for a GET or an empty body); not yet checked to be JSON. */
+  rawBody: string;
+  /** Seconds since the epoch. */
+  now: number;
+};
+
+/** What ingest answers to a handshake instead of queuing anything; a 401 is sent in the error envelope. */
+export type HandshakeResponse =
+  | { status: 200 | 202; headers?: Record<string, string>; body?: string }
+  | { status: 401; reason: string };
+
 export interface ProviderAdapter<C = unknown> {
   readonly name: string;
   /** Validates `config` of POST /v1/sources for this provider. */
@@ -101,6 +121,10 @@ export interface ProviderAdapter<C = unknown> {
   versionOf?(state: unknown, subject: string): string | null;
   refetch(ctx: RefetchContext<C>, caseId: string): Promise<RefetchOutcome>;
   normalize(input: NormalizeInput, config: C): Normalized;
+  /** Answers an activation handshake; null when `req` is an ordinary webhook (or a GET it does not answer). */
+  handshake?(req: HandshakeRequest, config: C): Promise<HandshakeResponse | null>;
+  /** The status an accepted webhook is acknowledged with when the provider expects another than 200. */
+  readonly ackStatus?: 200 | 201 | 202;
 }
 
 export class RefetchError extends Error {

@@ -1,6 +1,6 @@
 /**
  * `npm run demo` end to end: a real `wrangler dev` relay, the provider sandbox and the demo
- * receiver; the four stories must end delivered, signed and in order, with the relay's own
+ * receiver; the six stories must end delivered, signed and in order, with the relay's own
  * counts of duplicates and stale events matching what the demo sent on purpose.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ describe("npm run demo", () => {
   });
 
   it("ends every story delivered, signed and in order", () => {
-    expect(summary.stories.map((s) => s.provider)).toEqual(["karmacheck", "truework", "casekeeper", "keldair"]);
+    expect(summary.stories.map((s) => s.provider)).toEqual(["karmacheck", "truework", "casekeeper", "keldair", "checkr", "persona"]);
     for (const story of summary.stories) {
       expect({ provider: story.provider, problems: story.problems, error: story.error }).toEqual({ provider: story.provider, problems: [], error: null });
       expect(story.delivered).toBe(true);
@@ -34,6 +34,8 @@ describe("npm run demo", () => {
       { type: "case.completed", status: "completed" },
       { type: "case.completed", status: "completed" },
       { type: "case.updated", status: "in_progress" },
+      { type: "case.completed", status: "completed" },
+      { type: "case.completed", status: "completed" },
     ]);
     expect(summary.ok).toBe(true);
   });

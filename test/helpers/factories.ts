@@ -17,6 +17,12 @@ export const sampleConfigs = {
   casekeeper: () => ({ api: { base_url: "https://casekeeper.example.com", client_id: "relay", client_secret: unique("ck-secret") } }),
   keldair: () => ({ verify: { secret: `whsec_${btoa(unique("keldair-secret").padEnd(24, "x"))}` } }),
   standard: () => ({ verify: { scheme: "token", header: "x-hook-token", tokens: [unique("std-token")] }, fields: { case_id: "/case/id", event_id: "/id", type: "/type", version: "/at" } }),
+  checkr: () => ({ signing_secret: unique("checkr-signing-secret"), api: { base_url: "https://api.checkr-staging.com", api_key: unique("checkr-api-key") } }),
+  greenhouse: () => ({ secret: unique("greenhouse-secret"), api: { api_key: unique("harvest-token") } }),
+  smartrecruiters: () => ({ secret: [unique("sr-key-new"), unique("sr-key-old")], api: { api_key: unique("sr-smarttoken") } }),
+  persona: () => ({ secret: unique("wbhsec_persona"), api: { api_key: unique("persona-api-key") } }),
+  sumsub: () => ({ secret: unique("sumsub-webhook-secret"), api: { token: unique("sbx:sumsub-app-token"), secret: unique("sumsub-app-secret") } }),
+  veriff: () => ({ api_key: unique("veriff-api-key"), secret: unique("veriff-shared-secret"), api: {} }),
 };
 
 export type Provider = keyof typeof sampleConfigs;

@@ -9,11 +9,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, STATUSES, type Status } from "../../src/domain";
 import { casekeeper } from "../../src/providers/casekeeper";
+import { checkr } from "../../src/providers/checkr";
+import { greenhouse } from "../../src/providers/greenhouse";
 import { karmacheck } from "../../src/providers/karmacheck";
 import { keldair } from "../../src/providers/keldair";
+import { persona } from "../../src/providers/persona";
+import { smartrecruiters } from "../../src/providers/smartrecruiters";
 import { standard } from "../../src/providers/standard";
+import { sumsub } from "../../src/providers/sumsub";
 import { truework } from "../../src/providers/truework";
-import type { InboundRequest, Normalized, ParseResult, ProviderAdapter, VerifyResult } from "../../src/providers/types";
+import { veriff } from "../../src/providers/veriff";
+import type { HandshakeRequest, HandshakeResponse, InboundRequest, Normalized, ParseResult, ProviderAdapter, VerifyResult } from "../../src/providers/types";
 import casekeeperStep from "../fixtures/casekeeper-step-result.json";
 import casekeeperUpdated from "../fixtures/casekeeper-verification-updated.json";
 import karmaCase from "../fixtures/karmacheck-case-statuschange.json";
@@ -21,6 +27,20 @@ import karmaService from "../fixtures/karmacheck-casedata-statuschange.json";
 import keldairEvent from "../fixtures/keldair-event.json";
 import trueworkCompleted from "../fixtures/truework-order-completed.json";
 import trueworkStateChange from "../fixtures/truework-verification-state-change.json";
+import checkrInvitation from "../fixtures/checkr-invitation-created.json";
+import checkrReport from "../fixtures/checkr-report-completed.json";
+import greenhouseHire from "../fixtures/greenhouse-hire-candidate.json";
+import greenhouseOffer from "../fixtures/greenhouse-offer-created.json";
+import greenhouseStage from "../fixtures/greenhouse-candidate-stage-change.json";
+import personaApproved from "../fixtures/persona-inquiry-approved.json";
+import personaVerification from "../fixtures/persona-verification-passed.json";
+import srStatusUpdated from "../fixtures/smartrecruiters-application-status-updated.json";
+import srJobUpdated from "../fixtures/smartrecruiters-job-updated.json";
+import sumsubReviewed from "../fixtures/sumsub-applicant-reviewed.json";
+import sumsubRetry from "../fixtures/sumsub-applicant-rejected-retry.json";
+import veriffDecision from "../fixtures/veriff-decision-approved.json";
+import veriffEvent from "../fixtures/veriff-event-submitted.json";
+import veriffUserStatus from "../fixtures/veriff-user-status.json";
 
 const seed = Number(process.env.VITE_FC_SEED ?? process.env.FC_SEED ?? Date.now() % 2 ** 31);
 console.log("fast-check seed", seed);
@@ -123,6 +143,17 @@ const tricky = fc.constantFrom(
   "verification.x.",
   "check:",
   "/",
+  "complete",
+  "consider",
+  "approved",
+  "needs_review",
+  "hired",
+  "RED",
+  "RETRY",
+  "GREEN",
+  "resubmission_requested",
+  "inq_",
+  "/jobs/1",
 );
 const word = fc.oneof(fc.string({ maxLength: 20 }), tricky);
 const scalar = fc.oneof(word, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
@@ -145,6 +176,18 @@ const knownKey = fc.constantFrom(
   "verification_requests",
   "frontIdCardResult",
   "data",
+  "object",
+  "result",
+  "attributes",
+  "included",
+  "relationships",
+  "reviewStatus",
+  "reviewResult",
+  "reviewAnswer",
+  "reviewRejectType",
+  "verification",
+  "application",
+  "current_stage",
   "toString",
   "valueOf",
   "constructor",
@@ -181,6 +224,8 @@ type Subject = {
   fixtures: unknown[];
   paths: string[][];
   eventTypes: string[];
+  /** Headers every webhook of the provider carries (SmartRecruiters: the event is in them). */
+  headers?: Record<string, string>;
 };
 
 function subject<C>(name: string, adapter: ProviderAdapter<C>, rawConfig: unknown, rest: Omit<Subject, "name" | "adapter" | "config">): Subject {
@@ -255,13 +300,86 @@ const SUBJECTS: Subject[] = [
       eventTypes: ["thing.updated", "thing.created", "thing.deleted"],
     },
   ),
+  subject(
+    "checkr",
+    checkr,
+    { signing_secret: "checkr-prop-secret", api: { api_key: "checkr-prop-key" } },
+    {
+      fixtures: [checkrReport, checkrInvitation],
+      paths: [["id"], ["type"], ["created_at"], ["account_id"], ["data"], ["data", "object"], ["data", "object", "id"], ["data", "object", "object"], ["data", "object", "report_id"], ["data", "object", "status"]],
+      eventTypes: ["report.completed", "report.created", "invitation.created", "invitation.deleted", "adverse_action.pre_adverse_action_sent"],
+    },
+  ),
+  subject(
+    "greenhouse",
+    greenhouse,
+    { secret: "greenhouse-prop-secret", api: { api_key: "harvest-prop-token" } },
+    {
+      fixtures: [greenhouseStage, greenhouseHire, greenhouseOffer],
+      paths: [["action"], ["payload"], ["payload", "application"], ["payload", "application", "id"], ["payload", "application", "status"], ["payload", "application", "last_activity_at"], ["payload", "application_id"], ["payload", "offer"]],
+      eventTypes: ["candidate_stage_change", "hire_candidate", "new_candidate_application", "delete_application"],
+    },
+  ),
+  subject(
+    "smartrecruiters",
+    smartrecruiters,
+    { secret: "sr-prop-secret", api: { api_key: "sr-prop-key" } },
+    {
+      fixtures: [srStatusUpdated.body, srJobUpdated.body],
+      headers: srStatusUpdated.headers,
+      paths: [["id"], ["job_id"], ["candidate_id"]],
+      eventTypes: ["application.status.updated", "application.created", "job.updated", "position.deleted"],
+    },
+  ),
+  subject(
+    "persona",
+    persona,
+    { secret: "persona-prop-secret", api: { api_key: "persona-prop-key" } },
+    {
+      fixtures: [personaApproved, personaVerification],
+      paths: [
+        ["data"],
+        ["data", "id"],
+        ["data", "attributes"],
+        ["data", "attributes", "name"],
+        ["data", "attributes", "created-at"],
+        ["data", "attributes", "payload"],
+        ["data", "attributes", "payload", "data"],
+        ["data", "attributes", "payload", "data", "id"],
+        ["data", "attributes", "payload", "data", "type"],
+        ["data", "attributes", "payload", "data", "attributes"],
+        ["data", "attributes", "payload", "data", "relationships"],
+      ],
+      eventTypes: ["inquiry.completed", "inquiry.created", "verification.passed"],
+    },
+  ),
+  subject(
+    "sumsub",
+    sumsub,
+    { secret: "sumsub-prop-secret", api: { token: "sumsub-prop-token", secret: "sumsub-prop-app-secret" } },
+    {
+      fixtures: [sumsubReviewed, sumsubRetry],
+      paths: [["applicantId"], ["type"], ["correlationId"], ["createdAtMs"], ["reviewStatus"], ["reviewResult"], ["reviewResult", "reviewAnswer"], ["reviewResult", "reviewRejectType"], ["applicantActionId"], ["levelName"]],
+      eventTypes: ["applicantReviewed", "applicantCreated", "applicantDeleted", "applicantActionReviewed"],
+    },
+  ),
+  subject(
+    "veriff",
+    veriff,
+    { api_key: "veriff-prop-client", secret: "veriff-prop-secret", api: {} },
+    {
+      fixtures: [veriffDecision, veriffEvent, veriffUserStatus],
+      paths: [["verification"], ["verification", "id"], ["verification", "status"], ["verification", "decisionTime"], ["id"], ["action"], ["attemptId"], ["eventType"], ["time"], ["data"], ["data", "verification"]],
+      eventTypes: ["decision.approved", "event.submitted", "event.created", "user-status.created"],
+    },
+  ),
 ];
 
 // ---- parse ---------------------------------------------------------------------------------
 
-describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name }) => {
+describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name, headers }) => {
   const check = (json: unknown) => {
-    const result = adapter.parse(req(json), config);
+    const result = adapter.parse(req(json, headers), config);
     expectParseResult(result);
     if (name === "karmacheck" && result.ok) {
       expect(Object.keys(result.event.body as object)).not.toContain("username");
@@ -282,7 +400,7 @@ describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name
   });
 
   it("accepts each fixture (so the envelopes above start valid)", () => {
-    for (const fixture of fixtures) expect(adapter.parse(req(fixture), config).ok).toBe(true);
+    for (const fixture of fixtures) expect(adapter.parse(req(fixture, headers), config).ok).toBe(true);
   });
 });
 
@@ -293,7 +411,21 @@ const VERIFY_CASES: { name: string; adapter: ProviderAdapter<unknown>; config: u
     name: s.name,
     adapter: s.adapter,
     config: s.config,
-    secrets: ["kc-pass-prop", SW_SECRET, SW_SECRET.slice(6), "tw-prop-token-0123", "ck-prop-token-0123", "std-prop-secret-0123"],
+    secrets: [
+      "kc-pass-prop",
+      SW_SECRET,
+      SW_SECRET.slice(6),
+      "tw-prop-token-0123",
+      "ck-prop-token-0123",
+      "std-prop-secret-0123",
+      "checkr-prop-secret",
+      "checkr-prop-key",
+      "greenhouse-prop-secret",
+      "sr-prop-secret",
+      "persona-prop-secret",
+      "sumsub-prop-secret",
+      "veriff-prop-secret",
+    ],
     acceptsAll: false,
   })),
   { name: "karmacheck (api only)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ api: { api_key: "k", client_access_token: "c" } }), secrets: [], acceptsAll: true },
@@ -304,8 +436,10 @@ const VERIFY_CASES: { name: string; adapter: ProviderAdapter<unknown>; config: u
     { scheme: "basic", username: "u", password: "std-basic-prop" },
     { scheme: "hmac", header: "x-hub-signature-256", prefix: "sha256=", secret: ["std-hmac-prop-01", "std-hmac-prop-02"] },
     { scheme: "standard_webhooks", secret: [SW_SECRET] },
+    { scheme: "signature", header: "x-sig", format: "pairs", timestamp_key: "t", signed: ["timestamp", "body", "header:x-ts"], secret: ["std-hmac-prop-1", "std-hmac-prop-2"] },
+    { scheme: "signature", header: "x-sig", format: "scheme_word", algorithm: "sha512", encoding: "base64", secret: "std-hmac-prop-1" },
   ].map((verify) => ({
-    name: `standard (${verify.scheme})`,
+    name: `standard (${verify.scheme}${"format" in verify ? ` ${verify.format}` : ""})`,
     adapter: standard as ProviderAdapter<unknown>,
     config: standard.configSchema.parse({ verify, fields: { case_id: "/id" } }),
     secrets: ["std-token-prop-01", "std-token-prop-02", "std-basic-prop", "std-hmac-prop-01", "std-hmac-prop-02", SW_SECRET.slice(6)],
@@ -325,6 +459,19 @@ const headerName = fc.oneof(
     "x-ts",
     "x-token",
     "x-hub-signature-256",
+    "x-checkr-signature",
+    "signature",
+    "greenhouse-event-id",
+    "smartrecruiters-signature",
+    "smartrecruiters-timestamp",
+    "event-name",
+    "link",
+    "persona-signature",
+    "x-payload-digest",
+    "x-payload-digest-alg",
+    "x-hmac-signature",
+    "x-auth-client",
+    "x-hook-secret",
   ),
   fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
 );
@@ -335,7 +482,10 @@ const headerValue = fc.oneof(
   fc.base64String({ maxLength: 90 }).map((s) => `sha512=${s}`),
   fc.stringMatching(/^[0-9a-f]{0,64}$/).map((s) => `sha256=${s}`),
   fc.tuple(printable, printable).map(([u, p]) => `Basic ${btoa(`${u}:${p}`)}`),
-  fc.constantFrom("Basic ", "Basic A", "Basic Og==", "v1,", "v1, v2,x", "sha512="),
+  fc.constantFrom("Basic ", "Basic A", "Basic Og==", "v1,", "v1, v2,x", "sha512=", "sha256 ", "t=,v1=", "v1=;v1=", "HMAC_SHA512_HEX", "HMAC_SHA1_HEX", "<https://api.smartrecruiters.com/jobs/1>; rel=self"),
+  fc.tuple(fc.integer({ min: NOW - 1000, max: NOW + 1000 }), fc.stringMatching(/^[0-9a-f]{0,64}$/)).map(([t, h]) => `t=${t},v1=${h}`),
+  fc.stringMatching(/^[0-9a-f]{0,64}$/).map((h) => `sha256 ${h}`),
+  fc.array(fc.stringMatching(/^[0-9a-f]{0,64}$/), { maxLength: 40 }).map((hs) => hs.map((h) => `v1=${h}`).join(";")),
 );
 const headers = fc.dictionary(headerName, headerValue, { maxKeys: 6 });
 const body = fc.oneof(
@@ -371,7 +521,7 @@ describe.each(VERIFY_CASES)("$name verify", ({ adapter, config, secrets, accepts
 
 // ---- normalize -----------------------------------------------------------------------------
 
-describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, eventTypes }) => {
+describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, eventTypes, headers }) => {
   const event = fc.record({
     eventType: fc.oneof(fc.constantFrom(...eventTypes), word),
     subject: fc.oneof(fc.constant("case"), word.map((w) => `check:${w}`), fc.constantFrom("check:2f209172-e2df-4b78-a644-c950554fd5f8", "check:vr_1a2b3c4d5e6f", "check:frontIdCardResult"), word),
@@ -401,13 +551,52 @@ describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, 
 
   it("handles the parsed fixtures with any refetched state", () => {
     const parsed = fixtures.map((f) => {
-      const r = adapter.parse(req(f), config);
+      const r = adapter.parse(req(f, headers), config);
       if (!r.ok) throw new Error("fixture must parse");
       return r.event;
     });
     fc.assert(
       fc.property(fc.constantFrom(...parsed), state, fc.boolean(), fc.boolean(), (e, s, verified, trusted) => {
         expectNormalized(adapter.normalize({ event: e, state: verified ? s : e.body, verified, trusted }, config));
+      }),
+      runs,
+    );
+  });
+});
+
+// ---- handshake -----------------------------------------------------------------------------
+
+const HANDSHAKERS: { name: string; adapter: ProviderAdapter<unknown>; config: unknown }[] = [
+  ...SUBJECTS.filter((s) => s.adapter.handshake),
+  {
+    name: "standard (echo and challenge)",
+    adapter: standard as ProviderAdapter<unknown>,
+    config: standard.configSchema.parse({
+      verify: { scheme: "token", header: "x-token", tokens: ["std-tok-prop-0001"] },
+      fields: { case_id: "/id" },
+      handshake: { echo_header: "x-hook-secret", get_challenge: { param: "challenge", verify_token: { param: "token", tokens: ["std-verify-prop-1"] } } },
+    }),
+  },
+];
+
+const query = fc
+  .dictionary(fc.constantFrom("challenge", "token", "hub.challenge", "x"), fc.oneof(printable, fc.constantFrom("std-verify-prop-1", "<b>", "a b")), { maxKeys: 3 })
+  .map((q) => new URLSearchParams(q));
+
+describe.each(HANDSHAKERS)("$name handshake", ({ adapter, config }) => {
+  it("never throws, and answers only a status, echoable headers and a safe body", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("GET" as const, "POST" as const), headers, query, body, async (method, h, q, raw) => {
+        const hsReq: HandshakeRequest = { method, headers: new Headers(h), query: q, rawBody: raw, now: NOW };
+        const answer: HandshakeResponse | null = await adapter.handshake!(hsReq, config);
+        if (answer === null) return;
+        if (answer.status === 401) {
+          expect(answer.reason).not.toContain("std-verify-prop-1");
+          return;
+        }
+        expect([200, 202]).toContain(answer.status);
+        for (const v of Object.values(answer.headers ?? {})) expect(v).toMatch(/^[\x20-\x7e]*$/);
+        if (answer.body !== undefined) expect(answer.body).not.toMatch(/[<>]/);
       }),
       runs,
     );
