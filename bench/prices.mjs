@@ -7,7 +7,8 @@ export const CLOUDFLARE = {
   workers: { perMillionRequests: 0.3, includedRequests: 10e6, perMillionCpuMs: 0.02, includedCpuMs: 30e6 },
   // One operation per 64 KB written, read or deleted: a message costs write + read + delete, a retry one more read.
   queues: { perMillionOps: 0.4, includedOps: 1e6 },
-  d1: { perMillionRowsWritten: 1.0, includedRowsWritten: 50e6, perMillionRowsRead: 0.001, includedRowsRead: 25e9, perGbMonth: 0.75, includedGb: 5 },
+  // One database holds at most 10 GB (d1/platform/limits).
+  d1: { perMillionRowsWritten: 1.0, includedRowsWritten: 50e6, perMillionRowsRead: 0.001, includedRowsRead: 25e9, perGbMonth: 0.75, includedGb: 5, maxDatabaseGb: 10 },
   // An RPC method call is one request; duration is wall time while active, at 128 MB.
   durableObjects: {
     perMillionRequests: 0.15,
@@ -17,6 +18,8 @@ export const CLOUDFLARE = {
     memoryGb: 0.128,
     perMillionRowsWritten: 1.0,
     includedRowsWritten: 50e6,
+    perMillionRowsRead: 0.001,
+    includedRowsRead: 25e9,
     perGbMonth: 0.2,
     includedGb: 5,
   },

@@ -1,12 +1,13 @@
-// npm run bench: ack throughput against a bare route, end-to-end latency, and what a relayed event
-// costs on Cloudflare, measured on the local runtime (`wrangler dev`, loopback only) in one run.
+// npm run bench: ack throughput against a bare route, end-to-end latency (and what the queue's batch
+// timeout trades for it), what a relayed event costs on Cloudflare, and what it keeps in storage,
+// measured on the local runtime (`wrangler dev`, loopback only) in one run.
 //
-//   npm run bench                 full run (about 2 minutes)
+//   npm run bench                 full run (about 4 minutes)
 //   npm run bench -- --quick      a few seconds per section
-//   options: --rounds N --seconds S --connections C --events N --cases M --rate R
+//   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import os from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,30 @@ export function benchSettings(argv = []) {
     cases: opt("cases", quick ? 20 : 100),
     sendRate: opt("rate", quick ? 40 : 60),
     providerLatencyMs: 3,
+    /** INBOX max_batch_timeout values compared (seconds); wrangler.toml's own is measured in sections 2 and 3. */
+    batchTimeouts: (() => {
+      const i = argv.indexOf("--timeouts");
+      return i >= 0 ? argv[i + 1].split(",").map(Number) : quick ? [0.25] : [1, 0.5, 0.25];
+    })(),
+    timeoutEvents: quick ? 20 : 300,
   };
+}
+
+/** max_batch_timeout of the INBOX consumer in wrangler.toml. */
+export function configuredBatchTimeout(toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8")) {
+  const block = toml.split(/\n(?=\[)/).find((b) => b.startsWith("[[queues.consumers]]") && /queue = "caserelay-inbox"\s*\n/.test(b));
+  return Number(/max_batch_timeout = ([\d.]+)/.exec(block ?? "")?.[1] ?? NaN);
+}
+
+/** wrangler.toml with the INBOX consumer's max_batch_timeout replaced. */
+function configWithBatchTimeout(seconds) {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const blocks = toml.split(/\n(?=\[)/).map((b) =>
+    b.startsWith("[[queues.consumers]]") && /queue = "caserelay-inbox"\s*\n/.test(b) ? b.replace(/max_batch_timeout = [\d.]+/, `max_batch_timeout = ${seconds}`) : b,
+  );
+  const file = join(ROOT, `.bench.timeout-${seconds}.wrangler.toml`);
+  writeFileSync(file, blocks.join("\n"));
+  return { file, remove: () => rmSync(file, { force: true }) };
 }
 
 let SETTINGS = benchSettings();
@@ -106,14 +130,19 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     await drain(metrics);
     const e2e1 = await endToEnd(relay, api, metrics, provider, hooks, 1);
     const e2e3 = await endToEnd(relay, api, metrics, provider, hooks, 3);
+    await relay.stop();
+    const timeouts = [];
+    for (const seconds of SETTINGS.batchTimeouts) timeouts.push(await batchTimeoutRun(seconds, provider, hooks));
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}`, node: process.version },
       versions: versions(),
       settings: SETTINGS,
       ackPath: ack,
-      endToEnd: { fanout1: e2e1.latency, fanout3: e2e3.latency },
-      cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6) },
+      endToEnd: { batchTimeoutSeconds: configuredBatchTimeout(), fanout1: e2e1.latency, fanout3: e2e3.latency },
+      batchTimeouts: timeouts,
+      storage: { fanout1: e2e1.storage, fanout3: e2e3.storage },
+      cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6), monthly100M: monthlyBill(e2e1.cost, 100e6) },
       prices: { cloudflare: CLOUDFLARE, gateways: GATEWAYS },
     };
     if (write) {
@@ -128,6 +157,22 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     provider.close();
     hooks.close();
     await relay.stop();
+  }
+}
+
+/** The same end-to-end run, smaller, on a relay whose INBOX consumer waits `seconds` for a batch. */
+async function batchTimeoutRun(seconds, provider, hooks) {
+  const config = configWithBatchTimeout(seconds);
+  const relay = await startRelay({ config: config.file });
+  try {
+    const api = adminApi(relay);
+    const metrics = () => api("GET", "/bench/metrics");
+    await drain(metrics, 1500);
+    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { events: SETTINGS.timeoutEvents, label: `batch timeout ${seconds} s` });
+    return { seconds, latency: run.latency, d1QueriesPerEvent: run.cost.perEvent.d1Queries, workerRequestsPerEvent: run.cost.perEvent.workerRequests, usdPerMillion: run.cost.usdPerMillion.total };
+  } finally {
+    await relay.stop();
+    config.remove();
   }
 }
 
@@ -220,56 +265,94 @@ async function drain(metrics, quietMs = 3000) {
   );
 }
 
+/** The SQLite files of a relay's local state: its D1 database, and one database per case object. */
+function stateFiles(relay) {
+  const d1Dir = join(relay.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
+  const d1 = readdirSync(d1Dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite").map((f) => join(d1Dir, f));
+  const doDir = join(relay.stateDir, "v3", "do", "caserelay-CaseObject");
+  const objects = existsSync(doDir) ? readdirSync(doDir).filter((f) => f.endsWith(".sqlite")).map((f) => join(doDir, f)) : [];
+  return { d1, objects };
+}
+
 /**
- * Bytes a customer's rows take in D1, read from the local database file: the event and receipt rows
- * kept for the event retention, and the receipt bodies kept for the (shorter) body retention.
+ * Bytes of pages a SQLite database holds, per table or index (dbstat: what the database really
+ * takes, not payload). Read from a copy with its write-ahead log, which the running relay has not
+ * checkpointed yet. `__miniflare_*` tables exist only locally and are left out.
  */
-function storedBytes(relay, customerId) {
-  const dir = join(relay.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  const db = new DatabaseSync(join(dir, file), { readOnly: true });
+function pagesOf(file) {
+  const dir = mkdtempSync(join(os.tmpdir(), "caserelay-pages-"));
+  const base = file.split("/").pop();
+  for (const ext of ["", "-wal", "-shm"]) if (existsSync(file + ext)) copyFileSync(file + ext, join(dir, base + ext));
+  const db = new DatabaseSync(join(dir, base));
   try {
-    const sizeOf = (table, exclude = []) => {
-      const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name).filter((c) => !exclude.includes(c));
-      return db.prepare(`SELECT COALESCE(SUM(${cols.map((c) => `COALESCE(length(${c}), 0)`).join(" + ")}), 0) AS n FROM ${table} WHERE customer_id = ?`).get(customerId).n;
-    };
-    return {
-      events: sizeOf("events"),
-      receipts: sizeOf("receipts", ["body"]),
-      bodies: db.prepare("SELECT COALESCE(SUM(length(body)), 0) AS n FROM receipts WHERE customer_id = ?").get(customerId).n,
-      deliveries: sizeOf("deliveries"),
-    };
+    const rows = db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all();
+    return Object.fromEntries(rows.filter((r) => !r.name.startsWith("__miniflare")).map((r) => [r.name, r.bytes]));
   } finally {
     db.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * What the relay keeps, in pages: D1 (control plane and index, by table) and the case objects'
+ * databases (all of them, and their count). Deltas around a run divide by its events.
+ */
+function storedPages(relay) {
+  const { d1, objects } = stateFiles(relay);
+  const d1Tables = {};
+  for (const f of d1) for (const [name, bytes] of Object.entries(pagesOf(f))) d1Tables[name] = (d1Tables[name] ?? 0) + bytes;
+  let objectBytes = 0;
+  for (const f of objects) objectBytes += Object.values(pagesOf(f)).reduce((a, b) => a + b, 0);
+  return { d1Tables, objectBytes, objects: objects.length };
+}
+
+function storageDelta(before, after, events, cases) {
+  const tables = {};
+  for (const [name, bytes] of Object.entries(after.d1Tables)) {
+    const delta = bytes - (before.d1Tables[name] ?? 0);
+    if (delta) tables[name] = delta;
+  }
+  const d1Bytes = Object.values(tables).reduce((a, b) => a + b, 0);
+  const objectBytes = after.objectBytes - before.objectBytes;
+  return {
+    d1BytesPerEvent: round(d1Bytes / events, 0),
+    d1TablesBytesPerEvent: Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, round(v / events, 1)])),
+    objectBytesPerEvent: round(objectBytes / events, 0),
+    objectBytesPerCase: round(objectBytes / Math.max(1, cases), 0),
+    objectsCreated: after.objects - before.objects,
+  };
+}
+
 /** 2 and 3. N events over M cases, provider API in a few ms; latency from the provider's POST to the endpoint's 2xx; costs counted. */
-async function endToEnd(relay, api, metrics, provider, hooks, fanout) {
-  const customer = await api("POST", "/v1/customers", { name: `bench-e2e-${fanout}` });
+async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {}) {
+  const EVENTS = opts.events ?? SETTINGS.events;
+  const CASES = Math.min(SETTINGS.cases, EVENTS);
+  const tag = opts.label ? opts.label.replace(/\W+/g, "-") : `f${fanout}`;
+  const customer = await api("POST", "/v1/customers", { name: `bench-e2e-${tag}` });
   const secret = `whsec_${Buffer.from(`bench-e2e-signing-secret-${fanout}-012345`).toString("base64")}`;
   const source = await api("POST", "/v1/sources", {
     customer_id: customer.id,
     provider: "karmacheck",
-    name: `e2e-${fanout}`,
+    name: `e2e-${tag}`,
     config: { signing_secret: secret, api: { base_url: provider.url, api_key: "bench-key", client_access_token: "bench-token" } },
   });
   for (let e = 0; e < fanout; e++) await api("POST", "/v1/endpoints", { customer_id: customer.id, url: `${hooks.url}/hooks/${fanout}/${e}` });
   const secondaries = ["Waiting for Authorization", "Authorization in Progress", null, "Reviewing Order"];
   const sentAt = new Map();
-  const prefix = `f${fanout}-`;
+  const prefix = `${tag}-`;
   await drain(metrics, 1500);
   await api("POST", "/bench/metrics/reset");
-  log(`${fanout === 1 ? 2 : 3}/3 end to end, fan-out ${fanout}: ${SETTINGS.events} events over ${SETTINGS.cases} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
+  const before = storedPages(relay);
+  log(`${opts.label ?? `end to end, fan-out ${fanout}`}: ${EVENTS} events over ${CASES} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
   const started = performance.now();
   let accepted = 0;
   const inflight = new Set();
-  for (let i = 0; i < SETTINGS.events; i++) {
+  for (let i = 0; i < EVENTS; i++) {
     const due = started + (i * 1000) / SETTINGS.sendRate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const caseId = `${prefix}case-${i % SETTINGS.cases}`;
-    const step = Math.floor(i / SETTINGS.cases);
+    const caseId = `${prefix}case-${i % CASES}`;
+    const step = Math.floor(i / CASES);
     const modStamp = new Date(Date.UTC(2024, 0, 1) + step * 60_000).toISOString();
     const secondary = secondaries[step % secondaries.length];
     // The provider's state moves on, then it sends the webhook.
@@ -286,21 +369,21 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout) {
     p.finally(() => inflight.delete(p));
   }
   await Promise.all(inflight);
-  const expected = SETTINGS.events * fanout;
+  const expected = EVENTS * fanout;
   const received = () => [...hooks.arrivals.keys()].filter((k) => k.startsWith(prefix)).length;
-  await waitFor(() => received() >= SETTINGS.events, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() => log(`  only ${received()} of ${SETTINGS.events} events arrived`));
+  await waitFor(() => received() >= EVENTS, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() => log(`  only ${received()} of ${EVENTS} events arrived`));
   await drain(metrics);
   const m = await metrics();
-  const bytes = storedBytes(relay, customer.id);
   const latencies = [...sentAt].filter(([id]) => hooks.arrivals.has(id)).map(([id, t]) => hooks.arrivals.get(id) - t);
   const events = latencies.length;
-  const latency = { events: SETTINGS.events, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
-  log(`  delivered ${events}/${SETTINGS.events}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
-  return { latency, cost: costPerEvent(m, events, SETTINGS.events, fanout, bytes) };
+  const storage = storageDelta(before, storedPages(relay), events, CASES);
+  const latency = { events: EVENTS, cases: CASES, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
+  log(`  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event, objects ${storage.objectBytesPerEvent} B/event`);
+  return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
 }
 
 /** What one relayed event costs, from the counters, with the list prices. */
-function costPerEvent(m, events, webhooks, fanout, dbBytesDelta) {
+function costPerEvent(m, events, webhooks, fanout, storage) {
   const per = (x) => x / events;
   const P = CLOUDFLARE;
   const units = {
@@ -312,10 +395,11 @@ function costPerEvent(m, events, webhooks, fanout, dbBytesDelta) {
     d1RowsRead: per(m.d1RowsRead),
     doRequests: per(m.doRequests),
     doGbSeconds: per((m.doActiveMs / 1000) * P.durableObjects.memoryGb),
-    doRowsWritten: per(m.doStorageWrites),
-    // Kept for the event retention (30 days) except bodies (3 days); SQLite page overhead not included.
-    d1BytesKept: per(dbBytesDelta.events + dbBytesDelta.receipts + dbBytesDelta.deliveries),
-    d1BodyBytes: per(dbBytesDelta.bodies),
+    // Rows the objects' SQL wrote (tables made for a new case included), and each alarm set, priced as a row.
+    doRowsWritten: per(m.doRowsWritten + m.doAlarmsSet),
+    doRowsRead: per(m.doRowsRead),
+    d1BytesKept: storage.d1BytesPerEvent,
+    objectBytesKept: storage.objectBytesPerEvent,
   };
   // $ per million relayed events, beyond the plan's allowances (marginal cost).
   const usd = {
@@ -326,18 +410,23 @@ function costPerEvent(m, events, webhooks, fanout, dbBytesDelta) {
     doRequests: units.doRequests * P.durableObjects.perMillionRequests,
     doDuration: units.doGbSeconds * P.durableObjects.perMillionGbSeconds,
     doRowsWritten: units.doRowsWritten * P.durableObjects.perMillionRowsWritten,
+    doRowsRead: units.doRowsRead * P.durableObjects.perMillionRowsRead,
   };
   const total = Object.values(usd).reduce((a, b) => a + b, 0);
   return { fanout, events, webhooks, counters: m, perEvent: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v, 4)])), usdPerMillion: { ...Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round(v, 3)])), total: round(total, 2) } };
 }
 
-/** A month at `volume` relayed events (fan-out 1): Workers Paid base, allowances, overage, storage over the retention. */
+/**
+ * A month at `volume` relayed events (fan-out 1): Workers Paid base, allowances, overage, and what
+ * is kept for the retention: the D1 index for EVENT_RETENTION_DAYS (30), the case objects' records
+ * likewise (bodies go after 3 days: counted as kept, an upper bound). One D1 database holds 10 GB.
+ */
 function monthlyBill(cost, volume) {
   const P = CLOUDFLARE;
   const u = cost.perEvent;
   const over = (used, included, perMillion) => (Math.max(0, used - included) / 1e6) * perMillion;
-  // 30-day event retention keeps a month of events; bodies are kept 3 of those 30 days.
-  const retainedGb = ((u.d1BytesKept + (u.d1BodyBytes * 3) / 30) * volume) / 2 ** 30;
+  const d1Gb = (u.d1BytesKept * volume) / 2 ** 30;
+  const objectGb = (u.objectBytesKept * volume) / 2 ** 30;
   const lines = {
     base: P.plan.monthly,
     workerRequests: over(u.workerRequests * volume, P.workers.includedRequests, P.workers.perMillionRequests),
@@ -345,17 +434,19 @@ function monthlyBill(cost, volume) {
     queueOps: over(u.queueOps * volume, P.queues.includedOps, P.queues.perMillionOps),
     d1RowsWritten: over(u.d1RowsWritten * volume, P.d1.includedRowsWritten, P.d1.perMillionRowsWritten),
     d1RowsRead: over(u.d1RowsRead * volume, P.d1.includedRowsRead, P.d1.perMillionRowsRead),
-    d1Storage: Math.max(0, retainedGb - P.d1.includedGb) * P.d1.perGbMonth,
+    d1Storage: Math.max(0, d1Gb - P.d1.includedGb) * P.d1.perGbMonth,
     doRequests: over(u.doRequests * volume, P.durableObjects.includedRequests, P.durableObjects.perMillionRequests),
     doDuration: over(u.doGbSeconds * volume, P.durableObjects.includedGbSeconds, P.durableObjects.perMillionGbSeconds),
     doRowsWritten: over(u.doRowsWritten * volume, P.durableObjects.includedRowsWritten, P.durableObjects.perMillionRowsWritten),
+    doRowsRead: over(u.doRowsRead * volume, P.durableObjects.includedRowsRead, P.durableObjects.perMillionRowsRead),
+    doStorage: Math.max(0, objectGb - P.durableObjects.includedGb) * P.durableObjects.perGbMonth,
   };
   const total = Object.values(lines).reduce((a, b) => a + b, 0);
   const millions = volume / 1e6;
   const G = GATEWAYS;
   return {
     volume,
-    caserelay: { lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])), total: round(total, 2), retainedGb: round(retainedGb, 2) },
+    caserelay: { lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])), total: round(total, 2), d1Gb: round(d1Gb, 2), d1DatabaseLimitGb: P.d1.maxDatabaseGb, objectGb: round(objectGb, 2) },
     hookdeck: { low: round(G.hookdeck.plans[0] + millions * G.hookdeck.overagePerMillion[0], 0), high: round(G.hookdeck.plans[1] + millions * G.hookdeck.overagePerMillion[1], 0) },
     svix: { low: G.svix.plans[0], high: round(G.svix.plans[0] + millions * G.svix.overagePerMillion[0], 0) },
   };
@@ -392,20 +483,29 @@ function print(r) {
   console.log(
     `\n   The INBOX queue is drained by a bench Worker during these runs. With the whole pipeline also processing on the same\n   ${r.machine.cpus} cores: bare ${a.contended.bare} req/s, ingest ${a.contended.ingest} req/s (ratio ${a.contended.ratio}); deployed, consumers run elsewhere.`,
   );
-  console.log(`\n2. End to end (provider POST to endpoint 2xx; provider API answers in ${r.settings.providerLatencyMs} ms)\n`);
+  console.log(`\n2. End to end (provider POST to endpoint 2xx; provider API answers in ${r.settings.providerLatencyMs} ms; INBOX max_batch_timeout ${r.endToEnd.batchTimeoutSeconds} s)\n`);
   const e1 = r.endToEnd.fanout1;
   const e3 = r.endToEnd.fanout3;
   console.log(
     table([
       ["fan-out", "events", "cases", "delivered", "p50 ms", "p99 ms", "max ms"],
-      [1, e1.events, r.settings.cases, e1.delivered, e1.p50, e1.p99, e1.max],
-      [3, e3.events, r.settings.cases, e3.delivered, e3.p50, e3.p99, e3.max],
+      [1, e1.events, e1.cases, e1.delivered, e1.p50, e1.p99, e1.max],
+      [3, e3.events, e3.cases, e3.delivered, e3.p50, e3.p99, e3.max],
     ]),
   );
+  if (r.batchTimeouts.length) {
+    console.log("\n   What the INBOX queue's max_batch_timeout trades (fan-out 1, smaller runs, a relay each):\n");
+    console.log(
+      table([
+        ["max_batch_timeout", "events", "p50 ms", "p99 ms", "D1 queries/event", "Worker requests/event", "$ per M events"],
+        ...r.batchTimeouts.map((t) => [`${t.seconds} s`, t.latency.delivered, t.latency.p50, t.latency.p99, t.d1QueriesPerEvent, t.workerRequestsPerEvent, `$${t.usdPerMillion}`]),
+      ]),
+    );
+  }
   console.log("\n3. Cost per relayed event (counted) and $ per million events (list prices " + r.prices.cloudflare.date + ", beyond allowances)\n");
   const c1 = r.cost.fanout1;
   const c3 = r.cost.fanout3;
-  const line = (label, key, usdKey, d = 3) => [label, c1.perEvent[key], usdKey ? `$${c1.usdPerMillion[usdKey]}` : "", c3.perEvent[key], usdKey ? `$${c3.usdPerMillion[usdKey]}` : ""];
+  const line = (label, key, usdKey) => [label, c1.perEvent[key], usdKey ? `$${c1.usdPerMillion[usdKey]}` : "", c3.perEvent[key], usdKey ? `$${c3.usdPerMillion[usdKey]}` : ""];
   console.log(
     table([
       ["per event", "fan-out 1", "$/M", "fan-out 3", "$/M"],
@@ -414,12 +514,11 @@ function print(r) {
       line("D1 queries (round trips)", "d1Queries", null),
       line("D1 rows written", "d1RowsWritten", "d1RowsWritten"),
       line("D1 rows read", "d1RowsRead", "d1RowsRead"),
-      line("Durable Object requests", "doRequests", "doRequests"),
+      line("Durable Object requests (RPC calls and alarms)", "doRequests", "doRequests"),
       line("Durable Object GB-s (wall time while busy)", "doGbSeconds", "doDuration"),
-      line("Durable Object storage rows written", "doRowsWritten", "doRowsWritten"),
+      line("Durable Object rows written (and alarms set)", "doRowsWritten", "doRowsWritten"),
+      line("Durable Object rows read", "doRowsRead", "doRowsRead"),
       line("Worker wall ms (upper bound of billed CPU)", "workerWallMs", null),
-      line("D1 bytes kept 30 days (events, receipts)", "d1BytesKept", null),
-      line("D1 bytes kept 3 days (receipt bodies)", "d1BodyBytes", null),
       ["total $ per million relayed events", "", `$${c1.usdPerMillion.total}`, "", `$${c3.usdPerMillion.total}`],
     ]),
   );
@@ -427,17 +526,32 @@ function print(r) {
   console.log(
     `\n   Counted on one local isolate, where objects also wait for each other's CPU. Deployed, an object's duration is its\n   own work plus waiting on the provider API (here ${r.settings.providerLatencyMs} ms) and the endpoint's first answer: each 100 ms of waiting adds $${perHundredMs.toFixed(2)} per million events.`,
   );
-  const b = r.cost.monthly10M;
-  console.log(`\nA month of ${b.volume / 1e6} million events at fan-out 1 (Workers Paid: $5 base, allowances counted; ${b.caserelay.retainedGb} GB kept 30 days)\n`);
+  const s1 = r.storage.fanout1;
+  const s3 = r.storage.fanout3;
+  console.log("\n4. What is kept per event, in SQLite pages (not payload): D1's index and control plane, and the case objects\n");
   console.log(
     table([
-      ["", "$ / month"],
-      ...Object.entries(b.caserelay.lines).map(([k, v]) => [`  caserelay ${k}`, v.toFixed(2)]),
-      ["caserelay total", b.caserelay.total.toFixed(2)],
-      [`Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`, `${b.hookdeck.low}-${b.hookdeck.high}`],
-      [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
+      ["kept", "fan-out 1", "fan-out 3"],
+      ["D1 bytes per event", s1.d1BytesPerEvent, s3.d1BytesPerEvent],
+      ...Object.keys({ ...s1.d1TablesBytesPerEvent, ...s3.d1TablesBytesPerEvent }).map((t) => [`  ${t}`, s1.d1TablesBytesPerEvent[t] ?? 0, s3.d1TablesBytesPerEvent[t] ?? 0]),
+      ["case object bytes per event", s1.objectBytesPerEvent, s3.objectBytesPerEvent],
+      ["case object bytes per case", s1.objectBytesPerCase, s3.objectBytesPerCase],
     ]),
   );
+  for (const b of [r.cost.monthly10M, r.cost.monthly100M]) {
+    console.log(
+      `\nA month of ${b.volume / 1e6} million events at fan-out 1 (Workers Paid: $5 base, allowances counted; kept 30 days: D1 ${b.caserelay.d1Gb} GB of a database's ${b.caserelay.d1DatabaseLimitGb} GB, case objects ${b.caserelay.objectGb} GB)\n`,
+    );
+    console.log(
+      table([
+        ["", "$ / month"],
+        ...Object.entries(b.caserelay.lines).map(([k, v]) => [`  caserelay ${k}`, v.toFixed(2)]),
+        ["caserelay total", b.caserelay.total.toFixed(2)],
+        [`Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`, `${b.hookdeck.low}-${b.hookdeck.high}`],
+        [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
+      ]),
+    );
+  }
 }
 
 const isMain = process.argv[1] && import.meta.url === `file://${process.argv[1]}`;

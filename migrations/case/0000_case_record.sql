@@ -1,5 +1,6 @@
 CREATE TABLE `case_state` (
 	`id` integer PRIMARY KEY NOT NULL,
+	`schema_version` integer NOT NULL,
 	`sequence_floor` integer DEFAULT 0 NOT NULL,
 	`version_floor` text DEFAULT '{}' NOT NULL,
 	`last_forwarded` text,

@@ -4,7 +4,7 @@
  * webhook costs objects no D1 read; alarms and other entry points read them here (cached briefly).
  */
 import { createDb } from "../db/client";
-import { loadEndpointRecords, loadSourceRecord, type EndpointRecord, type SourceRecord } from "../db/control-plane";
+import { forgetEndpoints, loadEndpointRecords, loadSourceRecord, type EndpointRecord, type SourceRecord } from "../db/control-plane";
 import { getConfig } from "../lib/config";
 import { resolveSource, type LoadedSource } from "../providers";
 
@@ -17,10 +17,12 @@ export type CaseContext = {
   endpoints: EndpointRecord[];
 };
 
-export async function loadContext(env: Env, sourceId: string): Promise<ContextInput> {
+/** `freshEndpoints`: read the customer's endpoints from D1 now (an operator just changed one). */
+export async function loadContext(env: Env, sourceId: string, opts: { freshEndpoints?: boolean } = {}): Promise<ContextInput> {
   const config = getConfig(env);
   const db = createDb(env.DB);
   const source = await loadSourceRecord(db, config.encryptionKey, sourceId);
+  if (source && opts.freshEndpoints) forgetEndpoints(source.row.customerId);
   const endpoints = source ? await loadEndpointRecords(db, config.encryptionKey, source.row.customerId) : [];
   return { source, endpoints };
 }

@@ -65,7 +65,7 @@ export class CaseObject extends DurableObject<Env> {
     this.config = getConfig(env);
     this.store = new CaseStore(ctx.storage);
     void ctx.blockConcurrencyWhile(async () => {
-      await this.store.migrateIfStored();
+      this.store.migrateIfStored();
       if (this.store.exists) this.sender.recoverInterrupted(this.store, Date.now());
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -96,7 +96,7 @@ export class CaseObject extends DurableObject<Env> {
 
   /** Ingest: a body too big for a queue message, stored here before the provider's ack. */
   async stash(input: StashInput): Promise<void> {
-    await this.store.ensure();
+    this.store.ensure();
     if (this.store.receiptById(input.id)) return;
     this.store.insertReceipt({
       id: input.id,
@@ -158,7 +158,7 @@ export class CaseObject extends DurableObject<Env> {
     const deps = this.deps(context);
     const index: IndexWrite[] = [];
     await this.decide(async () => {
-      await this.store.ensure();
+      this.store.ensure();
       const row = this.store.receiptById(m.id);
       if (row && row.outcome !== "pending") {
         answer(deps, row, index);
@@ -241,7 +241,8 @@ export class CaseObject extends DurableObject<Env> {
 
   /** An operator's recover: these failed deliveries to the endpoint start a new retry cycle, due now. */
   async recover(endpointId: string, deliveryIds: string[]): Promise<RecoverResult> {
-    const context = await this.context();
+    // The endpoint was just found active: this isolate's copy of it may be seconds old.
+    const context = await this.context({ freshEndpoints: true });
     const wanted = new Set(deliveryIds);
     const now = Date.now();
     const requeued: string[] = [];
@@ -263,7 +264,7 @@ export class CaseObject extends DurableObject<Env> {
 
   /** The endpoint is active again: its held deliveries go out now, in order. */
   async release(endpointId: string): Promise<{ released: number }> {
-    const context = await this.context();
+    const context = await this.context({ freshEndpoints: true });
     const now = Date.now();
     let count = 0;
     const index: IndexWrite[] = [];
@@ -338,8 +339,8 @@ export class CaseObject extends DurableObject<Env> {
     return { customerId: context.source?.row.customerId ?? "", sourceId: this.key.sourceId, caseId: this.key.caseId };
   }
 
-  private async context(): Promise<CaseContext> {
-    return resolveContext(await loadContext(this.env, this.key.sourceId));
+  private async context(opts: { freshEndpoints?: boolean } = {}): Promise<CaseContext> {
+    return resolveContext(await loadContext(this.env, this.key.sourceId, opts));
   }
 
   /** Decisions run one at a time, in call order (the input gate opens while a refetch is awaited). */
@@ -371,7 +372,7 @@ export class CaseObject extends DurableObject<Env> {
     if (counters.length) await this.env.DB.batch(indexStatements(this.env.DB, counters)).catch((err) => log("warn", "health counters not written", { error: errorSummary(err) }));
     if (disablesEndpoints(writes)) forgetEndpoints();
     if (!durable.length) return;
-    await this.store.ensure();
+    this.store.ensure();
     this.store.addToOutbox(durable);
     await this.flushOutbox();
   }

@@ -44,7 +44,7 @@ const result = (receiptId: string, outcome: ReceiptResult["outcome"], fields: Pa
 /** A webhook handed over by the INBOX consumer (perhaps again: a redelivered message gets its first answer). */
 export async function receive(deps: ProcessDeps, r: ReceiptInput, attempt: number, index: IndexWrite[]): Promise<ReceiptResult> {
   const { store, config } = deps;
-  await store.ensure();
+  store.ensure();
   const existing = store.receiptById(r.id);
   if (existing && existing.outcome !== "pending") return answer(deps, existing, index);
   if (!existing) {
@@ -84,7 +84,7 @@ export function replayStored(deps: ProcessDeps, row: ReceiptRow, index: IndexWri
 
 /** A quiet case refetched by the cron at `now` (its clock): recorded only if it forwards an event or closes the case. */
 export async function reconcileNow(deps: ProcessDeps, id: string, now: number, index: IndexWrite[]): Promise<ReceiptResult> {
-  await deps.store.ensure();
+  deps.store.ensure();
   const candidate: Candidate = {
     id,
     kind: "reconcile",
@@ -131,7 +131,9 @@ async function decide(deps: ProcessDeps, r: Candidate, trigger: Trigger, index: 
   if (adapter.canRefetch(config)) {
     let outcome: RefetchOutcome;
     try {
-      outcome = await refetchWithRetries(source, deps.tokens(key.sourceId), key.caseId, { allowLocalUrls: deps.config.allowLocalUrls });
+      // A reconcile run tries once: the cron backs off between runs.
+      const backoffMs = trigger.kind === "reconcile" ? [] : undefined;
+      outcome = await refetchWithRetries(source, deps.tokens(key.sourceId), key.caseId, { allowLocalUrls: deps.config.allowLocalUrls, backoffMs });
     } catch (err) {
       if (err instanceof RefetchError && !err.retryable) {
         // The provider's final word (a 4xx, a refused URL, an answer too big): recorded, not retried for ever.

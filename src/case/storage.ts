@@ -7,7 +7,6 @@
  */
 import { and, asc, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../migrations/case/migrations.js";
 import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
 import type { IndexWrite } from "../db/index-writes";
@@ -49,15 +48,38 @@ export class CaseStore {
     this.ready = storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").toArray().length > 0;
   }
 
-  /** Applies the migrations once per object instance (a case stored before a deploy gets the new ones). */
-  async migrateIfStored(): Promise<void> {
-    if (this.ready) await migrate(this.db, migrations);
+  /**
+   * Applies the migrations drizzle-kit generated (migrations/case/) that this database has not had,
+   * in one transaction, and records how many it has had in case_state. (drizzle's own migrator
+   * keeps a table of its own for that: five more rows written and two more pages for every case.)
+   */
+  private migrate(): void {
+    const entries = [...migrations.journal.entries].sort((a, b) => a.idx - b.idx);
+    this.transaction(() => {
+      const hasState = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_state'").toArray().length > 0;
+      const applied = hasState ? Number(this.storage.sql.exec("SELECT schema_version FROM case_state WHERE id = 1").toArray()[0]?.schema_version ?? 0) : 0;
+      if (applied >= entries.length) return;
+      for (const entry of entries.slice(applied)) {
+        const text = migrations.migrations[`m${String(entry.idx).padStart(4, "0")}`];
+        if (text === undefined) throw new Error(`case migration ${entry.tag} is missing`);
+        for (const statement of text.split("--> statement-breakpoint")) if (statement.trim()) this.storage.sql.exec(statement);
+      }
+      this.storage.sql.exec(
+        "INSERT INTO case_state (id, schema_version) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version",
+        entries.length,
+      );
+    });
+  }
+
+  /** Brings a stored case up to date, once per object instance (a case stored before a deploy gets the new migrations). */
+  migrateIfStored(): void {
+    if (this.ready) this.migrate();
   }
 
   /** Before the first write of a new case. */
-  async ensure(): Promise<void> {
+  ensure(): void {
     if (this.ready) return;
-    await migrate(this.db, migrations);
+    this.migrate();
     this.ready = true;
   }
 
@@ -228,12 +250,9 @@ export class CaseStore {
 
   // ---- the outbox: index writes made outside a consumer's batch -------------------------------
 
+  /** The state row exists from the first migration on. */
   private upsertState(fields: Partial<typeof caseState.$inferInsert>): void {
-    this.db
-      .insert(caseState)
-      .values({ id: 1, ...fields })
-      .onConflictDoUpdate({ target: caseState.id, set: fields })
-      .run();
+    this.db.update(caseState).set(fields).where(eq(caseState.id, 1)).run();
   }
 
   outbox(): { writes: IndexWrite[]; failures: number } {

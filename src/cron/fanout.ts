@@ -40,7 +40,10 @@ export async function releaseAndRecover(env: Env, opts: { endpointId?: string; l
       for (let g = queue.shift(); g; g = queue.shift()) {
         const stub = caseObject(env, g.key);
         try {
-          if (g.held) counts.released += (await stub.release(g.endpointId)).released;
+          if (g.held) {
+            const { released } = await stub.release(g.endpointId);
+            counts.released += released;
+          }
           if (g.recover.length) {
             const r = await stub.recover(g.endpointId, g.recover);
             counts.recovered += r.requeued.length;

@@ -9,6 +9,8 @@ export const REFETCH_BACKOFF_MS = [250, 1000];
 export type RefetchOptions = {
   /** Config `allowLocalUrls`: every provider URL is checked against the outbound policy when called. */
   allowLocalUrls: boolean;
+  /** Pauses between tries; none for a caller that backs off itself (the reconcile cron). */
+  backoffMs?: readonly number[];
 };
 
 export async function refetchWithRetries(source: LoadedSource, tokens: TokenCache, caseId: string, options: RefetchOptions): Promise<RefetchOutcome> {
@@ -17,7 +19,7 @@ export async function refetchWithRetries(source: LoadedSource, tokens: TokenCach
     try {
       return await source.adapter.refetch(ctx, caseId);
     } catch (err) {
-      const wait = REFETCH_BACKOFF_MS[attempt];
+      const wait = (options.backoffMs ?? REFETCH_BACKOFF_MS)[attempt];
       if (!(err instanceof RefetchError) || !err.retryable || wait === undefined) throw err;
       await new Promise((r) => setTimeout(r, wait));
     }

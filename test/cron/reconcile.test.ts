@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCron } from "../../src/cron";
+import { MAX_RECONCILE_FAILURES } from "../../src/cron/reconcile";
 import { api } from "../helpers/api";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
@@ -103,7 +104,7 @@ describe("reconcile when the provider is down", () => {
     const r = await relay();
     await deliveredOnce(r, "rc-6", "Pending", "2024-05-25T19:00:00.000Z");
     r.api.set("rc-6", "Complete", null, "2024-05-25T20:00:00.000Z");
-    r.api.failNext("rc-6", 3);
+    r.api.failNext("rc-6", 1);
     const at = await cronAt(Date.now() + 601_000);
     const row = await env.DB.prepare("SELECT terminal, check_after FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-6").first<{ terminal: number; check_after: number }>();
     expect(row).toEqual({ terminal: 0, check_after: at + 15 * 60_000 });
@@ -111,6 +112,41 @@ describe("reconcile when the provider is down", () => {
     await cronAt(at + 16 * 60_000);
     await eventually(() => r.hook.forCase("rc-6").length === 2);
     expect(r.hook.forCase("rc-6")[1]!.body.data.status).toBe("completed");
+  });
+});
+
+describe("reconcile when the provider keeps failing", () => {
+  it("backs off exponentially, flags the case after the bound and leaves it alone until a webhook gets through", async () => {
+    const r = await relay();
+    await deliveredOnce(r, "rc-7", "Pending", "2024-05-25T19:00:00.000Z");
+    r.api.failNext("rc-7", 1_000);
+    const row = () => env.DB.prepare("SELECT check_after, reconcile_failures, reconcile_error FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-7").first<{ check_after: number; reconcile_failures: number; reconcile_error: string | null }>();
+    let at = Date.now() + 601_000;
+    let lastRun = at;
+    const waits: number[] = [];
+    for (let failures = 1; failures <= MAX_RECONCILE_FAILURES; failures++) {
+      lastRun = await cronAt(at);
+      const after = (await row())!;
+      expect(after.reconcile_failures).toBe(failures);
+      expect(after.reconcile_error).toMatch(/^refetch_failed: the provider API failed: provider API answered 503/);
+      waits.push(after.check_after - at);
+      at = after.check_after;
+    }
+    // 15 min, 30 min, 1 h, ... at most a day; the eighth failure parks the case for a year.
+    expect(waits.slice(0, 4)).toEqual([15, 30, 60, 120].map((m) => m * 60_000));
+    expect(waits.slice(0, -1).every((w) => w <= 86_400_000)).toBe(true);
+    expect(waits.at(-1)).toBeGreaterThan(300 * 86_400_000);
+    const fetches = r.api.stats.fetches.filter((id) => id === "rc-7").length;
+    await cronAt(lastRun + 86_400_000);
+    expect(r.api.stats.fetches.filter((id) => id === "rc-7").length).toBe(fetches);
+    // One try per run: the cron's backoff is the only one.
+    expect(fetches).toBe(1 + MAX_RECONCILE_FAILURES);
+    // The provider is back and a webhook gets through: the flag goes, and the case is reconciled again.
+    r.api.failNext("rc-7", 0);
+    r.api.set("rc-7", "Pending", "Reviewing Order", "2024-05-25T21:00:00.000Z");
+    await r.send(kcCaseEvent("rc-7", "2024-05-25T21:00:00.000Z", "Pending", "Reviewing Order"));
+    await eventually(async () => (await row())!.reconcile_failures === 0, { message: "flag cleared" });
+    expect((await row())!.check_after).toBeLessThan(Date.now() + 601_000 + 60_000);
   });
 });
 

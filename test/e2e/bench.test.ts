@@ -14,5 +14,12 @@ it("runs every section of the bench at its smallest size", async () => {
     expect(c.usdPerMillion.total).toBeGreaterThan(0);
     expect(c.perEvent.queueOps).toBeGreaterThanOrEqual(3);
   }
+  for (const s of [report.storage.fanout1, report.storage.fanout3]) {
+    expect(s.d1BytesPerEvent).toBeGreaterThan(0);
+    expect(s.objectBytesPerEvent).toBeGreaterThan(0);
+  }
+  expect(report.cost.fanout1.perEvent.doRowsWritten).toBeGreaterThan(0);
+  expect(report.batchTimeouts.every((t: { latency: { delivered: number } }) => t.latency.delivered > 0)).toBe(true);
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
+  expect(report.cost.monthly100M.caserelay.d1Gb).toBeGreaterThan(report.cost.monthly10M.caserelay.d1Gb);
 }, 240_000);

@@ -64,6 +64,8 @@ export const receipts = sqliteTable("receipts", {
 /** One row (id 1): what the case keeps when retention deletes its receipts, and index writes not yet in D1. */
 export const caseState = sqliteTable("case_state", {
   id: integer("id").primaryKey(),
+  /** How many of migrations/case/ this database has had (src/case/storage.ts applies the rest). */
+  schemaVersion: integer("schema_version").notNull(),
   /** Highest sequence of deleted events: numbering never restarts. */
   sequenceFloor: integer("sequence_floor").notNull().default(0),
   /** Newest version per subject among deleted receipts. */
