@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { SharedSecretSchema, verifyToken } from "./schemes";
 import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, withoutUrlQueries } from "./shared";
+import { credential } from "./credentials";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -17,7 +18,7 @@ const ConfigSchema = z.strictObject({
   api: z.strictObject({
     base_url: BaseUrlSchema,
     client_id: z.string().min(1).max(500),
-    client_secret: z.string().min(1).max(2000),
+    client_secret: credential(z.string().min(1).max(2000)),
     token_url: BaseUrlSchema.optional(),
   }),
 });
@@ -65,6 +66,7 @@ const TOKEN_SKEW_MS = 30_000;
 export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
   name: "casekeeper",
   configSchema: ConfigSchema,
+  example: { token: "example-casekeeper-token", token_header: "x-casekeeper-token", api: { base_url: "https://api.casekeeper.example", client_id: "caserelay", client_secret: "example-client-secret", token_url: "https://auth.casekeeper.example/oauth/token" } },
 
   verify: async (req, config) => (config.token ? verifyToken(req, config.token_header, config.token) : { ok: true }),
 

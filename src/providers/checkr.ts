@@ -9,6 +9,7 @@ import type { Status } from "../domain";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import { basicAuthorization, BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
+import { credential } from "./credentials";
 import type { ProviderAdapter, RefetchOutcome } from "./types";
 
 const ConfigSchema = z
@@ -19,7 +20,7 @@ const ConfigSchema = z
       .strictObject({
         /** https://api.checkr.com, or https://api.checkr-staging.com for test accounts. */
         base_url: BaseUrlSchema.default("https://api.checkr.com"),
-        api_key: HeaderValueSchema.min(1).max(500),
+        api_key: credential(HeaderValueSchema.min(1).max(500)),
       })
       .optional(),
   })
@@ -84,6 +85,7 @@ function normalizeObject(kind: string | null, entity: unknown, eventType: string
 export const checkr: ProviderAdapter<CheckrConfig> = {
   name: "checkr",
   configSchema: ConfigSchema,
+  example: { signing_secret: "example-checkr-signing-secret", api: { base_url: "https://api.checkr.com", api_key: "example-checkr-api-key" } },
 
   verify: (req, config) => verifySignature(req, SIGNATURE, config.signing_secret ?? [config.api!.api_key]),
 

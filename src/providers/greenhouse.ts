@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { Status } from "../domain";
+import { credential } from "./credentials";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import {
@@ -38,7 +39,7 @@ const ConfigSchema = z.strictObject({
     .strictObject({
       base_url: BaseUrlSchema.default("https://harvest.greenhouse.io"),
       /** A Harvest API token. */
-      api_key: HeaderValueSchema.min(1).max(500),
+      api_key: credential(HeaderValueSchema.min(1).max(500)),
     })
     .optional(),
 });
@@ -89,6 +90,7 @@ function isPing(rawBody: string): boolean {
 export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
   name: "greenhouse",
   configSchema: ConfigSchema,
+  example: { secret: "example-greenhouse-secret-key", dedupe: "event_id", api: { base_url: "https://harvest.greenhouse.io", api_key: "example-harvest-api-token" } },
 
   verify: (req, config) => verifySignature(req, SIGNATURE, config.secret),
 

@@ -6,6 +6,7 @@ import { casekeeper } from "./casekeeper";
 import { checkr } from "./checkr";
 import { greenhouse } from "./greenhouse";
 import { parseStored } from "./config-rules";
+import { REDACTED, Redactor } from "./credentials";
 import { karmacheck } from "./karmacheck";
 import { keldair } from "./keldair";
 import { persona } from "./persona";
@@ -24,6 +25,22 @@ export const PROVIDER_NAMES = Object.keys(providers) as [ProviderName, ...Provid
 export function adapterFor(name: string): ProviderAdapter<unknown> | undefined {
   return Object.hasOwn(providers, name) ? (providers[name as ProviderName] as ProviderAdapter<unknown>) : undefined;
 }
+
+const redactors = new Map<string, Redactor>();
+
+/**
+ * A source's config as it may be shown: every field its adapter marks as a credential, and every
+ * field its schema does not describe, replaced by "[redacted]".
+ */
+export function redactConfig(provider: string, config: unknown): unknown {
+  const adapter = adapterFor(provider);
+  if (!adapter) return REDACTED;
+  let redactor = redactors.get(adapter.name);
+  if (!redactor) redactors.set(adapter.name, (redactor = new Redactor(adapter.configSchema)));
+  return redactor.redact(config);
+}
+
+export { REDACTED };
 
 /** A source ready to verify, parse and refetch: its adapter, and its config parsed by the adapter's schema. */
 export type LoadedSource = { row: SourceRow; adapter: ProviderAdapter<unknown>; config: unknown };

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Check, Status } from "../domain";
 import { basicCredentials, credentialsMatch, SecretSchema, StandardWebhooksSecretSchema, verifyStandardWebhooks } from "./schemes";
 import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, text, type Json } from "./shared";
+import { credential } from "./credentials";
 import { RefetchError, type ProviderAdapter } from "./types";
 import { findById } from "./find";
 
@@ -17,8 +18,8 @@ const ConfigSchema = z
     api: z
       .strictObject({
         base_url: BaseUrlSchema.default("https://api.karmacheck.io"),
-        api_key: z.string().min(1).max(500),
-        client_access_token: z.string().min(1).max(2000),
+        api_key: credential(z.string().min(1).max(500)),
+        client_access_token: credential(z.string().min(1).max(2000)),
       })
       .optional(),
   })
@@ -100,6 +101,7 @@ function serviceCheck(service: Json, fallbackId: string): Check {
 export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
   name: "karmacheck",
   configSchema: ConfigSchema,
+  example: { username: "karmacheck-hooks", password: "example-webhook-password", signing_secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=", api: { base_url: "https://api.karmacheck.io", api_key: "example-karmacheck-api-key", client_access_token: "example-client-access-token" } },
 
   async verify(req, config) {
     if (config.signing_secret) {

@@ -33,6 +33,7 @@ function statusOf(type: string): Status {
 export const keldair: ProviderAdapter<KeldairConfig> = {
   name: "keldair",
   configSchema: ConfigSchema,
+  example: { verify: { secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=" }, case_id_pointer: "/data/id", refetch: { url: "https://api.keldair.example/applicants/{case_id}", headers: { authorization: "Bearer example-keldair-api-token" } } },
 
   verify: (req, config) => verifyWith(req, config.verify),
 

@@ -11,6 +11,7 @@ import { findById } from "./find";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
+import { credential } from "./credentials";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -19,7 +20,7 @@ const ConfigSchema = z.strictObject({
   api: z
     .strictObject({
       base_url: BaseUrlSchema.default("https://api.withpersona.com"),
-      api_key: HeaderValueSchema.min(1).max(500),
+      api_key: credential(HeaderValueSchema.min(1).max(500)),
       /** Sent as Persona-Version when set; otherwise the account's default API version answers. */
       version: HeaderValueSchema.max(20).optional(),
     })
@@ -77,6 +78,7 @@ const inquiryOf = (doc: unknown): unknown => (isRecord(doc) && isRecord(doc.data
 export const persona: ProviderAdapter<PersonaConfig> = {
   name: "persona",
   configSchema: ConfigSchema,
+  example: { secret: "wbhsec_example-persona-secret", api: { base_url: "https://api.withpersona.com", api_key: "persona_sandbox_example-api-key", version: "2023-01-05" } },
 
   verify: (req, config) => verifySignature(req, SIGNATURE, config.secret),
 

@@ -5,15 +5,16 @@
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64, bytesToHex, hmac, matchesAny, timingSafeEqualStrings } from "../lib/crypto";
 import { onWrite } from "./config-rules";
+import { credential } from "./credentials";
 import type { InboundRequest, VerifyResult } from "./types";
 
 /** Signatures older or newer than this are refused (replay protection). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;
 
 /** One secret, or two while rotating. */
-export const SecretSchema = z
-  .union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(2)])
-  .transform((v) => (typeof v === "string" ? [v] : v));
+export const SecretSchema = credential(
+  z.union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(2)]).transform((v) => (typeof v === "string" ? [v] : v)),
+);
 
 /** Standard Webhooks: secret keys are 24 to 64 bytes (the key itself, after base64-decoding). */
 export const MIN_STANDARD_WEBHOOKS_KEY_BYTES = 24;
@@ -33,14 +34,16 @@ export const SharedSecretSchema = SecretSchema.refine(
 );
 
 /** Static webhook tokens compared with a header: each at least MIN_SHARED_SECRET_CHARS long. */
-export const StaticTokenSchema = z
-  .string()
-  .min(1)
-  .max(512)
-  .refine(
-    onWrite((t: string) => t.length >= MIN_SHARED_SECRET_CHARS),
-    `must be at least ${MIN_SHARED_SECRET_CHARS} characters`,
-  );
+export const StaticTokenSchema = credential(
+  z
+    .string()
+    .min(1)
+    .max(512)
+    .refine(
+      onWrite((t: string) => t.length >= MIN_SHARED_SECRET_CHARS),
+      `must be at least ${MIN_SHARED_SECRET_CHARS} characters`,
+    ),
+);
 
 /** An HTTP header name (RFC 9110 token): anything else would make every request to the source fail. */
 export const HeaderNameSchema = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, "must be an HTTP header name");

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { EventType, Status } from "../domain";
 import { bytesToBase64 } from "../lib/crypto";
 import { problemOnWrite } from "./config-rules";
+import { credential } from "./credentials";
 import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
 
 export type Json = Record<string, unknown>;
@@ -114,7 +115,8 @@ export const RefetchTemplateSchema = z.object({
     .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL")
     // Stored templates are not re-judged; refetchTemplate's origin check and the outbound policy at fetch time still hold.
     .superRefine(problemOnWrite(caseIdPlacementProblem)),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), HeaderValueSchema.max(2000)).default({}),
+  /** Sent with the GET; its values are credentials (an Authorization header, an API key). */
+  headers: credential(z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), HeaderValueSchema.max(2000))).default({}),
 });
 export type RefetchTemplate = z.output<typeof RefetchTemplateSchema>;
 

@@ -12,6 +12,7 @@ import { BasicVerify, SecretSchema, TokenVerify, verifyWith } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import { echoHeader } from "./handshakes";
 import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, lookup, TERMINAL } from "./shared";
+import { credential } from "./credentials";
 import type { Issue, ProviderAdapter } from "./types";
 
 const ConfigSchema = z
@@ -25,7 +26,7 @@ const ConfigSchema = z
         /** Links on another host are never followed. */
         base_url: BaseUrlSchema.default("https://api.smartrecruiters.com"),
         /** Sent as X-SmartToken. */
-        api_key: HeaderValueSchema.min(1).max(500),
+        api_key: credential(HeaderValueSchema.min(1).max(500)),
       })
       .optional(),
     /**
@@ -74,6 +75,7 @@ function bodyId(json: unknown): string | null {
 export const smartrecruiters: ProviderAdapter<SmartRecruitersConfig> = {
   name: "smartrecruiters",
   configSchema: ConfigSchema,
+  example: { secret: ["example-smartrecruiters-key-new", "example-smartrecruiters-key-old"], callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["example-callback-token"] }, api: { base_url: "https://api.smartrecruiters.com", api_key: "example-smarttoken" }, case_id: "link" },
   ackStatus: 202,
 
   async verify(req, config) {

@@ -37,6 +37,13 @@ const pathOf = (pointer: string) => pointer.slice(1).replace(/\//g, ".") || "(ro
 export const standard: ProviderAdapter<StandardConfig> = {
   name: "standard",
   configSchema: ConfigSchema,
+  example: {
+    verify: { scheme: "hmac", header: "x-signature", algorithm: "sha256", encoding: "hex", prefix: "sha256=", secret: "example-hmac-secret-key", timestamp_header: "x-timestamp" },
+    fields: { case_id: "/data/case_id", event_id: "/id", type: "/type", version: "/occurred_at", status: "/data/status", group: "/data/package" },
+    status_map: { clear: "completed", consider: "action_required", canceled: "canceled" },
+    refetch: { url: "https://api.vendor.example/cases/{case_id}", headers: { authorization: "Bearer example-vendor-api-token" } },
+    handshake: { echo_header: "x-hook-secret", get_challenge: { param: "challenge", verify_token: { param: "verify_token", tokens: ["example-verify-token"] } } },
+  },
 
   verify: (req, config) => (config.verify.scheme === "signature" ? verifySignature(req, config.verify, config.verify.secret) : verifyWith(req, config.verify)),
 

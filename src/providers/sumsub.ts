@@ -11,6 +11,7 @@ import { bytesToHex, hmac } from "../lib/crypto";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature, type SignatureSpec } from "./signatures";
 import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
+import { credential } from "./credentials";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -20,9 +21,9 @@ const ConfigSchema = z.strictObject({
     .strictObject({
       base_url: BaseUrlSchema.default("https://api.sumsub.com"),
       /** The app token (X-App-Token). */
-      token: HeaderValueSchema.min(1).max(500),
+      token: credential(HeaderValueSchema.min(1).max(500)),
       /** The app token's secret key, which signs each request. */
-      secret: z.string().min(1).max(500),
+      secret: credential(z.string().min(1).max(500)),
     })
     .optional(),
 });
@@ -80,6 +81,7 @@ function reviewStatus(entity: unknown): { status: Status; provider_status: strin
 export const sumsub: ProviderAdapter<SumsubConfig> = {
   name: "sumsub",
   configSchema: ConfigSchema,
+  example: { secret: "example-sumsub-webhook-secret", api: { base_url: "https://api.sumsub.com", token: "sbx:example-sumsub-app-token", secret: "example-sumsub-app-secret" } },
 
   async verify(req, config) {
     const alg = (req.headers.get("x-payload-digest-alg") ?? "HMAC_SHA256_HEX").trim().toLowerCase();

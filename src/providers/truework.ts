@@ -7,6 +7,7 @@ import type { Status } from "../domain";
 import { findById } from "./find";
 import { StaticTokenSchema, verifyToken } from "./schemes";
 import { BaseUrlSchema, dedupeKey, HeaderValueSchema, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
+import { credential } from "./credentials";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
@@ -14,7 +15,7 @@ const ConfigSchema = z.strictObject({
   api: z
     .strictObject({
       base_url: BaseUrlSchema.default("https://api.truework.com"),
-      api_key: HeaderValueSchema.min(1).max(500),
+      api_key: credential(HeaderValueSchema.min(1).max(500)),
     })
     .optional(),
 });
@@ -49,6 +50,7 @@ const mapState = (s: string | null): Status | undefined => (s ? lookup(STATES, s
 export const truework: ProviderAdapter<TrueworkConfig> = {
   name: "truework",
   configSchema: ConfigSchema,
+  example: { tokens: ["example-truework-token"], api: { base_url: "https://api.truework.com", api_key: "example-truework-api-key" } },
 
   verify: (req, config) => verifyToken(req, "x-truework-token", config.tokens),
 

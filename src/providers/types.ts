@@ -106,8 +106,13 @@ export type HandshakeResponse =
 
 export interface ProviderAdapter<C = unknown> {
   readonly name: string;
-  /** Validates `config` of POST /v1/sources for this provider. */
+  /** Validates `config` of POST /v1/sources for this provider; credentials marked with `credential()`. */
   readonly configSchema: z.ZodType<C>;
+  /**
+   * A config as a customer would send it, every option the adapter has in use and made-up
+   * credentials: the OpenAPI example, and the sample the tests build sources from.
+   */
+  readonly example: Readonly<Record<string, unknown>>;
   verify(req: InboundRequest, config: C): Promise<VerifyResult>;
   parse(req: InboundRequest, config: C): ParseResult;
   /** Whether this source can refetch (has API credentials or a refetch template). */

@@ -12,11 +12,12 @@ import { bytesToHex, hmac, timingSafeEqualStrings } from "../lib/crypto";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, lookup, TERMINAL, text, type Json } from "./shared";
+import { credential } from "./credentials";
 import type { ParseResult, ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
   /** The integration's API key: X-AUTH-CLIENT of every webhook, and of every refetch. */
-  api_key: HeaderValueSchema.min(1).max(500),
+  api_key: credential(HeaderValueSchema.min(1).max(500)),
   /** The shared secret key; two while it rotates (refetches are signed with the first). */
   secret: SecretSchema,
   /** Present to refetch each session's decision. */
@@ -43,6 +44,7 @@ const missing = (path: string, message: string): ParseResult => ({ ok: false, is
 export const veriff: ProviderAdapter<VeriffConfig> = {
   name: "veriff",
   configSchema: ConfigSchema,
+  example: { api_key: "example-veriff-api-key", secret: "example-veriff-shared-secret", api: { base_url: "https://stationapi.veriff.com" } },
 
   async verify(req, config) {
     const client = req.headers.get("x-auth-client");

@@ -1,4 +1,4 @@
-/** Sources: the API's view of a stored config, the URLs in it, and the source as ingest reads it. */
+/** Sources: the URLs in a stored config, and the source as ingest reads it. */
 import type { Db } from "../db/client";
 import { loadSourceRecord } from "../db/control-plane";
 import { checkOutboundUrl } from "../lib/urls";
@@ -7,22 +7,6 @@ import { caseIdPlacementProblem, isRecord } from "../providers/shared";
 import type { ErrorDetail } from "../http/errors";
 
 export type { SourceRow } from "../db/control-plane";
-
-/** Config keys whose values are credentials: stored encrypted, never returned. */
-const SECRET_KEYS = new Set(["password", "secret", "signing_secret", "tokens", "token", "api_key", "client_secret", "client_access_token", "headers"]);
-export const REDACTED = "[redacted]";
-
-/** The config as the API shows it: every credential replaced by "[redacted]". */
-export function redactConfig(value: unknown, key = ""): unknown {
-  if (SECRET_KEYS.has(key)) {
-    if (Array.isArray(value)) return value.map(() => REDACTED);
-    if (isRecord(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
-    return REDACTED;
-  }
-  if (Array.isArray(value)) return value.map((v) => redactConfig(v));
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
-  return value;
-}
 
 /** URLs in a provider config that the relay will call: they follow the outbound URL policy. */
 export function checkConfigUrls(config: unknown, allowLocal: boolean, path = "config"): ErrorDetail[] {

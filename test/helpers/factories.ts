@@ -1,5 +1,7 @@
 /** Small factories: every test makes its own customers, sources and endpoints. */
 import { expect } from "vitest";
+import { PROVIDER_NAMES, providers, type ProviderName } from "../../src/providers";
+import { withFreshCredentials } from "./adapters";
 import { api } from "./api";
 
 let counter = 0;
@@ -11,7 +13,8 @@ export async function createCustomer(name = unique("customer")): Promise<{ id: s
   return res.body;
 }
 
-export const sampleConfigs = {
+/** Samples tuned for the tests that use them (fewer options than the adapters' examples). */
+const tuned = {
   karmacheck: () => ({ username: "kc-hooks", password: unique("kc-pass"), api: { base_url: "https://api-stage.karmacheck.io", api_key: unique("kc-key"), client_access_token: unique("kc-cat") } }),
   truework: () => ({ tokens: [unique("tw-token")], api: { base_url: "https://api.truework-sandbox.com", api_key: unique("tw-key") } }),
   casekeeper: () => ({ api: { base_url: "https://casekeeper.example.com", client_id: "relay", client_secret: unique("ck-secret") } }),
@@ -25,7 +28,13 @@ export const sampleConfigs = {
   veriff: () => ({ api_key: unique("veriff-api-key"), secret: unique("veriff-shared-secret"), api: {} }),
 };
 
-export type Provider = keyof typeof sampleConfigs;
+/** A config for every provider: a tuned sample, or its adapter's example with fresh credentials. */
+export const sampleConfigs: Record<ProviderName, () => Record<string, any>> = {
+  ...(Object.fromEntries(PROVIDER_NAMES.map((name) => [name, () => withFreshCredentials(name, structuredClone(providers[name].example), unique)])) as Record<ProviderName, () => Record<string, any>>),
+  ...tuned,
+};
+
+export type Provider = ProviderName;
 
 export async function createSource(customerId: string, provider: Provider = "karmacheck", config: Record<string, unknown> = sampleConfigs[provider](), extra: Record<string, unknown> = {}) {
   const res = await api.post("/v1/sources", { customer_id: customerId, provider, name: unique(provider), config, ...extra });

@@ -162,6 +162,15 @@ describe("JSON merge patches with prototype keys", () => {
     expect(({} as Record<string, unknown>).secret).toBeUndefined();
   });
 
+  it.each([
+    ["__proto__ beside a valid secret", (c: string) => `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"__proto__":{"refetch":{"url":"https://169.254.169.254/{case_id}"}}}}`],
+    ["constructor inside refetch", (c: string) => `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"refetch":{"url":"https://api.example.com/{case_id}","constructor":{}}}}`],
+  ])("refuses a new source with %s, storing nothing", async (_name, body) => {
+    const customer = await createCustomer();
+    const res = await refused(customer.id, () => request("POST", "/v1/sources", { raw: body(customer.id), headers: { "content-type": "application/json" } }), { status: 422, code: "validation_failed", message: /not allowed|Unrecognized key/ });
+    expect(JSON.stringify(res.body.error.details)).toMatch(/__proto__|constructor/);
+  });
+
   it("mergePatch itself refuses them, leaving Object.prototype alone", () => {
     expect(() => mergePatch({ a: 1 }, JSON.parse('{"b":{"__proto__":{"polluted":true}}}'))).toThrow(ForbiddenPatchKeyError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

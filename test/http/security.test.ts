@@ -1,7 +1,7 @@
 /** Shared checks run against every admin route listed in the generated OpenAPI document. */
 import { describe, expect, it } from "vitest";
 import { api, request } from "../helpers/api";
-import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
+import { createCustomer, createEndpoint, createSource, sampleConfigs } from "../helpers/factories";
 
 async function operations(): Promise<{ method: string; path: string }[]> {
   const doc = (await api.get("/v1/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
@@ -55,7 +55,7 @@ describe("admin API security", () => {
       expect([403, 404, 422], `${method} ${path}`).toContain(res.status);
       expect(res.text).not.toContain(src.secrets.password);
     }
-    expect((await request("POST", "/v1/sources", { token: b.api_key, body: { customer_id: a.id, provider: "truework", name: "x", config: { tokens: ["t"] } } })).status).toBe(404);
+    expect((await request("POST", "/v1/sources", { token: b.api_key, body: { customer_id: a.id, provider: "truework", name: "x", config: sampleConfigs.truework() } })).status).toBe(404);
     expect((await request("POST", "/v1/endpoints", { token: b.api_key, body: { customer_id: a.id, url: "https://x.example.com" } })).status).toBe(404);
     // Their own listing shows only their own things.
     const list = await request("GET", "/v1/sources", { token: b.api_key });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api } from "../helpers/api";
+import { PROVIDER_NAMES, providers, type ProviderName } from "../../src/providers";
 import { createCustomer, createSource, sampleConfigs, type Provider } from "../helpers/factories";
 
 const secretValues = (config: unknown): string[] => {
@@ -35,6 +36,20 @@ describe("sources", () => {
     for (const secret of secrets) expect(JSON.stringify(row)).not.toContain(secret);
   });
 
+  it("documents each provider's config in OpenAPI, from its adapter", async () => {
+    const doc = (await api.get("/v1/openapi.json")).body;
+    const body = doc.paths["/v1/sources"].post.requestBody.content["application/json"].schema;
+    expect(body.discriminator.propertyName).toBe("provider");
+    const variants = body.oneOf.map((v: { $ref: string }) => doc.components.schemas[v.$ref.split("/").pop()!]);
+    expect(variants.map((v: any) => v.properties.provider.enum[0]).sort()).toEqual([...PROVIDER_NAMES].sort());
+    for (const v of variants) {
+      const provider = v.properties.provider.enum[0] as ProviderName;
+      expect(v.properties.config.example).toEqual(providers[provider].example);
+      // Every credential the example holds is documented writeOnly somewhere in the variant.
+      expect(JSON.stringify(v.properties.config), provider).toContain('"writeOnly":true');
+    }
+  });
+
   it("validates config per provider and names the field", async () => {
     const c = await createCustomer();
     const bad = await api.post("/v1/sources", { customer_id: c.id, provider: "truework", name: "tw", config: { tokens: [] } });
@@ -47,7 +62,7 @@ describe("sources", () => {
     const unknown = await api.post("/v1/sources", { customer_id: c.id, provider: "acme", name: "x", config: {} });
     expect(unknown.status).toBe(422);
     expect((await api.post("/v1/sources", { customer_id: c.id, provider: "truework", name: "x", config: { tokens: ["t"], surprise: 1 } })).status).toBe(422);
-    const noCustomer = await api.post("/v1/sources", { customer_id: "cus_00000000000000000000000000", provider: "truework", name: "x", config: { tokens: ["t"] } });
+    const noCustomer = await api.post("/v1/sources", { customer_id: "cus_00000000000000000000000000", provider: "truework", name: "x", config: sampleConfigs.truework() });
     expect(noCustomer.status).toBe(404);
   });
 

@@ -8,39 +8,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, STATUSES, type Status } from "../../src/domain";
+import { PROVIDER_NAMES, providers } from "../../src/providers";
 import { casekeeper } from "../../src/providers/casekeeper";
-import { checkr } from "../../src/providers/checkr";
-import { greenhouse } from "../../src/providers/greenhouse";
 import { karmacheck } from "../../src/providers/karmacheck";
-import { keldair } from "../../src/providers/keldair";
-import { persona } from "../../src/providers/persona";
-import { smartrecruiters } from "../../src/providers/smartrecruiters";
 import { standard } from "../../src/providers/standard";
-import { sumsub } from "../../src/providers/sumsub";
-import { truework } from "../../src/providers/truework";
-import { veriff } from "../../src/providers/veriff";
 import type { HandshakeRequest, HandshakeResponse, InboundRequest, Normalized, ParseResult, ProviderAdapter, VerifyResult } from "../../src/providers/types";
-import casekeeperStep from "../fixtures/casekeeper-step-result.json";
-import casekeeperUpdated from "../fixtures/casekeeper-verification-updated.json";
-import karmaCase from "../fixtures/karmacheck-case-statuschange.json";
-import karmaService from "../fixtures/karmacheck-casedata-statuschange.json";
-import keldairEvent from "../fixtures/keldair-event.json";
-import trueworkCompleted from "../fixtures/truework-order-completed.json";
-import trueworkStateChange from "../fixtures/truework-verification-state-change.json";
-import checkrInvitation from "../fixtures/checkr-invitation-created.json";
-import checkrReport from "../fixtures/checkr-report-completed.json";
-import greenhouseHire from "../fixtures/greenhouse-hire-candidate.json";
-import greenhouseOffer from "../fixtures/greenhouse-offer-created.json";
-import greenhouseStage from "../fixtures/greenhouse-candidate-stage-change.json";
-import personaApproved from "../fixtures/persona-inquiry-approved.json";
-import personaVerification from "../fixtures/persona-verification-passed.json";
-import srStatusUpdated from "../fixtures/smartrecruiters-application-status-updated.json";
-import srJobUpdated from "../fixtures/smartrecruiters-job-updated.json";
-import sumsubReviewed from "../fixtures/sumsub-applicant-reviewed.json";
-import sumsubRetry from "../fixtures/sumsub-applicant-rejected-retry.json";
-import veriffDecision from "../fixtures/veriff-decision-approved.json";
-import veriffEvent from "../fixtures/veriff-event-submitted.json";
-import veriffUserStatus from "../fixtures/veriff-user-status.json";
+import { credentialValues, fixturesOf, type Fixture } from "../helpers/adapters";
 
 const seed = Number(process.env.VITE_FC_SEED ?? process.env.FC_SEED ?? Date.now() % 2 ** 31);
 console.log("fast-check seed", seed);
@@ -207,10 +180,22 @@ const shaped: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 
 const anyValue = fc.oneof(scalar, fc.constant(undefined), shaped, fc.anything({ maxDepth: 3 }));
 
-/** Up to four changes to a valid envelope, at the fields the adapter reads. */
-function nearEnvelope(fixtures: unknown[], paths: string[][]) {
+/** Up to four changes to a valid envelope, at its fields. */
+function nearEnvelope(fixtures: Fixture[], paths: string[][]): fc.Arbitrary<Fixture> {
   const mutation = fc.record({ path: fc.constantFrom(...paths), value: anyValue, remove: fc.boolean() });
-  return fc.tuple(fc.constantFrom(...fixtures), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([doc, ms]) => mutate(doc, ms));
+  return fc.tuple(fc.constantFrom(...fixtures), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([f, ms]) => ({ ...f, body: mutate(f.body, ms) }));
+}
+
+/** Every path to a field of the fixtures (objects and arrays included), the places mutations go. */
+function fieldPaths(docs: unknown[], max = 80): string[][] {
+  const seen = new Map<string, string[]>();
+  const walk = (v: unknown, path: string[]) => {
+    if (path.length) seen.set(JSON.stringify(path), path);
+    if (path.length >= 6 || typeof v !== "object" || v === null) return;
+    for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  for (const d of docs) walk(d, []);
+  return [...seen.values()].sort((a, b) => a.length - b.length).slice(0, max);
 }
 
 // ---- the adapters under test ---------------------------------------------------------------
@@ -221,164 +206,33 @@ type Subject = {
   name: string;
   adapter: ProviderAdapter<unknown>;
   config: unknown;
-  fixtures: unknown[];
+  /** The published examples in test/fixtures, as the adapter receives them. */
+  fixtures: Fixture[];
   paths: string[][];
+  /** The fixtures' event types and near misses of them. */
   eventTypes: string[];
-  /** Headers every webhook of the provider carries (SmartRecruiters: the event is in them). */
-  headers?: Record<string, string>;
+  /** Every credential of `config`, in the forms a verify reason could leak. */
+  secrets: string[];
 };
 
-function subject<C>(name: string, adapter: ProviderAdapter<C>, rawConfig: unknown, rest: Omit<Subject, "name" | "adapter" | "config">): Subject {
-  return { name, adapter: adapter as ProviderAdapter<unknown>, config: adapter.configSchema.parse(rawConfig), ...rest };
-}
-
-const SUBJECTS: Subject[] = [
-  subject(
-    "karmacheck",
-    karmacheck,
-    { username: "kc-user", password: "kc-pass-prop", signing_secret: SW_SECRET, api: { api_key: "k", client_access_token: "c" } },
-    {
-      fixtures: [karmaCase, karmaService],
-      paths: [
-        ["messageId"],
-        ["event"],
-        ["eventObject"],
-        ["eventObject", "id"],
-        ["eventObject", "caseId"],
-        ["eventObject", "modStamp"],
-        ["eventObject", "caseStatusId"],
-        ["eventObject", "secondaryCaseStatusId"],
-        ["eventObject", "statusId"],
-        ["eventObject", "pendingStatusId"],
-        ["username"],
-        ["password"],
-      ],
-      eventTypes: ["case.statuschange", "casedata.statuschange"],
-    },
-  ),
-  subject(
-    "truework",
-    truework,
-    { tokens: ["tw-prop-token-0123"], api: { api_key: "tw-key" } },
-    {
-      fixtures: [trueworkCompleted, trueworkStateChange],
-      paths: [["hook"], ["hook", "event"], ["hook", "triggered_at"], ["data"], ["data", "order_id"], ["data", "state"], ["data", "verification_request_id"]],
-      eventTypes: ["order.completed", "verification_request.state.change"],
-    },
-  ),
-  subject(
-    "casekeeper",
-    casekeeper,
-    { token: "ck-prop-token-0123", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "ck-prop-secret" } },
-    {
-      fixtures: [casekeeperUpdated, casekeeperStep],
-      paths: [["key"], ["data"], ["data", "id"], ["data", "updatedAt"], ["data", "status"], ["data", "frontIdCardResult"]],
-      eventTypes: ["verification.created", "verification.updated", "verification.deleted", "verification.frontIdCardResult.confirmed", "verification.a.b.c"],
-    },
-  ),
-  subject(
-    "keldair",
-    keldair,
-    { verify: { secret: SW_SECRET } },
-    {
-      fixtures: [keldairEvent],
-      paths: [["id"], ["type"], ["dateOccurred"], ["data"], ["data", "id"]],
-      eventTypes: ["applicant.hired", "applicant.created", "applicant.deleted"],
-    },
-  ),
-  subject(
-    "standard",
-    standard,
-    {
-      verify: { scheme: "hmac", header: "x-sig", algorithm: "sha512", encoding: "base64", prefix: "sha512=", timestamp_header: "x-ts", secret: "std-prop-secret-0123" },
-      fields: { case_id: "/data/id", event_id: "/id", type: "/type", version: "/dateOccurred", status: "/status", group: "/data/id" },
-      status_map: { hired: "completed", rejected: "canceled", Pending: "pending" },
-    },
-    {
-      fixtures: [keldairEvent],
-      paths: [["id"], ["type"], ["dateOccurred"], ["status"], ["data"], ["data", "id"]],
-      eventTypes: ["thing.updated", "thing.created", "thing.deleted"],
-    },
-  ),
-  subject(
-    "checkr",
-    checkr,
-    { signing_secret: "checkr-prop-secret", api: { api_key: "checkr-prop-key" } },
-    {
-      fixtures: [checkrReport, checkrInvitation],
-      paths: [["id"], ["type"], ["created_at"], ["account_id"], ["data"], ["data", "object"], ["data", "object", "id"], ["data", "object", "object"], ["data", "object", "report_id"], ["data", "object", "status"]],
-      eventTypes: ["report.completed", "report.created", "invitation.created", "invitation.deleted", "adverse_action.pre_adverse_action_sent"],
-    },
-  ),
-  subject(
-    "greenhouse",
-    greenhouse,
-    { secret: "greenhouse-prop-secret", api: { api_key: "harvest-prop-token" } },
-    {
-      fixtures: [greenhouseStage, greenhouseHire, greenhouseOffer],
-      paths: [["action"], ["payload"], ["payload", "application"], ["payload", "application", "id"], ["payload", "application", "status"], ["payload", "application", "last_activity_at"], ["payload", "application_id"], ["payload", "offer"]],
-      eventTypes: ["candidate_stage_change", "hire_candidate", "new_candidate_application", "delete_application"],
-    },
-  ),
-  subject(
-    "smartrecruiters",
-    smartrecruiters,
-    { secret: "sr-prop-secret", api: { api_key: "sr-prop-key" } },
-    {
-      fixtures: [srStatusUpdated.body, srJobUpdated.body],
-      headers: srStatusUpdated.headers,
-      paths: [["id"], ["job_id"], ["candidate_id"]],
-      eventTypes: ["application.status.updated", "application.created", "job.updated", "position.deleted"],
-    },
-  ),
-  subject(
-    "persona",
-    persona,
-    { secret: "persona-prop-secret", api: { api_key: "persona-prop-key" } },
-    {
-      fixtures: [personaApproved, personaVerification],
-      paths: [
-        ["data"],
-        ["data", "id"],
-        ["data", "attributes"],
-        ["data", "attributes", "name"],
-        ["data", "attributes", "created-at"],
-        ["data", "attributes", "payload"],
-        ["data", "attributes", "payload", "data"],
-        ["data", "attributes", "payload", "data", "id"],
-        ["data", "attributes", "payload", "data", "type"],
-        ["data", "attributes", "payload", "data", "attributes"],
-        ["data", "attributes", "payload", "data", "relationships"],
-      ],
-      eventTypes: ["inquiry.completed", "inquiry.created", "verification.passed"],
-    },
-  ),
-  subject(
-    "sumsub",
-    sumsub,
-    { secret: "sumsub-prop-secret", api: { token: "sumsub-prop-token", secret: "sumsub-prop-app-secret" } },
-    {
-      fixtures: [sumsubReviewed, sumsubRetry],
-      paths: [["applicantId"], ["type"], ["correlationId"], ["createdAtMs"], ["reviewStatus"], ["reviewResult"], ["reviewResult", "reviewAnswer"], ["reviewResult", "reviewRejectType"], ["applicantActionId"], ["levelName"]],
-      eventTypes: ["applicantReviewed", "applicantCreated", "applicantDeleted", "applicantActionReviewed"],
-    },
-  ),
-  subject(
-    "veriff",
-    veriff,
-    { api_key: "veriff-prop-client", secret: "veriff-prop-secret", api: {} },
-    {
-      fixtures: [veriffDecision, veriffEvent, veriffUserStatus],
-      paths: [["verification"], ["verification", "id"], ["verification", "status"], ["verification", "decisionTime"], ["id"], ["action"], ["attemptId"], ["eventType"], ["time"], ["data"], ["data", "verification"]],
-      eventTypes: ["decision.approved", "event.submitted", "event.created", "user-status.created"],
-    },
-  ),
-];
+/** Every registered adapter, with its example config and its fixtures: a new one is covered by its registry line. */
+const SUBJECTS: Subject[] = PROVIDER_NAMES.map((name) => {
+  const adapter = providers[name] as ProviderAdapter<unknown>;
+  const config = adapter.configSchema.parse(adapter.example);
+  const fixtures = fixturesOf(name);
+  const types = fixtures.flatMap((f) => {
+    const r = adapter.parse(req(f.body, f.headers), config);
+    return r.ok ? [r.event.eventType] : [];
+  });
+  const nearMisses = types.flatMap((t) => [`${t}.x`, t.replace(/[^._-]+$/, "deleted"), t.replace(/[^._-]+$/, "created"), t.replace(/[^._-]+$/, "completed")]);
+  const secrets = credentialValues(name, adapter.example).flatMap((v) => (v.startsWith("whsec_") ? [v, v.slice(6)] : [v]));
+  return { name, adapter, config, fixtures, paths: fieldPaths(fixtures.map((f) => f.body)), eventTypes: [...new Set([...types, ...nearMisses])], secrets };
+});
 
 // ---- parse ---------------------------------------------------------------------------------
 
-describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name, headers }) => {
-  const check = (json: unknown) => {
+describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name }) => {
+  const check = (json: unknown, headers: Record<string, string> = {}) => {
     const result = adapter.parse(req(json, headers), config);
     expectParseResult(result);
     if (name === "karmacheck" && result.ok) {
@@ -388,19 +242,20 @@ describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name
   };
 
   it("never throws on any JSON document", () => {
-    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => check(JSON.parse(text))), runs);
+    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => check(JSON.parse(text), fixtures[0]?.headers)), runs);
   });
 
   it("never throws on any JavaScript value", () => {
-    fc.assert(fc.property(fc.anything({ maxDepth: 4 }), check), runs);
+    fc.assert(fc.property(fc.anything({ maxDepth: 4 }), (v) => check(v, fixtures[0]?.headers)), runs);
   });
 
   it("never throws on envelopes with fields of random types", () => {
-    fc.assert(fc.property(nearEnvelope(fixtures, paths), check), runs);
+    fc.assert(fc.property(nearEnvelope(fixtures, paths), (f) => check(f.body, f.headers)), runs);
   });
 
   it("accepts each fixture (so the envelopes above start valid)", () => {
-    for (const fixture of fixtures) expect(adapter.parse(req(fixture, headers), config).ok).toBe(true);
+    expect(fixtures.length, `add test/fixtures/${name}-*.json`).toBeGreaterThan(0);
+    for (const f of fixtures) expect(adapter.parse(req(f.body, f.headers), config).ok, f.file).toBe(true);
   });
 });
 
@@ -411,21 +266,8 @@ const VERIFY_CASES: { name: string; adapter: ProviderAdapter<unknown>; config: u
     name: s.name,
     adapter: s.adapter,
     config: s.config,
-    secrets: [
-      "kc-pass-prop",
-      SW_SECRET,
-      SW_SECRET.slice(6),
-      "tw-prop-token-0123",
-      "ck-prop-token-0123",
-      "std-prop-secret-0123",
-      "checkr-prop-secret",
-      "checkr-prop-key",
-      "greenhouse-prop-secret",
-      "sr-prop-secret",
-      "persona-prop-secret",
-      "sumsub-prop-secret",
-      "veriff-prop-secret",
-    ],
+    // Any subject's secret: a reason naming another source's credential would be as wrong.
+    secrets: SUBJECTS.flatMap((x) => x.secrets),
     acceptsAll: false,
   })),
   { name: "karmacheck (api only)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ api: { api_key: "k", client_access_token: "c" } }), secrets: [], acceptsAll: true },
@@ -491,8 +333,8 @@ const headers = fc.dictionary(headerName, headerValue, { maxKeys: 6 });
 const body = fc.oneof(
   fc.json({ maxDepth: 3 }),
   printable,
-  fc.constantFrom(...SUBJECTS.flatMap((s) => s.fixtures).map((f) => JSON.stringify(f))),
-  nearEnvelope([karmaCase], [["username"], ["password"]]).map((j) => JSON.stringify(j)),
+  fc.constantFrom(...SUBJECTS.flatMap((s) => s.fixtures).map((f) => JSON.stringify(f.body))),
+  nearEnvelope(fixturesOf("karmacheck"), [["username"], ["password"]]).map((f) => JSON.stringify(f.body)),
 );
 
 describe.each(VERIFY_CASES)("$name verify", ({ adapter, config, secrets, acceptsAll }) => {
@@ -521,12 +363,12 @@ describe.each(VERIFY_CASES)("$name verify", ({ adapter, config, secrets, accepts
 
 // ---- normalize -----------------------------------------------------------------------------
 
-describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, eventTypes, headers }) => {
+describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, eventTypes }) => {
   const event = fc.record({
     eventType: fc.oneof(fc.constantFrom(...eventTypes), word),
     subject: fc.oneof(fc.constant("case"), word.map((w) => `check:${w}`), fc.constantFrom("check:2f209172-e2df-4b78-a644-c950554fd5f8", "check:vr_1a2b3c4d5e6f", "check:frontIdCardResult"), word),
     caseId: word,
-    body: fc.oneof(anyValue, nearEnvelope(fixtures, paths)),
+    body: fc.oneof(anyValue, nearEnvelope(fixtures, paths).map((f) => f.body)),
   });
   /** States that contain the webhook's check ids, so lookups of nested entries run too. */
   const state = fc.oneof(
@@ -551,7 +393,7 @@ describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, 
 
   it("handles the parsed fixtures with any refetched state", () => {
     const parsed = fixtures.map((f) => {
-      const r = adapter.parse(req(f, headers), config);
+      const r = adapter.parse(req(f.body, f.headers), config);
       if (!r.ok) throw new Error("fixture must parse");
       return r.event;
     });

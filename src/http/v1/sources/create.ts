@@ -7,15 +7,13 @@ import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
 import { findCustomer } from "../customers/find";
-import { CustomerIdField, ProviderField, SourceView } from "../schemas";
-import { CONFIG_DOC, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
+import { CustomerIdField, SourceView } from "../schemas";
+import { perProvider, ReconcileAfter, sentConfig, SilenceAfter, sourceView, validateConfig } from "./shared";
 
-
-const Body = z.strictObject({
+/** One variant per provider, each with that adapter's own config schema. */
+const Body = perProvider("CreateSource", {
   customer_id: CustomerIdField,
-  provider: ProviderField,
   name: z.string().trim().min(1).max(200),
-  config: z.record(z.string(), z.unknown()).openapi({ description: CONFIG_DOC }),
   reconcile_after_seconds: ReconcileAfter.optional(),
   silence_after_seconds: SilenceAfter.optional(),
 });
@@ -38,8 +36,10 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
+    // Stored as sent (the adapter parses it again on every load), so its defaults can evolve.
+    const config = await sentConfig(c);
     await findCustomer(c, body.customer_id);
-    validateConfig(c, body.provider, body.config);
+    validateConfig(c, body.provider, config);
     const now = Date.now();
     const id = newId("src");
     const cap = c.var.config.maxSourcesPerCustomer;
@@ -51,7 +51,7 @@ export function register(app: App) {
           customerId: body.customer_id,
           provider: body.provider,
           name: body.name,
-          configEnc: await encryptJson(c.var.config.encryptionKey, body.config),
+          configEnc: await encryptJson(c.var.config.encryptionKey, config),
           reconcileAfterSeconds: body.reconcile_after_seconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
           silenceAfterSeconds: body.silence_after_seconds ?? DEFAULT_SILENCE_AFTER_SECONDS,
           createdAt: now,

@@ -2,9 +2,11 @@ import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
-import { adapterFor, type ProviderName } from "../../../providers";
-import { checkConfigUrls, redactConfig, type SourceRow } from "../../../services/sources";
+import { adapterFor, PROVIDER_NAMES, providers, redactConfig, type ProviderName } from "../../../providers";
+import { checkConfigUrls, type SourceRow } from "../../../services/sources";
 import { decryptJson } from "../../../lib/crypto";
+import { isRecord } from "../../../providers/shared";
+import { forbiddenPatchKey } from "../../../services/merge-patch";
 import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
 import { ApiError, issuesToDetails } from "../../errors";
@@ -13,15 +15,41 @@ import { iso } from "../../pagination";
 export const ReconcileAfter = z.number().int().min(60).max(30 * 86400).openapi({ description: "Refetch an open case when it has had no event for this long (default 21600)." });
 export const SilenceAfter = z.number().int().min(300).max(30 * 86400).openapi({ description: "Flag the source as silent after this long without a webhook (default 86400)." });
 
-export const CONFIG_DOC =
-  "Provider-specific, validated per provider: " +
-  "karmacheck `{ username?, password?, signing_secret?, api?: { base_url, api_key, client_access_token } }`; " +
-  "truework `{ tokens: [..], api?: { base_url, api_key } }`; " +
-  "casekeeper `{ token?, token_header?, api: { base_url, client_id, client_secret, token_url? } }`; " +
-  "keldair `{ verify: { secret } | <scheme>, case_id_pointer?, refetch?: { url, headers } }`; " +
-  "standard `{ verify: <scheme>, fields: { case_id, event_id?, type?, version?, status?, group? }, status_map?, refetch? }` " +
-  "where <scheme> is `{ scheme: standard_webhooks, secret }`, `{ scheme: hmac, header, algorithm, encoding, prefix?, secret, timestamp_header?, payload_template? }`, " +
-  "`{ scheme: token, header, tokens }` or `{ scheme: basic, username, password }`. A secret may be a list of two while rotating.";
+/**
+ * A request body with one variant per provider (discriminated on `provider`), each carrying that
+ * adapter's config schema, so validation and the OpenAPI document both come from the adapters.
+ */
+export function perProvider<Shape extends z.ZodRawShape>(name: string, shape: Shape) {
+  const variants = PROVIDER_NAMES.map((provider) =>
+    z
+      .strictObject({
+        provider: z.literal(provider),
+        ...shape,
+        config: providers[provider].configSchema.meta({
+          description: `The ${provider} adapter's config. Fields marked writeOnly are credentials: encrypted at rest, returned as "[redacted]".`,
+          example: providers[provider].example,
+        }),
+      })
+      .openapi(`${name}_${provider}`),
+  );
+  return z.discriminatedUnion("provider", variants as [(typeof variants)[number], ...(typeof variants)[number][]]);
+}
+
+/**
+ * The body's `config` as sent. The validated copy is the adapter's parsed output (defaults filled,
+ * secrets as lists); the stored config is what was sent, parsed again on every load. Keys naming
+ * JavaScript's prototype machinery are refused anywhere in it.
+ */
+export async function sentConfig(c: Context<HonoEnv>): Promise<Record<string, unknown>> {
+  const sent: unknown = await c.req.json();
+  const config = isRecord(sent) && isRecord(sent.config) ? sent.config : {};
+  const forbidden = forbiddenPatchKey(config);
+  if (forbidden !== null) {
+    const key = JSON.stringify(forbidden.split(".").pop());
+    throw new ApiError("validation_failed", `Invalid config: config.${forbidden}: the key ${key} is not allowed.`, [{ path: `config.${forbidden}`, message: `the key ${key} is not allowed` }]);
+  }
+  return config;
+}
 
 /** Validates a provider config (and the URLs in it) or answers 422 naming the field. */
 export function validateConfig(c: Context<HonoEnv>, provider: string, config: unknown): void {
@@ -55,7 +83,7 @@ export async function sourceView(c: Context<HonoEnv>, row: SourceRow) {
     customer_id: row.customerId,
     provider: row.provider as ProviderName,
     name: row.name,
-    config: redactConfig(config) as Record<string, unknown>,
+    config: redactConfig(row.provider, config) as Record<string, unknown>,
     ingest_url: ingestUrl(c, row.id),
     reconcile_after_seconds: row.reconcileAfterSeconds,
     silence_after_seconds: row.silenceAfterSeconds,

@@ -9,14 +9,17 @@ import { forgetTokens } from "../../../pipeline/tokens";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
 import { idParam, SourceView } from "../schemas";
-import { CONFIG_DOC, findSource, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
+import { findSource, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
 
 const Body = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   config: z
     .record(z.string(), z.unknown())
     .optional()
-    .openapi({ description: `A JSON merge patch (RFC 7396) of the config: listed keys change, null removes one, the rest stay. ${CONFIG_DOC}` }),
+    .openapi({
+      description:
+        "A JSON merge patch (RFC 7396) of the config: listed keys change, null removes one, the rest stay. The result must match the source's provider config (the variants of POST /v1/sources).",
+    }),
   reconcile_after_seconds: ReconcileAfter.optional(),
   silence_after_seconds: SilenceAfter.optional(),
 });
