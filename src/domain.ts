@@ -1,4 +1,4 @@
-/** The vocabulary every layer shares (DESIGN.md: Words, The forwarded envelope). */
+/** The vocabulary every layer shares: statuses, event types, and the forwarded envelope. */
 
 /** A source's defaults: refetch an open case quiet for 6 hours; flag a source silent for a day. */
 export const DEFAULT_RECONCILE_AFTER_SECONDS = 21_600;

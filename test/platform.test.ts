@@ -1,6 +1,6 @@
 /**
  * Platform behaviours the design relies on, checked in this runtime and kept as tests
- * (DEVELOPERS.md: check a platform behaviour in a small scratch test before building on it).
+ * (each checked in a small scratch test before anything was built on it).
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";

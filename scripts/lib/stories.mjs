@@ -1,7 +1,6 @@
-// The demo's six stories, built from the providers' docs (../shared/seeds, and the vendors' own
-// for Checkr and Persona) and the payload shapes of test/fixtures. Each story changes its case in
-// the sandbox as the provider would, then sends the provider's webhook through `ctx.step`, which
-// waits until the relay has dealt with it.
+// The demo's six stories, built from the providers' webhook docs and the payload shapes of
+// test/fixtures. Each story changes its case in the sandbox as the provider would, then sends the
+// provider's webhook through `ctx.step`, which waits until the relay has dealt with it.
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 
@@ -36,7 +35,7 @@ export function sourceConfigs(sandbox, secrets) {
 }
 
 /**
- * KarmaCheck (seed 000): a case through its four documented statuses. Credentials ride in the
+ * KarmaCheck: a case through its four documented statuses. Credentials ride in the
  * body; the same webhook can arrive more than once (a retry after 2 minutes, or "multiple events
  * within a short period"); and one webhook is overtaken by the next ("does not guarantee ... the order").
  */
@@ -80,7 +79,7 @@ async function karmacheck(ctx, story) {
 }
 
 /**
- * Truework (seed 003): one employment verification through processing, action-required and
+ * Truework: one employment verification through processing, action-required and
  * completed, then order.completed; each webhook carries the X-Truework-Token; Truework retries,
  * so the last webhook arrives twice.
  */
@@ -113,7 +112,7 @@ async function truework(ctx, story) {
 }
 
 /**
- * Case Keeper (seed 002): unauthenticated webhooks, so the body is only a hint. One of them claims
+ * Case Keeper: unauthenticated webhooks, so the body is only a hint. One of them claims
  * more than the API says (verification.completed while the verification is still in progress):
  * what is forwarded is the refetched state. The API signs a fresh 5-minute S3 link on every read.
  */
@@ -168,7 +167,7 @@ async function casekeeper(ctx, story) {
 }
 
 /**
- * Keldair ATS (seed 004): Standard Webhooks-signed applicant events, refetched through the
+ * Keldair ATS: Standard Webhooks-signed applicant events, refetched through the
  * source's refetch template; and one forged webhook (wrong key) that the relay must refuse.
  */
 async function keldair(ctx, story) {

@@ -1,5 +1,5 @@
 /**
- * Case Keeper (seed 002): `{ key, data: { id, ... } }`, ~36 keys; webhooks are unauthenticated
+ * Case Keeper: `{ key, data: { id, ... } }`, ~36 keys; webhooks are unauthenticated
  * (optionally a static token), so the body is never trusted and the state is always refetched.
  * Presigned links in bodies expire after 5 minutes. Refetch: OAuth client credentials, then
  * GET /api/v3/case-keeper/verifications/{id}.

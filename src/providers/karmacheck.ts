@@ -1,5 +1,5 @@
 /**
- * KarmaCheck (seeds 000, 001): case.statuschange and casedata.statuschange; credentials in the
+ * KarmaCheck: case.statuschange and casedata.statuschange; credentials in the
  * body, HTTP Basic or Standard Webhooks; retries once after 2 minutes; refetch via /case/id/{id}.
  */
 import { z } from "zod";

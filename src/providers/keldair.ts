@@ -1,5 +1,5 @@
 /**
- * KeldairHR (seed 004), an ATS: `{ id, type, version, dateOccurred, data }`; signed webhooks
+ * KeldairHR, an ATS: `{ id, type, version, dateOccurred, data }`; signed webhooks
  * (Standard Webhooks by default, or another configured scheme); retries for 24 h; no documented
  * API, so events are forwarded with `verified: false` unless a refetch template is configured.
  */

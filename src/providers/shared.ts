@@ -62,7 +62,7 @@ export function issues(error: z.ZodError): Issue[] {
 }
 
 /**
- * The envelope type (DESIGN.md): a check-level event is check.updated; otherwise the normalized
+ * The forwarded envelope's type: a check-level event is check.updated; otherwise the normalized
  * status decides, and the provider's own "created" event is case.created.
  */
 export function eventTypeFor(status: Status, opts: { check: boolean; created: boolean }): EventType {

@@ -1,5 +1,5 @@
 /**
- * Truework (seed 003): order.completed and verification_request.state.change; a static token in
+ * Truework: order.completed and verification_request.state.change; a static token in
  * X-Truework-Token; retries for 48 h; refetch via GET /orders/{order_id}.
  */
 import { z } from "zod";

@@ -19,7 +19,7 @@ export type Issue = { path: string; message: string };
 /** What ingest needs from a provider's envelope. */
 export type ParsedEvent = {
   caseId: string;
-  /** The provider's dedupe rule, as one string (DESIGN.md: Providers). */
+  /** The provider's own dedupe rule (its event id, or the fields it says identify a delivery), as one string. */
   dedupeKey: string;
   providerEventId: string | null;
   eventType: string;

@@ -1,5 +1,5 @@
 /**
- * Signed forwarding, retries, dead ends and replays (DESIGN.md guarantees 5, 6, 7). Retries are the
+ * Signed forwarding, retries, dead ends and replays (the signed-delivery and retry guarantees). Retries are the
  * case object's, on its alarm: tests make them due and run the alarm (test/helpers/cases.ts), so
  * the schedule is checked without waiting for it.
  */

@@ -1,4 +1,4 @@
-/** parse and normalize of every adapter, against the fixtures and DESIGN.md "Providers". */
+/** parse and normalize of the first adapters, against their fixtures and their vendors' documented rules. */
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, STATUSES } from "../../src/domain";
 import { casekeeper } from "../../src/providers/casekeeper";
