@@ -37,6 +37,7 @@ CREATE TABLE `issues` (
 	`notified_revision` integer DEFAULT 0 NOT NULL,
 	`notified_at` integer,
 	`plan_at` integer,
+	`planning_until` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

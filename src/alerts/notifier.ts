@@ -61,14 +61,23 @@ export function transitionOf(row: IssueRow): Transition | null {
   return row.notifiedRevision === 0 ? "opened" : "escalated";
 }
 
-export type PlanOutcome = "nothing" | "sent" | "silent" | "deferred";
+export type PlanOutcome = "nothing" | "sent" | "silent" | "deferred" | "busy";
 
-export async function planIssue(env: Env, config: Config, issueId: string, now: number): Promise<PlanOutcome> {
+/** How long one notifier may hold an issue while it plans it; past it, another (or the cron) takes over. */
+export const PLANNING_LEASE_MS = 30_000;
+
+/**
+ * Plans the notification the issue's latest transition calls for. One planner per issue at a
+ * time (a lease in its row): another one that finds it taken leaves the issue to it, and the
+ * holder reads the issue again once done, so a change that arrived meanwhile is not left unsaid.
+ */
+export async function planIssue(env: Env, config: Config, issueId: string, now: number, depth = 0): Promise<PlanOutcome> {
   const db = createDb(env.DB);
   const row = await db.select().from(issues).where(eq(issues.id, issueId)).get();
   if (!row) return "nothing";
   const transition = transitionOf(row);
   if (!transition) return "nothing";
+  if (row.planningUntil !== null && row.planningUntil > now) return "busy";
   const spec = KINDS[row.kind as IssueKind];
   // Recorded as announced without a notification: an informational issue's quiet end, an acknowledged issue's growth.
   const silent = (transition === "resolved" && !spec.resolvedType) || (transition === "escalated" && row.status === "acknowledged");
@@ -79,20 +88,29 @@ export async function planIssue(env: Env, config: Config, issueId: string, now: 
       return "deferred";
     }
   }
+  const leased = await db
+    .update(issues)
+    .set({ planningUntil: now + PLANNING_LEASE_MS })
+    .where(and(eq(issues.id, row.id), eq(issues.notifiedRevision, row.notifiedRevision), or(isNull(issues.planningUntil), lte(issues.planningUntil, now))))
+    .returning({ id: issues.id });
+  if (!leased.length) return "busy";
   if (!silent) {
     const notification = notificationFor(row, transition, now);
     const targets = await recipients(db, row);
-    // Queued before the issue is marked: a crash in between sends it again, with the same webhook-id.
+    // Queued before the issue is marked: a crash in between sends it again (after the lease), with the same webhook-id.
     for (let i = 0; i < targets.length; i += 100) {
       await env.ALERTS.sendBatch(
         targets.slice(i, i + 100).map((t) => ({ body: { kind: "alert_deliver", alert_endpoint_id: t, notification } satisfies AlertMessage, contentType: "json" as const })),
       );
     }
   }
-  await db
+  const [after] = await db
     .update(issues)
-    .set({ notifiedRevision: row.revision, notifiedAt: silent ? row.notifiedAt : now, planAt: null })
-    .where(and(eq(issues.id, row.id), eq(issues.notifiedRevision, row.notifiedRevision)));
+    .set({ notifiedRevision: row.revision, notifiedAt: silent ? row.notifiedAt : now, planAt: null, planningUntil: null })
+    .where(and(eq(issues.id, row.id), eq(issues.notifiedRevision, row.notifiedRevision)))
+    .returning({ revision: issues.revision });
+  // Changed while it was being planned (its other planners left it to this one).
+  if (after && after.revision > row.revision && depth < 3) await planIssue(env, config, issueId, now, depth + 1);
   return silent ? "silent" : "sent";
 }
 
@@ -181,7 +199,8 @@ export async function postNotification(url: string, secret: string, n: Notificat
 /** The cron's sweep: transitions whose announcement was lost (a queue send that failed, a crash), bounded per run. */
 export async function replanMissed(env: Env, now: number, limit = 100): Promise<number> {
   const rows = await env.DB.prepare(
-    `SELECT id FROM issues WHERE status <> 'pending' AND revision > notified_revision AND (plan_at IS NULL OR plan_at <= ?1) AND revised_at <= ?1 - 60000 ORDER BY revised_at LIMIT ?2`,
+    `SELECT id FROM issues WHERE status <> 'pending' AND revision > notified_revision AND (plan_at IS NULL OR plan_at <= ?1)
+        AND (planning_until IS NULL OR planning_until <= ?1) AND revised_at <= ?1 - 60000 ORDER BY revised_at LIMIT ?2`,
   )
     .bind(now, limit)
     .all<{ id: string }>();

@@ -109,8 +109,11 @@ export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): 
   return [...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<IndexWrite, IssueWrite>)), ...issues.flatMap((w) => issueStatements(db, w))];
 }
 
-/** Writes that change an endpoint's status: this isolate's copy of the customer's endpoints is stale after them. */
-export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable");
+/**
+ * Writes that change an endpoint's status or health: this isolate's copy of the customer's
+ * endpoints is stale after them (its failing_since decides whether a success clears an alert).
+ */
+export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable" || w.kind === "endpoint_health");
 
 function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
   const one = statement(db, w);

@@ -43,6 +43,8 @@ export const issues = sqliteTable(
     notifiedAt: integer("notified_at"),
     /** A notification held back by the rate limit is due then (one scheduled at a time). */
     planAt: integer("plan_at"),
+    /** One notifier plans the issue at a time: its lease, until then. */
+    planningUntil: integer("planning_until"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
