@@ -36,6 +36,7 @@ export default defineConfig(async () => {
                 queueConsumers: {
                   "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
                   "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 100 },
+                  "caserelay-alerts": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 20 },
                 },
               },
             }),

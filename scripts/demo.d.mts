@@ -36,6 +36,30 @@ export type DemoSummary = {
   stories: DemoStory[];
   firstWebhookToLastDeliveryMs: number | null;
   durationMs: number;
+  /** The outage after the stories (null with `outage: false`). */
+  outage: OutageSummary | null;
 };
 
-export function runDemo(opts: { relayUrl: string; adminToken: string; log?: (line: string) => void; stepTimeoutMs?: number }): Promise<DemoSummary>;
+export type OutageSummary = {
+  /** Opened, notified (signed) and resolved, as it should. */
+  ok: boolean;
+  issueId: string | null;
+  /** Deliveries the demo saw fail while the receiver was down. */
+  failedAttempts: number;
+  webhooks: number;
+  opened: boolean;
+  resolved: boolean;
+  /** Notification types the alert endpoint received about the issue, in order. */
+  notifications: string[];
+  signed: boolean;
+  problems: string[];
+};
+
+export function runDemo(opts: {
+  relayUrl: string;
+  adminToken: string;
+  log?: (line: string) => void;
+  stepTimeoutMs?: number;
+  outage?: boolean;
+  pause?: (info: { relayUrl: string }) => Promise<void>;
+}): Promise<DemoSummary>;

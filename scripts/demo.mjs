@@ -1,13 +1,17 @@
 // `npm run demo`: the whole flow in about a minute. Six provider stories go through a relay:
 // webhooks in (duplicated, out of order, one forged), state refetched from a local provider
-// sandbox, signed envelopes out to a demo receiver that verifies them. Uses the `npm start` relay
-// on localhost:8787 when it answers, else starts one of its own (and stops it at the end).
+// sandbox, signed envelopes out to a demo receiver that verifies them. Then an outage: the
+// receiver stops, the relay opens an endpoint.failing issue (console, and a notification to the
+// demo's alert endpoint), the receiver comes back and the issue resolves. Uses the `npm start`
+// relay on localhost:8787 when it answers, else starts one of its own (and stops it at the end).
 //
-//   npm run demo [-- --url http://127.0.0.1:8787 --token caserelay-dev-admin-token]
+//   npm run demo [-- --url http://127.0.0.1:8787 --token caserelay-dev-admin-token --skip-outage --no-pause]
 import { realpathSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { startReceiver, shortId } from "./lib/receiver.mjs";
+import { runOutage } from "./lib/outage.mjs";
+import { startAlertReceiver, startReceiver, shortId } from "./lib/receiver.mjs";
 import { devVars, isUp, startRelay, waitFor } from "./lib/relay.mjs";
 import { startSandbox } from "./lib/sandbox.mjs";
 import { sourceConfigs, STORIES, webhookSecrets } from "./lib/stories.mjs";
@@ -32,18 +36,26 @@ function adminClient(relayUrl, token) {
   };
 }
 
-/** A customer with the receiver as its endpoint, and one source per provider pointing at the sandbox. */
-async function setUp(api, relayUrl, sandbox, receiver, secrets) {
+/**
+ * A customer with the receiver as its endpoint, the alert receiver as its alert endpoint (created
+ * with the customer's own key: it hears of the customer's endpoints only), and one source per
+ * provider pointing at the sandbox, plus one for the outage.
+ */
+async function setUp(api, relayUrl, sandbox, receiver, alerts, secrets) {
   const customer = await api("POST", "/v1/customers", { name: `Demo Hiring (npm run demo, ${new Date().toISOString()})` });
   const endpoint = await api("POST", "/v1/endpoints", { customer_id: customer.id, url: receiver.url, description: "npm run demo receiver" });
   receiver.setSecret(endpoint.secret); // shown once, in this response
+  const alertEndpoint = await adminClient(relayUrl, customer.api_key)("POST", "/v1/alert-endpoints", { url: alerts.url, description: "npm run demo alert receiver" });
+  alerts.setSecret(alertEndpoint.secret);
+  // Keldair without a refetch template: what the outage sends is forwarded as it is.
+  const outage = await api("POST", "/v1/sources", { customer_id: customer.id, provider: "keldair", name: "keldair (demo outage)", config: { verify: { secret: secrets.keldair.secret } } });
   const sources = {};
   for (const [provider, config] of Object.entries(sourceConfigs(sandbox, secrets))) {
     const source = await api("POST", "/v1/sources", { customer_id: customer.id, provider, name: `${provider} (demo sandbox)`, config });
     // ingest_url may name a public host (PUBLIC_BASE_URL); the providers here post to the relay we talk to.
     sources[provider] = { ...source, ingestUrl: `${relayUrl}/in/${source.id}` };
   }
-  return { customer, endpoint, sources };
+  return { customer, endpoint, alertEndpoint, outage, sources };
 }
 
 /**
@@ -51,10 +63,11 @@ async function setUp(api, relayUrl, sandbox, receiver, secrets) {
  * closed ports: remove them, or the relay would keep retrying and reconciling against nothing.
  * The customer and its events stay, to look at afterwards.
  */
-async function cleanUp(api, { endpoint, sources }, log) {
+async function cleanUp(api, { endpoint, alertEndpoint, outage, sources }, log) {
   try {
     await api("DELETE", `/v1/endpoints/${endpoint.id}`);
-    for (const source of Object.values(sources)) await api("DELETE", `/v1/sources/${source.id}`);
+    await api("DELETE", `/v1/alert-endpoints/${alertEndpoint.id}`);
+    for (const source of [...Object.values(sources), outage]) await api("DELETE", `/v1/sources/${source.id}`);
   } catch (err) {
     log(`  (cleanup: ${err instanceof Error ? err.message : err})`);
   }
@@ -190,22 +203,35 @@ function printSummary(s, log) {
   log(s.ok ? "\n✓ Every story ended delivered, signed and in order." : "\n✗ Some stories did not end delivered, signed and in order (see above).");
 }
 
+function printOutage(o, log) {
+  log("\nOutage");
+  log(`  ${"failed deliveries".padEnd(30)} ${String(o.failedAttempts).padStart(4)}   (the receiver was down; retried on their schedule)`);
+  log(`  ${"endpoint.failing issue".padEnd(30)} ${o.issueId ?? "none"}   ${o.opened ? "opened" : "never opened"}${o.resolved ? ", resolved once the receiver was back" : ""}`);
+  log(`  ${"notifications".padEnd(30)} ${String(o.notifications.length).padStart(4)}   ${o.notifications.join(", ") || "none"}${o.signed ? " (signatures verified)" : ""}`);
+  for (const p of o.problems) log(`      ✗ ${p}`);
+  log(o.ok ? "\n✓ The outage was seen, notified and resolved." : "\n✗ The outage did not go as expected (see above).");
+}
+
 /**
- * Runs the six stories against a relay and returns the summary (`ok` is false when any story did
- * not end delivered, signed and in order). Starts and stops its own sandbox and receiver.
+ * Runs the six stories against a relay, then (unless `outage` is false) the outage, and returns
+ * the summary (`ok` is false when any story did not end delivered, signed and in order;
+ * `outage.ok` when the outage was not seen, notified and resolved). Starts and stops its own
+ * sandbox, receiver and alert receiver. `pause` is awaited while the receiver is down.
  */
-export async function runDemo({ relayUrl, adminToken, log = console.log, stepTimeoutMs = STEP_TIMEOUT_MS }) {
+export async function runDemo({ relayUrl, adminToken, log = console.log, stepTimeoutMs = STEP_TIMEOUT_MS, outage = true, pause = async () => {} }) {
   const started = Date.now();
   const sandbox = await startSandbox();
   const receiver = await startReceiver({ log });
+  const alerts = await startAlertReceiver({ log });
   const api = adminClient(relayUrl, adminToken);
   let setup = null;
   try {
     const secrets = webhookSecrets();
-    setup = await setUp(api, relayUrl, sandbox, receiver, secrets);
-    const { customer, endpoint, sources } = setup;
+    setup = await setUp(api, relayUrl, sandbox, receiver, alerts, secrets);
+    const { customer, endpoint, alertEndpoint, sources } = setup;
     log(`  sandbox    ${sandbox.url}  KarmaCheck, Truework, Case Keeper, Keldair, Checkr and Persona APIs, cases in memory`);
     log(`  receiver   ${receiver.url}  endpoint ${endpoint.id}, verifies every signature`);
+    log(`  alerts     ${alerts.url}  alert endpoint ${alertEndpoint.id} (the customer's), verifies every notification`);
     log(`  customer   ${customer.id}  with one source per provider`);
     log("\n  → a provider's webhook to the relay   ⇢ an event the relay delivered to the receiver   · what the relay did instead");
     const ctx = {
@@ -234,20 +260,49 @@ export async function runDemo({ relayUrl, adminToken, log = console.log, stepTim
     }
     const summary = await summarize(ctx, stories, started);
     printSummary(summary, log);
-    log(`\nThe demo's endpoint and sources are removed; its events stay: GET ${relayUrl}/v1/events?customer_id=${customer.id}`);
+    summary.outage = null;
+    if (outage) {
+      summary.outage = await runOutage({ ...ctx, alerts, relayUrl }, { source: setup.outage, secret: secrets.keldair.secret, endpointId: endpoint.id, customerId: customer.id, pause: () => pause({ relayUrl }) });
+      printOutage(summary.outage, log);
+    }
+    log(`\nThe demo's endpoint, alert endpoint and sources are removed; its events and issues stay: GET ${relayUrl}/v1/events?customer_id=${customer.id}, ${relayUrl}/console/issues?status=resolved`);
     return summary;
   } finally {
     if (setup) await cleanUp(api, setup, log);
-    await Promise.all([sandbox.stop(), receiver.stop()]);
+    await Promise.all([sandbox.stop(), receiver.stop(), alerts.stop()]);
   }
 }
 
+/** While the receiver is down: the user looks at the console, then presses Enter (or it comes back by itself). */
+function pauseForUser(timeoutMs) {
+  return ({ relayUrl }) =>
+    new Promise((resolve) => {
+      console.log(`\n  Look at the issue: ${relayUrl}/console/issues (log in with the admin token).`);
+      console.log(`  Press Enter to bring the receiver back (it comes back by itself in ${Math.round(timeoutMs / 60_000)} minutes).`);
+      const rl = createInterface({ input: process.stdin });
+      const done = () => {
+        clearTimeout(timer);
+        rl.close();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      rl.once("line", done);
+    });
+}
+
 async function main() {
-  const { values: args } = parseArgs({ options: { url: { type: "string" }, token: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values: args } = parseArgs({
+    options: { url: { type: "string" }, token: { type: "string" }, "skip-outage": { type: "boolean" }, "no-pause": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
   if (args.help) {
-    console.log("npm run demo [-- --url <relay> --token <admin token>]\nWithout --url: the `npm start` relay on localhost:8787 if it answers, else a relay of its own.");
+    console.log(
+      "npm run demo [-- --url <relay> --token <admin token> --skip-outage --no-pause]\n" +
+        "Without --url: the `npm start` relay on localhost:8787 if it answers, else a relay of its own.\n" +
+        "The outage at the end stops the demo receiver until you press Enter (--no-pause: at once; --skip-outage: no outage).",
+    );
     return;
   }
+  const interactive = Boolean(process.stdin.isTTY) && !args["no-pause"];
   let relayUrl = args.url?.replace(/\/+$/, "");
   let adminToken = args.token ?? devVars().ADMIN_TOKEN;
   let own = null;
@@ -268,8 +323,8 @@ async function main() {
     console.log(`  relay      ${relayUrl}  (started for this demo)`);
   }
   try {
-    const summary = await runDemo({ relayUrl, adminToken });
-    process.exitCode = summary.ok ? 0 : 1;
+    const summary = await runDemo({ relayUrl, adminToken, outage: !args["skip-outage"], pause: interactive ? pauseForUser(5 * 60_000) : undefined });
+    process.exitCode = summary.ok && (summary.outage?.ok ?? true) ? 0 : 1;
   } finally {
     await own?.stop();
   }

@@ -1,4 +1,6 @@
 /** caserelay: one Worker for ingest, the admin API, the queue consumers, the per-case object and the cron. */
+import { handleAlerts } from "./alerts/notifier";
+import { isAlertMessage, type AlertMessage } from "./alerts/messages";
 import { CaseObject as CaseObjectClass } from "./case/object";
 import { runCron } from "./cron";
 import { createApp } from "./http/app";
@@ -42,9 +44,10 @@ export default {
     count("consumerInvocations");
     const env = withMetrics(rawEnv);
     try {
-      // wrangler.toml: the INBOX queue's dead-letter queue is its name plus "-dlq".
-      if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch, env);
-      else await handleInbox(batch, env);
+      // The ALERTS queue's messages say so themselves; wrangler.toml: the INBOX queue's dead-letter queue is its name plus "-dlq".
+      if (batch.messages.length && isAlertMessage(batch.messages[0]!.body)) await handleAlerts(batch as MessageBatch<AlertMessage>, env);
+      else if (batch.queue.endsWith("-dlq")) await handleDeadLetters(batch as MessageBatch<ReceiptMessage>, env);
+      else await handleInbox(batch as MessageBatch<ReceiptMessage>, env);
     } finally {
       count("workerWallMs", Date.now() - started);
     }
@@ -54,4 +57,4 @@ export default {
     count("workerRequests");
     await runCron(withMetrics(env), controller.scheduledTime);
   },
-} satisfies ExportedHandler<Env, ReceiptMessage>;
+} satisfies ExportedHandler<Env, ReceiptMessage | AlertMessage>;

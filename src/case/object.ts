@@ -9,6 +9,7 @@
  * point, kept in the object's outbox until D1 has it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { announce } from "../alerts/announce";
 import { createDb } from "../db/client";
 import type { IndexWrite } from "../db/index-writes";
 import { forgetEndpoints } from "../db/control-plane";
@@ -49,8 +50,12 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 /** A case whose receipt was dead-lettered is reconciled this soon (the missed change is fetched). */
 const RECONCILE_AFTER_FAILURE_MS = 3_600_000;
 
-/** Index writes that are health figures: written directly, lost if D1 is down (never through the outbox). */
-const bestEffort = (w: IndexWrite) => w.kind === "endpoint_attempts" || w.kind === "endpoint_health";
+/**
+ * Index writes that are health figures: written directly, lost if D1 is down (never through the
+ * outbox). So is an alert's plain clear (a success after failures): if lost, the next one resolves
+ * the issue; a clear that waits for the index (`unless`) goes through the outbox, after the writes it waits for.
+ */
+const bestEffort = (w: IndexWrite) => w.kind === "endpoint_attempts" || w.kind === "endpoint_health" || (w.kind === "issue_clear" && !w.unless);
 
 export class CaseObject extends DurableObject<Env> {
   private readonly store: CaseStore;
@@ -143,6 +148,10 @@ export class CaseObject extends DurableObject<Env> {
     }
     const caseRow = caseIndexWrite(deps);
     if (caseRow && out.checked === "due") index.push(caseRow);
+    if (out.outcome === "forwarded" && out.eventId) {
+      // A change no webhook announced (missed, or never sent): informational.
+      index.push({ kind: "issue", issue: "case.recovered_by_reconcile", subjectId: this.key.sourceId, count: 1, detail: "a reconcile forwarded a change no webhook had announced", ref: { source_id: this.key.sourceId, case_id: this.key.caseId, event_id: out.eventId }, at: now });
+    }
     await this.publish(index);
     await this.sendDue(context, (w) => this.publish(w));
     await this.reschedule();
@@ -183,6 +192,7 @@ export class CaseObject extends DurableObject<Env> {
         });
       }
       answer(deps, this.store.receiptById(m.id)!, index);
+      index.push({ kind: "issue", issue: "receipt.failed", subjectId: this.key.sourceId, count: 1, detail: "a receipt was dead-lettered after every retry", ref: { source_id: this.key.sourceId, case_id: this.key.caseId, receipt_id: m.id }, at: Date.now() });
       index.push({ kind: "case_due", sourceId: this.key.sourceId, caseId: this.key.caseId, customerId: m.customer_id, dueAt: Date.now() + RECONCILE_AFTER_FAILURE_MS, at: Date.now() });
     });
     await this.publish(index);
@@ -332,7 +342,7 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   private senderDeps(context: CaseContext): SenderDeps {
-    return { store: this.store, endpoints: () => context.endpoints, owner: this.owner(context), send: sendOnce, now: Date.now };
+    return { store: this.store, endpoints: () => context.endpoints, owner: this.owner(context), send: sendOnce, now: Date.now, failingAfter: this.config.alertFailingAfter };
   }
 
   private owner(context: CaseContext) {
@@ -369,7 +379,12 @@ export class CaseObject extends DurableObject<Env> {
     if (!writes.length) return;
     const counters = writes.filter(bestEffort);
     const durable = writes.filter((w) => !bestEffort(w));
-    if (counters.length) await this.env.DB.batch(indexStatements(this.env.DB, counters)).catch((err) => log("warn", "health counters not written", { error: errorSummary(err) }));
+    if (counters.length) {
+      await this.env.DB.batch(indexStatements(this.env.DB, counters)).then(
+        (results) => announce(this.env, results),
+        (err) => log("warn", "health counters not written", { error: errorSummary(err) }),
+      );
+    }
     if (disablesEndpoints(writes)) forgetEndpoints();
     if (!durable.length) return;
     this.store.ensure();
@@ -382,8 +397,9 @@ export class CaseObject extends DurableObject<Env> {
     const { writes } = this.store.outbox();
     if (!writes.length) return;
     try {
-      await this.env.DB.batch(indexStatements(this.env.DB, writes));
+      const results = await this.env.DB.batch(indexStatements(this.env.DB, writes));
       this.store.outboxFlushed(writes.length);
+      await announce(this.env, results);
     } catch (err) {
       const failures = this.store.outboxFailed();
       log("warn", "index writes kept in the outbox", { case: this.ctx.id.name, writes: writes.length, failures, error: errorSummary(err) });

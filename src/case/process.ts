@@ -79,6 +79,7 @@ export async function receive(deps: ProcessDeps, r: ReceiptInput, attempt: numbe
 export function replayStored(deps: ProcessDeps, row: ReceiptRow, index: IndexWrite[]): Promise<ReceiptResult> {
   const trigger: Trigger = { kind: "webhook", provider_event_type: row.providerEventType, provider_event_id: row.providerEventId, received_at: new Date(row.receivedAt).toISOString() };
   index.push({ kind: "receipt_recovered", id: row.id, at: deps.now() });
+  index.push({ kind: "issue_clear", issue: "receipt.failed", subjectId: deps.key.sourceId, resolution: "no failed receipt is left to the source", unless: "failed_receipts", at: deps.now() });
   return decide(deps, { ...row, reason: null, detail: null }, trigger, index);
 }
 
@@ -130,11 +131,15 @@ async function decide(deps: ProcessDeps, r: Candidate, trigger: Trigger, index: 
   let verified = false;
   if (adapter.canRefetch(config)) {
     let outcome: RefetchOutcome;
+    const ref = { source_id: key.sourceId, case_id: key.caseId, receipt_id: r.id };
     try {
       // A reconcile run tries once: the cron backs off between runs.
       const backoffMs = trigger.kind === "reconcile" ? [] : undefined;
       outcome = await refetchWithRetries(source, deps.tokens(key.sourceId), key.caseId, { allowLocalUrls: deps.config.allowLocalUrls, backoffMs });
     } catch (err) {
+      // Every refetch or token failure counts towards the source's alert, from webhooks and reconciles alike.
+      const what = err instanceof RefetchError ? err.message : "an internal error stopped the refetch";
+      index.push({ kind: "issue", issue: "source.refetch_failing", subjectId: key.sourceId, count: 1, detail: `the provider API failed: ${what}`, ref, at: deps.now() });
       if (err instanceof RefetchError && !err.retryable) {
         // The provider's final word (a 4xx, a refused URL, an answer too big): recorded, not retried for ever.
         return skip("failed", { reason: "refetch_rejected", detail: `the refetch cannot succeed as configured: ${err.message}` });
@@ -144,6 +149,8 @@ async function decide(deps: ProcessDeps, r: Candidate, trigger: Trigger, index: 
       return skip("pending", { reason: "refetch_failed", detail: known ? `the provider API failed: ${err.message}` : "an internal error stopped the refetch (see the logs)" });
     }
     verified = true;
+    // The provider API answered: its alert clears (one write per source and batch, a lookup that usually finds nothing).
+    index.push({ kind: "issue_clear", issue: "source.refetch_failing", subjectId: key.sourceId, resolution: "the provider API answered again", at: deps.now() });
     if (outcome.kind === "gone") {
       state = null;
       const gone = adapter.normalize({ event, state: null, verified, trusted }, config);
@@ -218,6 +225,11 @@ function record(deps: ProcessDeps, r: Candidate, outcome: NewReceiptRow["outcome
   const { n, ...values } = { ...r, ...fields, outcome };
   if (n === undefined) deps.store.insertReceipt(values);
   else deps.store.updateReceipt(n, values);
+  // A receipt that failed for good (a refetch the provider refuses, a missing body) is the source's alert; a deleted source has none.
+  if (outcome === "failed" && !values.closesCase && values.reason !== "source_deleted") {
+    const sourceId = deps.key.sourceId;
+    index.push({ kind: "issue", issue: "receipt.failed", subjectId: sourceId, count: 1, detail: `${values.reason ?? "failed"}: ${values.detail ?? ""}`, ref: { source_id: sourceId, case_id: deps.key.caseId, receipt_id: r.id }, at: deps.now() });
+  }
   if (outcome === "pending") return result(r.id, "retry", { reason: values.reason ?? null, detail: values.detail ?? null });
   return answer(deps, deps.store.receiptById(r.id)!, index);
 }

@@ -13,6 +13,7 @@
  * older unsettled, an unrecorded answer can only lead to the same event being sent again.
  */
 import type { EndpointRecord } from "../db/control-plane";
+import type { IssueRef } from "../alerts/kinds";
 import type { IndexWrite } from "../db/index-writes";
 import type { Delivery, Envelope } from "../domain";
 import { DISABLE_AFTER_MS } from "../pipeline/schedule";
@@ -31,6 +32,12 @@ import {
 } from "./delivery-state";
 import type { CaseStore, DeliveryRef } from "./storage";
 
+/** One failed attempt in a few words, for its issue (no response body: it may quote anything). */
+function attemptSummary(sent: SendResult): string {
+  const a = sent.attempt;
+  return a.status_code !== null ? `HTTP ${a.status_code}` : `no answer (${a.error_kind ?? "error"})`;
+}
+
 export type SenderDeps = {
   store: CaseStore;
   /** The customer's endpoints as of now. */
@@ -39,6 +46,8 @@ export type SenderDeps = {
   owner: { customerId: string; sourceId: string; caseId: string };
   send: (endpoint: EndpointRecord, envelope: Envelope) => Promise<SendResult>;
   now: () => number;
+  /** Failed attempts in a row to one endpoint that open its endpoint.failing issue (ALERT_FAILING_AFTER). */
+  failingAfter: number;
 };
 
 /** An event as an endpoint receives it: a replay says so in its trigger. */
@@ -127,8 +136,14 @@ export class Sender {
       const sent = await deps.send(endpoint, envelopeFor(row.envelope, d));
       // The delivery as stored now (nothing else changes an open delivery while its chain is busy).
       const current = deps.store.deliveriesTo(endpointId).find((r) => r.delivery.id === d.id)?.delivery ?? sending;
-      this.put(deps, next, afterAttempt(current, sent), index);
-      this.observe(endpoint, sent, index);
+      const after = afterAttempt(current, sent);
+      this.put(deps, next, after, index);
+      const ref = { source_id: deps.owner.sourceId, case_id: deps.owner.caseId, event_id: next.eventId, delivery_id: d.id };
+      // A delivery's earlier attempts all failed (a success settles it): a success now is a recovery.
+      this.observe(deps, endpoint, sent, index, { retried: current.attempts.length > 0, ref });
+      if (after.status === "failed" && sent.outcome === "retry") {
+        index.push({ kind: "issue", issue: "delivery.exhausted", subjectId: endpointId, count: 1, detail: `failed after ${after.attempts.length - after.retry_base} attempts, the whole retry schedule`, ref, at: Date.parse(sent.attempt.at) });
+      }
     }
   }
 
@@ -154,24 +169,41 @@ export class Sender {
     } else if (after === null && (before !== null || forget)) {
       index.push({ kind: "delivery_settled", id: next.id, at });
     }
+    // A failed delivery recovered (or gone): the endpoint's delivery.exhausted resolves once none is left failed.
+    if (before === "failed" && after !== "failed") {
+      index.push({ kind: "issue_clear", issue: "delivery.exhausted", subjectId: next.endpoint_id, resolution: "no failed delivery is left to the endpoint", unless: "failed_deliveries", at });
+    }
   }
 
-  /** The endpoint's health as one attempt shows it: counters, failing since, disabled. */
-  private observe(endpoint: EndpointRecord, sent: SendResult, index: IndexWrite[]): void {
+  /**
+   * The endpoint's health as one attempt shows it: counters, failing since, disabled, and its
+   * alerts (src/alerts): each failed attempt counts towards endpoint.failing, a success after
+   * failures resolves it, a disable opens endpoint.disabled.
+   */
+  private observe(deps: SenderDeps, endpoint: EndpointRecord, sent: SendResult, index: IndexWrite[], attempt: { retried: boolean; ref: IssueRef }): void {
     const at = Date.parse(sent.attempt.at);
     const endpointId = endpoint.row.id;
     const ok = sent.outcome === "succeeded";
     index.push({ kind: "endpoint_attempts", endpointId, at, attempts: 1, failures: ok ? 0 : 1 });
     if (ok) {
       if (endpoint.row.failingSince !== null) index.push({ kind: "endpoint_health", endpointId, change: "success", at });
+      // Only after a failure this object or D1 knows of: a healthy endpoint's successes write nothing more.
+      if (endpoint.row.failingSince !== null || attempt.retried) {
+        index.push({ kind: "issue_clear", issue: "endpoint.failing", subjectId: endpointId, resolution: "the endpoint answered 2xx again", at });
+      }
       return;
     }
+    index.push({ kind: "issue", issue: "endpoint.failing", subjectId: endpointId, count: 1, threshold: deps.failingAfter, detail: attemptSummary(sent), ref: attempt.ref, at });
+    const disable = (reason: string) => {
+      index.push({ kind: "endpoint_disable", endpointId, reason, at });
+      index.push({ kind: "issue", issue: "endpoint.disabled", subjectId: endpointId, count: 1, detail: reason, ref: attempt.ref, at });
+    };
     if (sent.outcome === "gone") {
-      index.push({ kind: "endpoint_disable", endpointId, reason: "the endpoint answered 410 Gone", at });
+      disable("the endpoint answered 410 Gone");
       return;
     }
     const since = endpoint.row.failingSince;
     if (since === null) index.push({ kind: "endpoint_health", endpointId, change: "failure", at });
-    else if (at - since >= DISABLE_AFTER_MS) index.push({ kind: "endpoint_disable", endpointId, reason: "every attempt failed for 5 days", at });
+    else if (at - since >= DISABLE_AFTER_MS) disable("every attempt failed for 5 days");
   }
 }

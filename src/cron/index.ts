@@ -1,9 +1,10 @@
 /**
  * Cron Triggers, every 5 minutes: flag silent sources, reconcile due cases, hand held and
- * recovering deliveries to their case objects; the first run of each hour also enforces the
- * index's retention. Each step is bounded and state-driven, so whatever a run does not finish is
+ * recovering deliveries to their case objects, tidy and re-announce alerts; the first run of each
+ * hour also enforces the index's retention. Each step is bounded and state-driven, so whatever a run does not finish is
  * picked up by the next one. (Retries are each case object's own, on its alarm.)
  */
+import { alertHousekeeping } from "../alerts/housekeeping";
 import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
 import { reconcileDueCases } from "./reconcile";
@@ -27,6 +28,7 @@ export async function runCron(env: Env, scheduledTime: number, options: { retent
   await step("silence", () => flagSilentSources(env, scheduledTime));
   await step("reconcile", () => reconcileDueCases(env, scheduledTime, config.reconcileBatchLimit));
   await step("deliveries", () => releaseAndRecover(env));
+  await step("alerts", () => alertHousekeeping(env, scheduledTime, config));
   if (options.retention ?? new Date(scheduledTime).getUTCMinutes() < 5) {
     await step("retention", () => enforceRetention(env, scheduledTime, config));
   }

@@ -6,6 +6,9 @@
  * the decision that produced them, deletes check it too, and counters are health figures.
  */
 import type { EventType, Status } from "../domain";
+import { isIssueWrite, issueStatements, mergeSeen, type IssueWrite } from "./issue-writes";
+
+export type { IssueClear, IssueSeen, IssueWrite } from "./issue-writes";
 
 type At = { at: number };
 
@@ -34,7 +37,9 @@ export type IndexWrite =
   | { kind: "endpoint_attempts"; endpointId: string; at: number; attempts: number; failures: number }
   | ({ kind: "endpoint_health"; endpointId: string; change: "success" | "failure" } & At)
   | ({ kind: "endpoint_disable"; endpointId: string; reason: string } & At)
-  | { kind: "source_receipts"; sourceId: string; at: number; receipts: number; duplicates: number };
+  | { kind: "source_receipts"; sourceId: string; at: number; receipts: number; duplicates: number }
+  /** Alerts: a condition seen or cleared for a source or endpoint (src/db/issue-writes.ts). */
+  | IssueWrite;
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -51,6 +56,8 @@ export function coalesce(writes: readonly IndexWrite[]): IndexWrite[] {
     }
     if (w.kind === "endpoint_attempts" && prev.kind === "endpoint_attempts") {
       out.set(key, { ...prev, attempts: prev.attempts + w.attempts, failures: prev.failures + w.failures });
+    } else if (w.kind === "issue" && prev.kind === "issue") {
+      out.set(key, mergeSeen(prev, w));
     } else if (w.kind === "source_receipts" && prev.kind === "source_receipts") {
       out.set(key, { ...prev, at: Math.max(prev.at, w.at), receipts: prev.receipts + w.receipts, duplicates: prev.duplicates + w.duplicates });
     } else if ("at" in w && "at" in prev && w.at >= prev.at) {
@@ -84,30 +91,44 @@ function keyOf(w: IndexWrite): string {
       return `disable:${w.endpointId}`;
     case "source_receipts":
       return `source:${w.sourceId}:${Math.floor(w.at / DAY)}`;
+    case "issue":
+      return `issue:${w.issue}:${w.subjectId}`;
+    case "issue_clear":
+      return `issue_clear:${w.issue}:${w.subjectId}:${w.unless ?? ""}`;
   }
 }
 
-/** The statements for `writes`; each is valid on its own, so they can run in one batch or apart. */
+/**
+ * The statements for `writes`; each is valid on its own, so they can run in one batch or apart.
+ * Issue writes come last, in time order: a clear that waits for the index to be empty of the
+ * condition (no failed delivery left) reads it after the rest of the batch changed it.
+ */
 export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): D1PreparedStatement[] {
-  return coalesce(writes).flatMap((w) => statements(db, w));
+  const all = coalesce(writes);
+  const issues = all.filter(isIssueWrite).sort((a, b) => a.at - b.at);
+  return [...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<IndexWrite, IssueWrite>)), ...issues.flatMap((w) => issueStatements(db, w))];
 }
 
-/** Writes that change an endpoint's status: this isolate's copy of the customer's endpoints is stale after them. */
-export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable");
+/**
+ * Writes that change an endpoint's status or health: this isolate's copy of the customer's
+ * endpoints is stale after them (its failing_since decides whether a success clears an alert).
+ */
+export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable" || w.kind === "endpoint_health");
 
-function statements(db: D1Database, w: IndexWrite): D1PreparedStatement[] {
+function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
   const one = statement(db, w);
   if (w.kind !== "source_receipts") return [one];
-  // The source's last webhook, for the silence check (and a silent source is silent no more).
+  // The source's last webhook, for the silence check (and a silent source is silent no more, its issue resolved).
   return [
     one,
     db
       .prepare("UPDATE sources SET last_receipt_at = ?2, silent_since = NULL WHERE id = ?1 AND (last_receipt_at IS NULL OR last_receipt_at < ?2)")
       .bind(w.sourceId, w.at),
+    ...issueStatements(db, { kind: "issue_clear", issue: "source.silent", subjectId: w.sourceId, resolution: "a webhook arrived", at: w.at }),
   ];
 }
 
-function statement(db: D1Database, w: IndexWrite): D1PreparedStatement {
+function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement {
   switch (w.kind) {
     case "event":
       return db

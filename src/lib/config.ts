@@ -12,6 +12,8 @@ const ConfigSchema = z.object({
   RECONCILE_BATCH_LIMIT: z.coerce.number().int().min(1).max(500).default(50),
   MAX_SOURCES_PER_CUSTOMER: z.coerce.number().int().min(1).max(10_000).default(50),
   MAX_ENDPOINTS_PER_CUSTOMER: z.coerce.number().int().min(1).max(1_000).default(50),
+  ALERT_FAILING_AFTER: z.coerce.number().int().min(1).max(1_000).default(5),
+  ALERT_REPEAT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(900),
 });
 
 const DAY = 86_400_000;
@@ -30,6 +32,10 @@ export type Config = {
   maxSourcesPerCustomer: number;
   /** Every event is sent to each matching endpoint by one case object: this bounds one event's fan-out. */
   maxEndpointsPerCustomer: number;
+  /** Alerts (src/alerts): failed attempts in a row to one endpoint that open endpoint.failing. */
+  alertFailingAfter: number;
+  /** Alerts: an issue's escalations are notified at most this often (its opening and resolution at once). */
+  alertRepeatMs: number;
 };
 
 export class ConfigError extends Error {
@@ -60,6 +66,8 @@ export function getConfig(env: Env): Config {
     reconcileBatchLimit: c.RECONCILE_BATCH_LIMIT,
     maxSourcesPerCustomer: c.MAX_SOURCES_PER_CUSTOMER,
     maxEndpointsPerCustomer: c.MAX_ENDPOINTS_PER_CUSTOMER,
+    alertFailingAfter: c.ALERT_FAILING_AFTER,
+    alertRepeatMs: c.ALERT_REPEAT_SECONDS * 1000,
   };
   cache.set(env, config);
   return config;

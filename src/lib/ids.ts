@@ -2,7 +2,7 @@
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-export type IdPrefix = "cus" | "src" | "rcv" | "evt" | "ep" | "dlv" | "att" | "req";
+export type IdPrefix = "cus" | "src" | "rcv" | "evt" | "ep" | "dlv" | "att" | "req" | "iss" | "ale";
 
 export function ulid(now = Date.now()): string {
   let time = "";

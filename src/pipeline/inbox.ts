@@ -3,6 +3,7 @@
  * arrival order), write what the index should learn for the whole batch in one D1 batch, then ack
  * or retry each message. One case's failure touches only its own messages.
  */
+import { announce } from "../alerts/announce";
 import { loadContext } from "../case/context";
 import { caseObject } from "../case/client";
 import { caseObjectName, type ReceiptInput, type ReceiptResult } from "../case/types";
@@ -108,7 +109,7 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
   const counters = indexStatements(env.DB, sourceCounters(done, now));
   try {
     const all = [...perCase.flatMap((c) => c.stmts), ...counters];
-    if (all.length) await env.DB.batch(all);
+    if (all.length) await announce(env, await env.DB.batch(all));
     for (const c of perCase) ok.add(c.name);
     return ok;
   } catch (err) {
@@ -117,7 +118,7 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
   await Promise.all(
     perCase.map(async (c) => {
       try {
-        if (c.stmts.length) await env.DB.batch(c.stmts);
+        if (c.stmts.length) await announce(env, await env.DB.batch(c.stmts));
         ok.add(c.name);
       } catch (err) {
         log("error", "index writes of a case failed", { case: c.name, error: errorSummary(err) });

@@ -7,6 +7,8 @@ import type { Db } from "../db/client";
 import { forgetEndpoints, type EndpointRow } from "../db/control-plane";
 import { endpoints } from "../db/schema";
 import type { EndpointFilter } from "../domain";
+import { announce } from "../alerts/announce";
+import { indexStatements } from "../db/index-writes";
 import { ApiError } from "../http/errors";
 import { kickFanout, recoverDeliveries, type Background } from "./deliveries";
 
@@ -35,6 +37,11 @@ export async function updateEndpoint(env: Env, bg: Background, db: Db, current: 
     .get();
   forgetEndpoints(current.customerId);
   if (resuming) kickFanout(env, bg, current.id);
+  if (resuming && current.status === "disabled") {
+    // Its endpoint.disabled issue resolves; endpoint.failing waits for an answer.
+    const clear = { kind: "issue_clear" as const, issue: "endpoint.disabled" as const, subjectId: current.id, resolution: "the endpoint was re-enabled", at: Date.now() };
+    await announce(env, await env.DB.batch(indexStatements(env.DB, [clear])));
+  }
   return row;
 }
 

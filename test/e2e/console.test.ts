@@ -1,14 +1,15 @@
 /**
  * The operator console in a real browser (Debian's Chromium driven by playwright-core) against a
- * real `wrangler dev`: log in, find a case, read its timeline, replay an event, and check that a
- * provider body full of markup renders as inert text. Screenshots go to test/artifacts/.
+ * real `wrangler dev`: log in, find a case, read its timeline, replay an event, check that a
+ * provider body full of markup renders as inert text, and see an issue (an endpoint that cannot be
+ * reached) first on the overview, then acknowledge and resolve it. Screenshots go to test/artifacts/.
  * Set CONSOLE_DOCS_SCREENSHOT=1 to also refresh the README's docs/console-case.png.
  */
 import type { BrowserContext, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../../scripts/lib/receiver.mjs";
-import { startRelay, waitFor, type Relay } from "../../scripts/lib/relay.mjs";
+import { freePort, startRelay, waitFor, type Relay } from "../../scripts/lib/relay.mjs";
 import { artifact, CHROMIUM, docsFile, fileSize, hasChromium as chromiumInstalled, launchChromium } from "./browser.mjs";
 
 const hasChromium = chromiumInstalled();
@@ -35,6 +36,9 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
   const caseId = `app_${Math.random().toString(36).slice(2, 8)}`;
   let sourceId: string;
   let endpointId: string;
+  /** An endpoint nobody listens on, for case.created only: its first failed attempt opens endpoint.failing. */
+  let deadEndpointId: string;
+  let issueId: string;
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${relay.url}${path}`, {
@@ -48,7 +52,8 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
   };
 
   beforeAll(async () => {
-    relay = await startRelay();
+    // One failed attempt is enough for an endpoint.failing issue here.
+    relay = await startRelay({ vars: { ALERT_FAILING_AFTER: "1" } });
     receiver = await startReceiver({ log: () => {} });
     const customer = await admin("POST", "/v1/customers", { name: "Acme Hiring" });
     // Keldair without a refetch template: bodies are forwarded as sent (verified: false).
@@ -58,6 +63,8 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
     const endpoint = await admin("POST", "/v1/endpoints", { customer_id: customer.id, url: receiver.url, description: "Hiring pipeline" });
     endpointId = endpoint.id;
     receiver.setSecret(endpoint.secret);
+    const dead = await admin("POST", "/v1/endpoints", { customer_id: customer.id, url: `http://127.0.0.1:${await freePort()}/gone`, description: "Nobody listens", filter: { types: ["case.created"] } });
+    deadEndpointId = dead.id;
 
     const send = async (type: string, minutes: number, data: Record<string, unknown>) => {
       const body = { id: crypto.randomUUID(), type, version: "2022-02-23", dateOccurred: new Date(Date.now() - (30 - minutes) * 60_000).toISOString(), data: { id: caseId, ...data } };
@@ -81,6 +88,10 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
     });
     await waitFor(() => receiver.deliveries.length >= 2, { timeout: 30_000, what: "both events delivered" });
     await waitFor(async () => (await admin("GET", `/v1/cases/${sourceId}/${caseId}`)).events.length === 2, { timeout: 30_000, what: "both events stored" });
+    issueId = await waitFor(async () => (await admin("GET", "/v1/issues?kind=endpoint.failing&status=open")).data.find((i: { subject: { id: string } }) => i.subject.id === deadEndpointId)?.id, {
+      timeout: 30_000,
+      what: "the unreachable endpoint's issue",
+    });
 
     browser = await launchChromium();
     ({ context, page } = browser);
@@ -189,6 +200,37 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
       )
       .toMatch(/replay.*succeeded/);
     await page.screenshot({ path: artifact("console-case-replayed.png"), fullPage: true });
+    expect(dialogs).toEqual([]);
+  });
+
+  it("shows the open issue first on the overview and on the Issues page, acknowledges it, then resolves it", async () => {
+    await page.goto(`${relay.url}/console`);
+    expect(await page.locator("main section").first().getAttribute("id")).toBe("open-issues");
+    expect(await page.locator(`#open-issues tr#${issueId}`).textContent()).toContain("endpoint.failing");
+    await page.click('header nav a:has-text("Issues")');
+    await page.waitForURL(`${relay.url}/console/issues`);
+    expect(await page.textContent("h1")).toContain("Issues");
+    const row = page.locator(`tr#${issueId}`);
+    expect(await row.textContent()).toContain("endpoint.failing");
+    expect(await row.textContent()).toContain("/gone");
+    expect(await row.locator(".badge").last().textContent()).toBe("open");
+    await page.screenshot({ path: artifact("console-issues.png"), fullPage: true });
+
+    await row.locator('button:has-text("Acknowledge")').click();
+    await page.waitForURL(/status=acknowledged&done=issue-acknowledged/);
+    expect(await page.textContent(".notice")).toContain("Issue acknowledged");
+    expect(await page.locator(`tr#${issueId} .badge`).last().textContent()).toBe("acknowledged");
+    expect((await admin("GET", `/v1/issues/${issueId}`)).status).toBe("acknowledged");
+
+    await page.locator(`tr#${issueId}`).locator('button:has-text("Resolve")').click();
+    await page.waitForURL(/status=resolved&done=issue-resolved/);
+    expect(await page.textContent(".notice")).toContain("Issue resolved");
+    const resolved = page.locator(`tr#${issueId}`);
+    expect(await resolved.locator(".badge").last().textContent()).toBe("resolved");
+    expect(await resolved.textContent()).toContain("resolved by an operator");
+    expect(await resolved.locator("button").count()).toBe(0);
+    expect((await admin("GET", `/v1/issues/${issueId}`)).status).toBe("resolved");
+    await page.screenshot({ path: artifact("console-issues-resolved.png"), fullPage: true });
     expect(dialogs).toEqual([]);
   });
 

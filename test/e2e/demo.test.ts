@@ -1,7 +1,8 @@
 /**
  * `npm run demo` end to end: a real `wrangler dev` relay, the provider sandbox and the demo
  * receiver; the six stories must end delivered, signed and in order, with the relay's own
- * counts of duplicates and stale events matching what the demo sent on purpose.
+ * counts of duplicates and stale events matching what the demo sent on purpose; then the outage
+ * must open an endpoint.failing issue, notify it (signed) and resolve it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo, type DemoSummary } from "../../scripts/demo.mjs";
@@ -61,7 +62,20 @@ describe("npm run demo", () => {
   });
 
   it("prints each delivery and a summary", () => {
-    expect(output.filter((l) => l.includes("signature ok"))).toHaveLength(summary.delivered);
+    const stories = output.slice(0, output.findIndex((l) => l.startsWith("\nOutage:")));
+    expect(stories.filter((l) => l.includes("⇢") && l.includes("signature ok"))).toHaveLength(summary.delivered);
     expect(output.join("\n")).toContain("Every story ended delivered, signed and in order.");
+  });
+
+  it("stops the receiver: an endpoint.failing issue opens, is notified to the alert endpoint, and resolves once the receiver is back", async () => {
+    const o = summary.outage!;
+    expect(o.problems).toEqual([]);
+    expect(o).toMatchObject({ ok: true, opened: true, resolved: true, signed: true });
+    expect(o.failedAttempts).toBeGreaterThanOrEqual(1);
+    expect(o.notifications).toEqual(["endpoint.failing", "endpoint.recovered"]);
+    const issue = await (await fetch(`${relay.url}/v1/issues/${o.issueId}`, { headers: { authorization: `Bearer ${relay.adminToken}` } })).json();
+    expect(issue).toMatchObject({ kind: "endpoint.failing", status: "resolved", resolved_by: "relay" });
+    expect(output.filter((l) => l.includes("✉ alert")).every((l) => l.includes("signature ok"))).toBe(true);
+    expect(output.join("\n")).toContain("The outage was seen, notified and resolved.");
   });
 });

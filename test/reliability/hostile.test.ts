@@ -18,6 +18,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import worker from "../../src/index";
 import { ERROR_STATUS } from "../../src/http/errors";
+import { indexStatements, type IndexWrite } from "../../src/db/index-writes";
 import { MAX_JSON_DEPTH, jsonNestingExceeds } from "../../src/http/ingest";
 import { bytesToBase64, bytesToHex, decryptJson, hmac, sha256Hex } from "../../src/lib/crypto";
 import { resolvePrincipal } from "../../src/http/auth";
@@ -91,6 +92,8 @@ const TABLES = {
   failed_receipts: "*",
   source_days: "*",
   endpoint_hours: "*",
+  issues: "*",
+  alert_endpoints: "*",
 };
 /** Every row of every table: a rejected request must leave this unchanged. */
 async function dump(columns: "all" | "digest" = "digest"): Promise<string> {
@@ -179,7 +182,13 @@ async function makeWorld() {
   const bSource = await createSource(b.id, "keldair", { verify: { secret: S.kd2Secret } });
   const bEndpoint = await createEndpoint(b.id, { url: "https://hooks.hostile.test/b" });
   dynamicSecrets.push(ep.secret, bEndpoint.secret);
-  return { a, b, kc, tw, tw2, ck, kd, kd2, std, ep, bSource, bEndpoint };
+  // Alerts: an alert endpoint of A's (made with A's key) and an issue about A's endpoint.
+  const aAlerts = (await api.post("/v1/alert-endpoints", { url: "https://alerts.hostile.test/a" }, a.api_key)).body as { id: string; secret: string; url: string };
+  dynamicSecrets.push(aAlerts.secret);
+  const seen: IndexWrite = { kind: "issue", issue: "endpoint.failing", subjectId: ep.id, count: 5, threshold: 5, detail: "HTTP 500", ref: null, at: Date.now() };
+  await env.DB.batch(indexStatements(env.DB, [seen]));
+  const aIssue = (await env.DB.prepare("SELECT id FROM issues WHERE subject_id = ?").bind(ep.id).first<{ id: string }>())!.id;
+  return { a, b, kc, tw, tw2, ck, kd, kd2, std, ep, bSource, bEndpoint, aAlerts, aIssue };
 }
 
 const kcState = (id: string) => ({ id, caseStatus: "Pending", secondaryStatus: "Reviewing Order", modStamp: "2026-11-01T10:00:00.000Z", groupProfileId: "g", apiKey: S.providerSideSecret, reviewer: { password: S.providerSideSecret, name: "Lee" } });
@@ -200,6 +209,7 @@ beforeAll(async () => {
   net.on("https://tw.hostile.test/orders/", () => new Response("not found", { status: 404 }));
   net.on("https://ck.hostile.test/auth/", () => json({ access_token: S.ckAccess, expires_in: 3600 }));
   net.on("https://ck.hostile.test/api/", () => new Response("not found", { status: 404 }));
+  net.on("https://alerts.hostile.test/", () => new Response("ok"));
   net.on("https://hooks.hostile.test/", async (_req, call) => {
     forwarded.push(call.body);
     return new Response("ok");
@@ -418,7 +428,7 @@ async function idsOfA(op: Op): Promise<Record<string, string>> {
   const kind = op.path.split("/")[2];
   const ids: Record<string, string> = { source_id: w.kd.id, case_id: "tenant-case" };
   const { eventId, deliveryId } = await aEvent();
-  ids.id = { customers: w.a.id, sources: w.kd.id, endpoints: w.ep.id, events: eventId, deliveries: deliveryId, receipts: await aFailedReceipt() }[kind!] ?? "x";
+  ids.id = { customers: w.a.id, sources: w.kd.id, endpoints: w.ep.id, events: eventId, deliveries: deliveryId, receipts: await aFailedReceipt(), issues: w.aIssue, "alert-endpoints": w.aAlerts.id }[kind!] ?? "x";
   return ids;
 }
 
@@ -533,7 +543,7 @@ describe("hostile admin API", () => {
 
   it("keeps every route of another customer's data out of reach of a customer's key", { timeout: 30_000 }, async () => {
     const { eventId } = await aEvent();
-    const aMarkers = [w.a.name, w.kd.secrets.verify.secret, w.ep.url, "tenant-e"];
+    const aMarkers = [w.a.name, w.kd.secrets.verify.secret, w.ep.url, "tenant-e", w.aAlerts.url];
     for (const op of await operations()) {
       const ids = await idsOfA(op);
       const path = fill(op.path, ids);
@@ -546,6 +556,8 @@ describe("hostile admin API", () => {
         "/v1/endpoints/{id}": { status: "paused" },
         "/v1/endpoints/{id}/recover": { since: "2020-01-01T00:00:00Z" },
         "/v1/events/{id}/replay": { endpoint_id: w.bEndpoint.id },
+        "/v1/alert-endpoints": { customer_id: w.a.id, url: "https://b.example.com/alerts" },
+        "/v1/issues/{id}": { status: "resolved" },
       } as Record<string, unknown>)[op.path] ?? {};
       const before = await dump();
       const res = await request(op.method, path, { body, token: w.b.api_key });

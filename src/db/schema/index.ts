@@ -8,3 +8,5 @@ export { consoleSessions } from "./console-sessions";
 export { consoleLoginFailures } from "./console-login-failures";
 export { failedReceipts } from "./failed-receipts";
 export { endpointHours, sourceDays } from "./activity";
+export { issues } from "./issues";
+export { alertEndpoints } from "./alert-endpoints";

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { looksLikeId } from "../../lib/ids";
 import { recoverEndpoint, replayEvent, updateEndpoint } from "../../services/operations";
+import { setIssueStatus } from "../../services/issues";
 import { findFailedReceipt, replayReceipt as replayFailedReceipt } from "../../services/receipts";
 import { ApiError } from "../errors";
 import { findEndpoint } from "../v1/endpoints/shared";
@@ -12,7 +13,7 @@ import { findEvent } from "../v1/events/shared";
 import type { ConsoleEnv } from "./session";
 import { consoleUrl } from "./ui";
 
-function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep" | "rcv"): string {
+function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep" | "rcv" | "iss"): string {
   const id = c.req.param("id") ?? "";
   if (!looksLikeId(prefix, id)) throw new ApiError("not_found", "No such id.");
   return id;
@@ -57,4 +58,14 @@ export async function replayReceipt(c: Context<ConsoleEnv>) {
   const r = await replayFailedReceipt(c.env, row);
   const back = consoleUrl("/case", { source: row.source_id, case: row.case_id, done: "reprocessed", n: r?.outcome ?? "gone" });
   return c.redirect(`${back}#${row.id}`, 303);
+}
+
+/** Acknowledge or resolve an issue; back to the tab it is now in. */
+export async function setIssue(c: Context<ConsoleEnv>) {
+  const id = idParam(c, "iss");
+  const status = await field(c, "status");
+  if (status !== "acknowledged" && status !== "resolved") throw new ApiError("validation_failed", "status must be acknowledged or resolved.");
+  const r = await setIssueStatus(c.env, c.var.db, id, status);
+  if (!r.ok) throw new ApiError(r.error === "not_found" ? "not_found" : "conflict", r.error === "not_found" ? "There is no such issue." : "That issue is already resolved.");
+  return c.redirect(`${consoleUrl("/issues", { status: r.row.status, done: `issue-${status}` })}#${id}`, 303);
 }

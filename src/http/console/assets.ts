@@ -67,4 +67,10 @@ dl.facts dd { margin: 0; }
 .login form.stack { flex-direction: column; align-items: stretch; }
 .login input { width: 100%; }
 ul.attempts { margin: 4px 0; padding-left: 18px; }
+nav.tabs { display: flex; gap: 6px; margin: 0 0 12px; }
+nav.tabs a { padding: 6px 12px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); }
+nav.tabs a.current { border-color: var(--accent); font-weight: 600; }
+nav.tabs .count { display: inline-block; min-width: 18px; padding: 0 6px; border-radius: 9px; background: #edf0f3; font-size: 12px; text-align: center; }
+.issue-count { font-size: 15px; }
+tr:target td { background: #eef3fd; }
 `;

@@ -14,6 +14,7 @@ import { render } from "./layout";
 import { casePage } from "./pages/case";
 import { ErrorPage } from "./pages/error";
 import { eventsPage } from "./pages/events";
+import { issuesPage } from "./pages/issues";
 import { login, loginForm, logout } from "./pages/login";
 import { overviewPage } from "./pages/overview";
 import { csrfMatches, csrfToken, liveSession, readSessionCookie, type ConsoleEnv } from "./session";
@@ -80,10 +81,12 @@ export function registerConsole(app: App) {
   ui.get("/", overviewPage);
   ui.get("/events", eventsPage);
   ui.get("/case", casePage);
+  ui.get("/issues", issuesPage);
   ui.post("/events/:id/replay", actions.replay);
   ui.post("/endpoints/:id/status", actions.setStatus);
   ui.post("/endpoints/:id/recover", actions.recover);
   ui.post("/receipts/:id/replay", actions.replayReceipt);
+  ui.post("/issues/:id/status", actions.setIssue);
   ui.get("*", () => {
     throw new ApiError("not_found", "There is no such console page.");
   });

@@ -25,6 +25,7 @@ export const Layout = ({ title, csrf, children }: { title: string; csrf?: string
           <nav>
             <a href="/console">Overview</a>
             <a href="/console/events">Events</a>
+            <a href="/console/issues">Issues</a>
             <form method="post" action="/console/logout" class="inline">
               <CsrfField token={csrf} />
               <button type="submit" class="link">

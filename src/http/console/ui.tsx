@@ -62,6 +62,9 @@ const TONE: Record<string, "ok" | "warn" | "bad"> = {
   superseded: "warn",
   canceled: "bad",
   deleted: "bad",
+  open: "bad",
+  acknowledged: "warn",
+  resolved: "ok",
 };
 
 /** A status word, coloured by a fixed table (the class never comes from data). */
@@ -113,6 +116,10 @@ export function noticeText(done: string | undefined, n: string | undefined): str
     }
     case "logged-out":
       return "You are logged out.";
+    case "issue-acknowledged":
+      return "Issue acknowledged: it stays open until its condition clears, and its escalations are no longer notified.";
+    case "issue-resolved":
+      return "Issue resolved. If its condition recurs, a new issue opens.";
     default:
       return null;
   }

@@ -25,6 +25,13 @@ import * as sourcesDelete from "./sources/delete";
 import * as sourcesGet from "./sources/get";
 import * as sourcesList from "./sources/list";
 import * as sourcesUpdate from "./sources/update";
+import * as issuesList from "./issues/list";
+import * as issuesGet from "./issues/get";
+import * as issuesUpdate from "./issues/update";
+import * as alertEndpointsCreate from "./alert-endpoints/create";
+import * as alertEndpointsList from "./alert-endpoints/list";
+import * as alertEndpointsGet from "./alert-endpoints/get";
+import * as alertEndpointsDelete from "./alert-endpoints/delete";
 
 export const v1Routes: ((app: App) => void)[] = [
   customersCreate.register,
@@ -52,4 +59,11 @@ export const v1Routes: ((app: App) => void)[] = [
   deliveriesAttempts.register,
   casesGet.register,
   receiptsReplay.register,
+  issuesList.register,
+  issuesGet.register,
+  issuesUpdate.register,
+  alertEndpointsCreate.register,
+  alertEndpointsList.register,
+  alertEndpointsGet.register,
+  alertEndpointsDelete.register,
 ];

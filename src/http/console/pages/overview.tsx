@@ -1,10 +1,11 @@
-/** The overview: find a case, sources with their health, endpoints with theirs and their actions. */
+/** The overview: open issues first, then find a case, sources with their health, endpoints with theirs and their actions. */
 import type { Context } from "hono";
 import { and, desc, inArray, lt } from "drizzle-orm";
 import { customers, endpoints, sources } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/health";
 import { Layout, render } from "../layout";
+import { OpenIssues, openIssues } from "./issues";
 import type { ConsoleEnv } from "../session";
 import { Badge, consoleUrl, CsrfField, Notice, noticeText, Pager, Section, When } from "../ui";
 
@@ -36,6 +37,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
     endpointActivity(c.env.DB, endpointPage.map((e) => e.id)),
   ]);
   const customerName = new Map(names.map((n) => [n.id, n.name]));
+  const issues = await openIssues(db);
   const nextSources = sourceRows.length > PAGE_SIZE ? sourcePage.at(-1)?.id : undefined;
   const nextEndpoints = endpointRows.length > PAGE_SIZE ? endpointPage.at(-1)?.id : undefined;
 
@@ -44,6 +46,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
     <Layout title="Overview" csrf={c.var.csrf}>
       <h1>Overview</h1>
       <Notice text={noticeText(c.req.query("done"), c.req.query("n"))} />
+      <OpenIssues data={issues} csrf={c.var.csrf} />
       <CaseSearch sources={searchable} />
       <Section title="Sources" id="sources">
         <SourcesTable rows={sourcePage} customerName={customerName} perDay={perDay} />

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { customers, endpoints, sources } from "../../../db/schema";
+import { alertEndpoints, customers, endpoints, sources } from "../../../db/schema";
 import { requireAdmin } from "../../auth";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
@@ -12,7 +12,7 @@ const route = createRoute({
   path: "/v1/customers/{id}",
   tags: ["customers"],
   summary: "Delete a customer",
-  description: "Refused while the customer still has sources or endpoints: delete those first.",
+  description: "Refused while the customer still has sources, endpoints or alert endpoints: delete those first.",
   request: { params: idParam("cus", "cus_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
   responses: {
     200: { description: "Deleted", content: { "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) } } },
@@ -25,11 +25,12 @@ export function register(app: App) {
     requireAdmin(c);
     const { id } = c.req.valid("param");
     await findCustomer(c, id);
-    const [src, ep] = await c.var.db.batch([
+    const [src, ep, alerts] = await c.var.db.batch([
       c.var.db.select({ id: sources.id }).from(sources).where(eq(sources.customerId, id)).limit(1),
       c.var.db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.customerId, id)).limit(1),
+      c.var.db.select({ id: alertEndpoints.id }).from(alertEndpoints).where(eq(alertEndpoints.customerId, id)).limit(1),
     ]);
-    if (src.length || ep.length) throw new ApiError("conflict", `Customer ${id} still has sources or endpoints; delete them first.`);
+    if (src.length || ep.length || alerts.length) throw new ApiError("conflict", `Customer ${id} still has sources, endpoints or alert endpoints; delete them first.`);
     await c.var.db.delete(customers).where(eq(customers.id, id));
     return c.json({ id, deleted: true as const }, 200);
   });

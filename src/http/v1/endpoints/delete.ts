@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
 import { forgetEndpoints } from "../../../db/control-plane";
+import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
@@ -26,6 +27,7 @@ export function register(app: App) {
     const endpoint = await findEndpoint(c, id);
     await c.var.db.delete(endpoints).where(eq(endpoints.id, id));
     forgetEndpoints(endpoint.customerId);
+    await subjectGone(c.env, id, "the endpoint was deleted");
     return c.json({ id, deleted: true as const }, 200);
   });
 }

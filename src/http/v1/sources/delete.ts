@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
 import { forgetSource } from "../../../db/control-plane";
+import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
@@ -26,6 +27,7 @@ export function register(app: App) {
     await findSource(c, id);
     await c.var.db.delete(sources).where(eq(sources.id, id));
     forgetSource(id);
+    await subjectGone(c.env, id, "the source was deleted");
     return c.json({ id, deleted: true as const }, 200);
   });
 }
