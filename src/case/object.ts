@@ -51,7 +51,7 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 const RECONCILE_AFTER_FAILURE_MS = 3_600_000;
 
 /**
- * Index writes that are health figures: written directly, lost if D1 is down (never through the
+ * Index writes that are activity figures: written directly, lost if D1 is down (never through the
  * outbox). So is an alert's plain clear (a success after failures): if lost, the next one resolves
  * the issue; a clear that waits for the index (`unless`) goes through the outbox, after the writes it waits for.
  */
@@ -373,7 +373,7 @@ export class CaseObject extends DurableObject<Env> {
 
   /**
    * Index writes from outside a consumer's batch: the durable ones go through the outbox (stored
-   * first, then sent to D1, dropped once D1 has them); health counters go straight to D1.
+   * first, then sent to D1, dropped once D1 has them); activity counters go straight to D1.
    */
   private async publish(writes: readonly IndexWrite[]): Promise<void> {
     if (!writes.length) return;
@@ -382,7 +382,7 @@ export class CaseObject extends DurableObject<Env> {
     if (counters.length) {
       await this.env.DB.batch(indexStatements(this.env.DB, counters)).then(
         (results) => announce(this.env, results),
-        (err) => log("warn", "health counters not written", { error: errorSummary(err) }),
+        (err) => log("warn", "activity counters not written", { error: errorSummary(err) }),
       );
     }
     if (disablesEndpoints(writes)) forgetEndpoints();

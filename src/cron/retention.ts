@@ -1,6 +1,6 @@
 /**
  * Retention of the D1 index, hourly and in bounded batches: events and deliveries past
- * EVENT_RETENTION_DAYS, failed receipts past it too, closed cases quiet that long, and the health
+ * EVENT_RETENTION_DAYS, failed receipts past it too, closed cases quiet that long, and the activity
  * counters past what the console shows. Each case object prunes its own record on its alarm.
  */
 import type { Config } from "../lib/config";

@@ -3,7 +3,7 @@
  * into idempotent statements here. The INBOX consumer writes the index writes of a whole queue
  * batch in one D1 batch; objects write their own (reconcile, retries, replays, dead letters) from
  * their outbox. Every statement can run twice, or late, without harm: upserts compare the time of
- * the decision that produced them, deletes check it too, and counters are health figures.
+ * the decision that produced them, deletes check it too, and counters are activity figures.
  */
 import type { EventType, Status } from "../domain";
 import { isIssueWrite, issueStatements, mergeSeen, type IssueWrite } from "./issue-writes";

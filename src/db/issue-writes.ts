@@ -3,7 +3,7 @@
  * subject's issue, a condition cleared resolves it. They ride in the consumer's batch, a case
  * object's outbox or the cron's statements like every other index write, and like them can run
  * twice or late: a status moves only forward (pending → open → resolved), a guarded clear only
- * resolves what was last seen before it. Counts are health figures: a batch retried after a lost
+ * resolves what was last seen before it. Counts are activity figures: a batch retried after a lost
  * answer may count its occurrences twice.
  *
  * A statement whose issue opened, escalated or resolved returns its id as `announce_issue`, so the

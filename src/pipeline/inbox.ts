@@ -128,7 +128,7 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
   return ok;
 }
 
-/** Receipts and duplicates per source for the console's health view (and the source's last webhook). */
+/** Receipts and duplicates per source for the console's activity view (and the source's last webhook). */
 function sourceCounters(done: CaseDone[], now: number): IndexWrite[] {
   return done.flatMap((d) => {
     const latest = Math.max(...d.batch.msgs.map((m) => m.body.received_at));

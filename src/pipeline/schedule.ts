@@ -1,8 +1,7 @@
-/** The delivery retry schedule (9 retries over about 3.5 days) and the inbox's own backoff. */
+/** The delivery retry schedule (9 retries over about 3 days) and the inbox's own backoff. */
 
 /** Delays after the first try, in seconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
 export const RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] as const;
-export const MAX_ATTEMPTS = RETRY_SCHEDULE_SECONDS.length + 1;
 export const JITTER = 0.2;
 /** Cloudflare Queues cap a message delay at 12 hours; longer waits are chained. */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;

@@ -6,7 +6,7 @@ import { createApp } from "../../src/http/app";
 import { createDb } from "../../src/db/client";
 import { SESSION_COOKIE, SESSION_TTL_MS, startSession } from "../../src/http/console/session";
 import { getConfig } from "../../src/lib/config";
-import { endpointActivity, sourceActivity } from "../../src/services/health";
+import { endpointActivity, sourceActivity } from "../../src/services/activity";
 import { ADMIN_TOKEN, api, BASE } from "../helpers/api";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";

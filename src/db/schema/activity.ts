@@ -1,8 +1,8 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
- * Counters for the console's health views, added to once per queue batch (not per event). A batch
- * retried after a consumer crash may count its messages twice: these are health figures, not a
+ * Counters for the console's activity views, added to once per queue batch (not per event). A batch
+ * retried after a consumer crash may count its messages twice: these are activity figures, not a
  * ledger. WITHOUT ROWID (a custom migration).
  */
 export const sourceDays = sqliteTable(

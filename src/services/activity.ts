@@ -1,5 +1,5 @@
 /**
- * Source and endpoint health for the console, from the counters the pipeline adds to once per
+ * Source and endpoint activity for the console, from the counters the pipeline adds to once per
  * queue batch (source_days, endpoint_hours) and the index of deliveries that need an operator.
  * Each read is a handful of small rows; none scans events.
  */
@@ -7,8 +7,8 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /** Days shown per source: today (UTC) and the six before it. */
-export const HEALTH_DAYS = 7;
-/** How far back endpoint health looks. */
+export const ACTIVITY_DAYS = 7;
+/** How far back endpoint activity looks. */
 export const ENDPOINT_WINDOW_MS = DAY_MS;
 
 export type SourceActivity = {
@@ -16,9 +16,9 @@ export type SourceActivity = {
   days: { day: string; receipts: number; duplicates: number }[];
 };
 
-/** Webhook receipts per UTC day over the last HEALTH_DAYS days, per source, in one D1 round trip. */
+/** Webhook receipts per UTC day over the last ACTIVITY_DAYS days, per source, in one D1 round trip. */
 export async function sourceActivity(db: D1Database, sourceIds: string[], now = Date.now()): Promise<Map<string, SourceActivity>> {
-  const first = Math.floor(now / DAY_MS) * DAY_MS - (HEALTH_DAYS - 1) * DAY_MS;
+  const first = Math.floor(now / DAY_MS) * DAY_MS - (ACTIVITY_DAYS - 1) * DAY_MS;
   const out = new Map<string, SourceActivity>();
   if (!sourceIds.length) return out;
   const results = await db.batch(
@@ -26,7 +26,7 @@ export async function sourceActivity(db: D1Database, sourceIds: string[], now = 
   );
   sourceIds.forEach((id, i) => {
     const rows = results[i]!.results as { day: number; receipts: number; duplicates: number }[];
-    const days = Array.from({ length: HEALTH_DAYS }, (_, d) => {
+    const days = Array.from({ length: ACTIVITY_DAYS }, (_, d) => {
       const day = first + d * DAY_MS;
       const row = rows.find((r) => r.day === day);
       return { day: new Date(day).toISOString().slice(0, 10), receipts: row?.receipts ?? 0, duplicates: row?.duplicates ?? 0 };
