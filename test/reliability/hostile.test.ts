@@ -4,8 +4,8 @@
  * code (never a 5xx), nothing is stored or queued, and no configured secret reaches a log line.
  * Payloads that are odd but legitimate are accepted and followed through the pipeline: each ends
  * forwarded or failed, visibly, never stuck. Then the security properties SECURITY.md claims:
- * secrets encrypted at rest and never returned, logged or forwarded; tenant isolation on every
- * route; the admin token everywhere but /in/* and /healthz; outbound URL rules when deployed;
+ * secrets encrypted at rest and never returned, logged or forwarded (tenant isolation on every
+ * route is test/http/security.test.ts); the admin token everywhere but /in/* and /healthz; outbound URL rules when deployed;
  * constant-time secret comparison. Property tests (fast-check) close the file.
  *
  * fast-check is seeded: `VITE_FC_SEED=<seed> npx vitest run --project workers test/reliability/hostile.test.ts`
@@ -70,7 +70,7 @@ const KC_USERNAME = "hostile-kc-user";
 /** Endpoint signing secrets and customer API keys, known once created. */
 const dynamicSecrets: string[] = [];
 
-const figures = { ingestRejected: 0, ingestAccepted: 0, adminRejected: 0, tenantChecks: 0, productionChecks: 0, fiveXX: 0, propertyRuns: 0 };
+const figures = { ingestRejected: 0, ingestAccepted: 0, adminRejected: 0, productionChecks: 0, fiveXX: 0, propertyRuns: 0 };
 
 // ---- capture: logs, queue sends, D1 ------------------------------------------------------------------
 
@@ -179,16 +179,14 @@ async function makeWorld() {
     fields: { case_id: "/case/id", event_id: "/id", type: "/type" },
   });
   const ep = await createEndpoint(a.id, { url: "https://hooks.hostile.test/a" });
-  const bSource = await createSource(b.id, "keldair", { verify: { secret: S.kd2Secret } });
-  const bEndpoint = await createEndpoint(b.id, { url: "https://hooks.hostile.test/b" });
-  dynamicSecrets.push(ep.secret, bEndpoint.secret);
+  dynamicSecrets.push(ep.secret);
   // Alerts: an alert endpoint of A's (made with A's key) and an issue about A's endpoint.
   const aAlerts = (await api.post("/v1/alert-endpoints", { url: "https://alerts.hostile.test/a" }, a.api_key)).body as { id: string; secret: string; url: string };
   dynamicSecrets.push(aAlerts.secret);
   const seen: IndexWrite = { kind: "issue", issue: "endpoint.failing", subjectId: ep.id, count: 5, threshold: 5, detail: "HTTP 500", ref: null, at: Date.now() };
   await env.DB.batch(indexStatements(env.DB, [seen]));
   const aIssue = (await env.DB.prepare("SELECT id FROM issues WHERE subject_id = ?").bind(ep.id).first<{ id: string }>())!.id;
-  return { a, b, kc, tw, tw2, ck, kd, kd2, std, ep, bSource, bEndpoint, aAlerts, aIssue };
+  return { a, b, kc, tw, tw2, ck, kd, kd2, std, ep, aAlerts, aIssue };
 }
 
 const kcState = (id: string) => ({ id, caseStatus: "Pending", secondaryStatus: "Reviewing Order", modStamp: "2026-11-01T10:00:00.000Z", groupProfileId: "g", apiKey: S.providerSideSecret, reviewer: { password: S.providerSideSecret, name: "Lee" } });
@@ -539,57 +537,6 @@ describe("hostile admin API", () => {
     const ep = await api.post("/v1/endpoints", { customer_id: w.a.id, url: "https://hooks.hostile.test/crlf\r\nX-Injected: 1" });
     expect(ep.status === 422 || (ep.status === 201 && !/[\r\n]/.test(ep.body.url)), ep.text).toBe(true);
     if (ep.status === 201) await api.delete(`/v1/endpoints/${ep.body.id}`);
-  });
-
-  it("keeps every route of another customer's data out of reach of a customer's key", { timeout: 30_000 }, async () => {
-    const { eventId } = await aEvent();
-    const aMarkers = [w.a.name, w.kd.secrets.verify.secret, w.ep.url, "tenant-e", w.aAlerts.url];
-    for (const op of await operations()) {
-      const ids = await idsOfA(op);
-      const path = fill(op.path, ids);
-      const body = op.method === "GET" || op.method === "DELETE" ? undefined : ({
-        "/v1/customers": { name: "b-made" },
-        "/v1/customers/{id}": { name: "b-renamed" },
-        "/v1/sources": { customer_id: w.a.id, provider: "keldair", name: "b-made", config: { verify: { secret: S.kd2Secret } } },
-        "/v1/sources/{id}": { name: "b-renamed" },
-        "/v1/endpoints": { customer_id: w.a.id, url: "https://b.example.com/hook" },
-        "/v1/endpoints/{id}": { status: "paused" },
-        "/v1/endpoints/{id}/recover": { since: "2020-01-01T00:00:00Z" },
-        "/v1/events/{id}/replay": { endpoint_id: w.bEndpoint.id },
-        "/v1/alert-endpoints": { customer_id: w.a.id, url: "https://b.example.com/alerts" },
-        "/v1/issues/{id}": { status: "resolved" },
-      } as Record<string, unknown>)[op.path] ?? {};
-      const before = await dump();
-      const res = await request(op.method, path, { body, token: w.b.api_key });
-      figures.tenantChecks++;
-      if (res.status >= 500) figures.fiveXX++;
-      const label = `${op.method} ${op.path} with customer B's key on A's ids`;
-      if (res.status === 200 && op.method === "GET" && !/\{/.test(op.path)) {
-        // Lists without a filter: only B's own rows.
-        for (const m of aMarkers) expect(res.text, label).not.toContain(m);
-        expect(res.text, label).not.toContain(w.a.id);
-      } else if (op.method === "POST" && op.path === "/v1/customers") {
-        expect(res.status, label).toBe(403);
-      } else {
-        expect([403, 404], `${label}: ${res.status} ${res.text}`).toContain(res.status);
-      }
-      for (const m of aMarkers) expect(res.text, label).not.toContain(m);
-      expect(await dump(), `${label}: changed D1`).toBe(before);
-    }
-    // Filters naming A's things, through list routes.
-    for (const path of [`/v1/sources?customer_id=${w.a.id}`, `/v1/endpoints?customer_id=${w.a.id}`, `/v1/events?customer_id=${w.a.id}`]) {
-      expect((await request("GET", path, { token: w.b.api_key })).status, path).toBe(404);
-      figures.tenantChecks++;
-    }
-    for (const path of [`/v1/events?source_id=${w.kd.id}`, `/v1/events?source_id=${w.kd.id}&case_id=tenant-case`]) {
-      const res = await request("GET", path, { token: w.b.api_key });
-      expect(res.status === 404 || (res.status === 200 && res.body.data.length === 0), `${path}: ${res.text}`).toBe(true);
-      figures.tenantChecks++;
-    }
-    // B's endpoint cannot subscribe to A's source, nor receive A's replay.
-    expect((await request("POST", "/v1/endpoints", { token: w.b.api_key, body: { customer_id: w.b.id, url: "https://b.example.com/h", filter: { source_ids: [w.kd.id] } } })).status).toBe(422);
-    expect((await api.post(`/v1/events/${eventId}/replay`, { endpoint_id: w.bEndpoint.id })).status).toBe(404);
-    figures.tenantChecks += 2;
   });
 });
 
