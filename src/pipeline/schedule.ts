@@ -3,8 +3,6 @@
 /** Delays after the first try, in seconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
 export const RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] as const;
 export const JITTER = 0.2;
-/** Cloudflare Queues cap a message delay at 12 hours; longer waits are chained. */
-export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
 /** An endpoint failing without a single success for this long is disabled. */
 export const DISABLE_AFTER_MS = 5 * 86400 * 1000;
 
