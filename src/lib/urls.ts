@@ -83,3 +83,11 @@ export function checkOutboundUrl(raw: string, allowLocal: boolean): UrlVerdict {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(host)) return { ok: false, reason: "must not use a numeric host" };
   return { ok: true, url };
 }
+
+/** Presigned URLs differ on every fetch; dedupe and change detection look at them without their query. */
+export function withoutUrlQueries(value: unknown): unknown {
+  if (typeof value === "string") return /^https?:\/\/[^\s]+\?/.test(value) ? value.slice(0, value.indexOf("?")) : value;
+  if (Array.isArray(value)) return value.map(withoutUrlQueries);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutUrlQueries(v)]));
+  return value;
+}

@@ -1,5 +1,5 @@
 import { sha256Hex } from "../lib/crypto";
-import { withoutUrlQueries } from "../providers/shared";
+import { withoutUrlQueries } from "../lib/urls";
 
 /** JSON with object keys sorted, so the same state always serializes the same way. */
 export function canonicalJson(value: unknown): string {

@@ -7,8 +7,10 @@
 import { z } from "zod";
 import type { Status } from "../domain";
 import { SharedSecretSchema, verifyToken } from "./schemes";
-import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, withoutUrlQueries } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, issues, TERMINAL } from "./shared";
+import { withoutUrlQueries } from "../lib/urls";
+import { firstText, isRecord, lookup } from "../lib/json";
+import { credential } from "./config-shape";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

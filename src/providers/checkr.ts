@@ -8,8 +8,9 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
-import { basicAuthorization, BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
-import { credential } from "./credentials";
+import { basicAuthorization, BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, issues, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, type Json } from "../lib/json";
+import { credential } from "./config-shape";
 import type { ProviderAdapter, RefetchOutcome } from "./types";
 
 const ConfigSchema = z

@@ -1,4 +1,4 @@
-import { isRecord, text } from "./shared";
+import { isRecord, text } from "../lib/json";
 
 /**
  * The object whose `id` equals `id`, searched breadth-first up to three levels below `root`:

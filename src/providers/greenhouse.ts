@@ -7,24 +7,11 @@
  */
 import { z } from "zod";
 import type { Status } from "../domain";
-import { credential } from "./credentials";
+import { credential } from "./config-shape";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
-import {
-  basicAuthorization,
-  BaseUrlSchema,
-  contentHash,
-  dedupeKey,
-  eventTypeFor,
-  fetchState,
-  firstText,
-  HeaderValueSchema,
-  isRecord,
-  issues,
-  lookup,
-  TERMINAL,
-  type Json,
-} from "./shared";
+import { basicAuthorization, BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, issues, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, type Json } from "../lib/json";
 import type { InboundRequest, ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

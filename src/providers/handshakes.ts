@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { matchesAny } from "../lib/crypto";
-import { credential } from "./credentials";
+import { credential } from "./config-shape";
 import { HeaderNameSchema } from "./schemes";
 import type { HandshakeRequest, HandshakeResponse } from "./types";
 

@@ -6,7 +6,9 @@ import { casekeeper } from "./casekeeper";
 import { checkr } from "./checkr";
 import { greenhouse } from "./greenhouse";
 import { parseStored } from "./config-rules";
-import { REDACTED, Redactor } from "./credentials";
+import { ConfigShape, REDACTED } from "./config-shape";
+import { caseIdPlacementProblem } from "./shared";
+import { checkOutboundUrl } from "../lib/urls";
 import { karmacheck } from "./karmacheck";
 import { keldair } from "./keldair";
 import { persona } from "./persona";
@@ -26,7 +28,12 @@ export function adapterFor(name: string): ProviderAdapter<unknown> | undefined {
   return Object.hasOwn(providers, name) ? (providers[name as ProviderName] as ProviderAdapter<unknown>) : undefined;
 }
 
-const redactors = new Map<string, Redactor>();
+const shapes = new Map<string, ConfigShape>();
+function shapeOf(adapter: ProviderAdapter<unknown>): ConfigShape {
+  let shape = shapes.get(adapter.name);
+  if (!shape) shapes.set(adapter.name, (shape = new ConfigShape(adapter.configSchema)));
+  return shape;
+}
 
 /**
  * A source's config as it may be shown: every field its adapter marks as a credential, and every
@@ -34,10 +41,30 @@ const redactors = new Map<string, Redactor>();
  */
 export function redactConfig(provider: string, config: unknown): unknown {
   const adapter = adapterFor(provider);
-  if (!adapter) return REDACTED;
-  let redactor = redactors.get(adapter.name);
-  if (!redactor) redactors.set(adapter.name, (redactor = new Redactor(adapter.configSchema)));
-  return redactor.redact(config);
+  return adapter ? shapeOf(adapter).redact(config) : REDACTED;
+}
+
+export type ConfigProblem = { path: string; message: string };
+
+/**
+ * Why `config` cannot be saved for `provider` (empty when it can): its adapter's schema, then every
+ * URL the adapter marks as one the relay calls, against the outbound URL policy. Paths start at
+ * the config ("api.base_url"; "" for the config itself).
+ */
+export function configProblems(provider: string, config: unknown, opts: { allowLocalUrls: boolean }): ConfigProblem[] {
+  const adapter = adapterFor(provider);
+  if (!adapter) return [{ path: "", message: `unknown provider ${provider}` }];
+  const parsed = adapter.configSchema.safeParse(config);
+  if (!parsed.success) return issuesToDetails(parsed.error.issues).map((d) => ({ ...d, path: d.path === "(root)" ? "" : d.path }));
+  return shapeOf(adapter)
+    .outboundUrls(config)
+    .flatMap(({ path, url }) => {
+      // A placeholder in the host would let a case id choose the address; the path and query cannot.
+      const placement = url.includes("{case_id}") ? caseIdPlacementProblem(url) : null;
+      if (placement) return [{ path, message: `URL ${placement}` }];
+      const verdict = checkOutboundUrl(url.replaceAll("{case_id}", "case"), opts.allowLocalUrls);
+      return verdict.ok ? [] : [{ path, message: `URL ${verdict.reason}` }];
+    });
 }
 
 export { REDACTED };

@@ -5,8 +5,9 @@
 import { z } from "zod";
 import type { Check, Status } from "../domain";
 import { basicCredentials, credentialsMatch, SecretSchema, StandardWebhooksSecretSchema, verifyStandardWebhooks } from "./schemes";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, text, type Json } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, dedupeKey, eventTypeFor, issues, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, text, type Json } from "../lib/json";
+import { credential } from "./config-shape";
 import { RefetchError, type ProviderAdapter } from "./types";
 import { findById } from "./find";
 

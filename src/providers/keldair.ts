@@ -6,7 +6,8 @@
 import { z } from "zod";
 import type { Status } from "../domain";
 import { StandardWebhooksSecretSchema, verifyWith, VerifySchema } from "./schemes";
-import { dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, text, TERMINAL } from "./shared";
+import { dedupeKey, eventTypeFor, issues, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL } from "./shared";
+import { jsonPointer, text } from "../lib/json";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

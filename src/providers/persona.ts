@@ -10,8 +10,9 @@ import type { Check, Status } from "../domain";
 import { findById } from "./find";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, issues, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, type Json } from "../lib/json";
+import { credential } from "./config-shape";
 import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

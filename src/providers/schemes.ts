@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64, bytesToHex, hmac, matchesAny, timingSafeEqualStrings } from "../lib/crypto";
 import { onWrite } from "./config-rules";
-import { credential } from "./credentials";
+import { credential } from "./config-shape";
 import type { InboundRequest, VerifyResult } from "./types";
 
 /** Signatures older or newer than this are refused (replay protection). */

@@ -3,52 +3,8 @@ import { z } from "zod";
 import type { EventType, Status } from "../domain";
 import { bytesToBase64 } from "../lib/crypto";
 import { problemOnWrite } from "./config-rules";
-import { credential } from "./credentials";
+import { credential, outboundUrl } from "./config-shape";
 import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
-
-export type Json = Record<string, unknown>;
-
-export function isRecord(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** A scalar as text (numbers included); anything else is null. */
-export function text(v: unknown): string | null {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  return null;
-}
-
-/** The first of `keys` present in `obj` as text. */
-export function firstText(obj: unknown, ...keys: string[]): string | null {
-  if (!isRecord(obj)) return null;
-  for (const k of keys) {
-    const t = text(obj[k]);
-    if (t !== null && t !== "") return t;
-  }
-  return null;
-}
-
-/**
- * `table[key]` for a key the provider chose: own entries only, so "constructor", "toString" or
- * "__proto__" find nothing instead of an Object.prototype member.
- */
-export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
-}
-
-/** RFC 6901 JSON pointer ("/data/id"). */
-export function jsonPointer(doc: unknown, pointer: string): unknown {
-  if (pointer === "" || pointer === "/") return doc;
-  let cur: unknown = doc;
-  for (const raw of pointer.replace(/^\//, "").split("/")) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(cur) && /^\d+$/.test(key)) cur = cur[Number(key)];
-    else if (isRecord(cur) && Object.hasOwn(cur, key)) cur = cur[key];
-    else return undefined;
-  }
-  return cur;
-}
 
 export const JsonPointerSchema = z.string().regex(/^(\/[^/]*)*$/, "must be a JSON pointer such as /data/id").max(200);
 
@@ -76,7 +32,7 @@ export function eventTypeFor(status: Status, opts: { check: boolean; created: bo
 export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "deleted"]);
 
 /** A provider API base URL; which hosts are allowed is checked where the source is saved. */
-export const BaseUrlSchema = z.url({ protocol: /^https?$/ }).max(500).transform((u) => u.replace(/\/+$/, ""));
+export const BaseUrlSchema = outboundUrl(z.url({ protocol: /^https?$/ }).max(500).transform((u) => u.replace(/\/+$/, "")));
 
 /** A value sent in an HTTP header (a refetch header, an API key after "Bearer "): fetch refuses CR, LF and NUL. */
 export const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL");
@@ -108,13 +64,15 @@ export function caseIdInUrl(caseId: string): string {
 
 /** `{ url, headers }` to GET a case's state from a provider without a built-in adapter. */
 export const RefetchTemplateSchema = z.object({
-  url: z
-    .string()
-    .max(500)
-    .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
-    .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL")
-    // Stored templates are not re-judged; refetchTemplate's origin check and the outbound policy at fetch time still hold.
-    .superRefine(problemOnWrite(caseIdPlacementProblem)),
+  url: outboundUrl(
+    z
+      .string()
+      .max(500)
+      .refine((u) => u.includes("{case_id}"), "must contain {case_id}")
+      .refine((u) => URL.canParse(u.replaceAll("{case_id}", "x")), "must be an absolute URL")
+      // Stored templates are not re-judged; refetchTemplate's origin check and the outbound policy at fetch time still hold.
+      .superRefine(problemOnWrite(caseIdPlacementProblem)),
+  ),
   /** Sent with the GET; its values are credentials (an Authorization header, an API key). */
   headers: credential(z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a header name"), HeaderValueSchema.max(2000))).default({}),
 });
@@ -166,12 +124,4 @@ export function contentHash(value: unknown): string {
     h2 ^= h2 >>> 15;
   }
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
-}
-
-/** Presigned URLs differ on every fetch; dedupe and change detection look at them without their query. */
-export function withoutUrlQueries(value: unknown): unknown {
-  if (typeof value === "string") return /^https?:\/\/[^\s]+\?/.test(value) ? value.slice(0, value.indexOf("?")) : value;
-  if (Array.isArray(value)) return value.map(withoutUrlQueries);
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutUrlQueries(v)]));
-  return value;
 }

@@ -11,8 +11,9 @@ import type { Status } from "../domain";
 import { BasicVerify, SecretSchema, TokenVerify, verifyWith } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
 import { echoHeader } from "./handshakes";
-import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, lookup, TERMINAL } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, contentHash, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup } from "../lib/json";
+import { credential } from "./config-shape";
 import type { Issue, ProviderAdapter } from "./types";
 
 const ConfigSchema = z

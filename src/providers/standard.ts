@@ -8,7 +8,8 @@ import { STATUSES } from "../domain";
 import { answerHandshake, HandshakeSchema } from "./handshakes";
 import { verifyWith, VerifySchema } from "./schemes";
 import { SignatureVerify, verifySignature } from "./signatures";
-import { contentHash, dedupeKey, eventTypeFor, issues, jsonPointer, JsonPointerSchema, lookup, refetchTemplate, RefetchTemplateSchema, TERMINAL, text } from "./shared";
+import { contentHash, dedupeKey, eventTypeFor, issues, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL } from "./shared";
+import { jsonPointer, lookup, text } from "../lib/json";
 import type { ProviderAdapter } from "./types";
 
 /** The shared schemes, and `signature`: timestamped lists, scheme words, content built from headers. */

@@ -6,8 +6,9 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { findById } from "./find";
 import { StaticTokenSchema, verifyToken } from "./schemes";
-import { BaseUrlSchema, dedupeKey, HeaderValueSchema, eventTypeFor, firstText, isRecord, issues, lookup, TERMINAL, type Json } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, dedupeKey, HeaderValueSchema, eventTypeFor, issues, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, type Json } from "../lib/json";
+import { credential } from "./config-shape";
 import { RefetchError, type ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

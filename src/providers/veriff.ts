@@ -11,8 +11,9 @@ import type { Status } from "../domain";
 import { bytesToHex, hmac, timingSafeEqualStrings } from "../lib/crypto";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
-import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, firstText, HeaderValueSchema, isRecord, lookup, TERMINAL, text, type Json } from "./shared";
-import { credential } from "./credentials";
+import { BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, TERMINAL } from "./shared";
+import { firstText, isRecord, lookup, text, type Json } from "../lib/json";
+import { credential } from "./config-shape";
 import type { ParseResult, ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { isRecord } from "../providers/shared";
+import { isRecord } from "../lib/json";
 
 /** Deeper than any config: below this a patch replaces wholesale (validation then judges it), so recursion stays bounded. */
 const MAX_DEPTH = 32;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { adapterFor, PROVIDER_NAMES, providers, redactConfig, REDACTED } from "../../src/providers";
-import { credential, Redactor } from "../../src/providers/credentials";
+import { adapterFor, configProblems, PROVIDER_NAMES, providers, redactConfig, REDACTED } from "../../src/providers";
+import { ConfigShape, credential, outboundUrl } from "../../src/providers/config-shape";
 import { credentialValues, fixturesOf, leaves } from "../helpers/adapters";
 
 /** Key names that hold credentials in every vendor's vocabulary: such a field left visible is a forgotten mark. */
@@ -40,6 +40,25 @@ describe.each(PROVIDER_NAMES)("the %s adapter", (name) => {
     }
   });
 
+  it("marks every URL of its config that the relay calls, so the outbound policy judges each", () => {
+    const config = adapter.example;
+    const marked = new ConfigShape(adapter.configSchema).outboundUrls(config).map((u) => u.url);
+    for (const leaf of leaves(config)) {
+      if (typeof leaf.value === "string" && /^https?:\/\//.test(leaf.value)) expect(marked, `${name}: ${leaf.path.join(".")}`).toContain(leaf.value);
+    }
+    expect(configProblems(name, config, { allowLocalUrls: false })).toEqual([]);
+    // Each marked URL pointed at an internal address is refused, by its path.
+    for (const { path } of new ConfigShape(adapter.configSchema).outboundUrls(config)) {
+      const bad = structuredClone(config) as Record<string, any>;
+      const keys = path.split(".");
+      let at: Record<string, any> = bad;
+      for (const k of keys.slice(0, -1)) at = at[k];
+      const last = keys.at(-1)!;
+      at[last] = String(at[last]).replace(/^https?:\/\/[^/]+/, "https://169.254.169.254");
+      expect(configProblems(name, bad, { allowLocalUrls: false }).map((p) => p.path), `${name}: ${path}`).toContain(path);
+    }
+  });
+
   it("has published webhook examples in test/fixtures, each accepted by parse", () => {
     const fixtures = fixturesOf(name);
     expect(fixtures.length, `add test/fixtures/${name}-*.json`).toBeGreaterThan(0);
@@ -62,7 +81,7 @@ describe("redaction by the adapter's marks", () => {
     headers: credential(z.record(z.string(), z.string())).optional(),
     api: z.strictObject({ base_url: z.url().transform((u) => u.replace(/\/+$/, "")), api_key: credential(z.string()) }).optional(),
   });
-  const redactor = new Redactor(schema);
+  const redactor = new ConfigShape(schema);
 
   it("keeps the shape of what it hides: how many secrets, which header names", () => {
     expect(
@@ -98,6 +117,19 @@ describe("redaction by the adapter's marks", () => {
       legacy_credential: REDACTED,
       api: { extra: { deep: REDACTED } },
     });
+  });
+
+  it("finds the URLs marked as outbound, in every branch and list", () => {
+    const withUrls = z.strictObject({
+      api: z.strictObject({ base_url: outboundUrl(z.string()), docs: z.string() }),
+      mirrors: z.array(outboundUrl(z.string())),
+      refetch: z.union([z.strictObject({ url: outboundUrl(z.string()) }), z.strictObject({ path: z.string() })]),
+    });
+    expect(new ConfigShape(withUrls).outboundUrls({ api: { base_url: "https://a", docs: "https://d" }, mirrors: ["https://m"], refetch: { url: "https://r" } })).toEqual([
+      { path: "api.base_url", url: "https://a" },
+      { path: "mirrors.0", url: "https://m" },
+      { path: "refetch.url", url: "https://r" },
+    ]);
   });
 
   it("hides everything of an unknown provider", () => {

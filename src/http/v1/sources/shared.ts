@@ -2,10 +2,10 @@ import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sources } from "../../../db/schema";
-import { adapterFor, PROVIDER_NAMES, providers, redactConfig, type ProviderName } from "../../../providers";
-import { checkConfigUrls, type SourceRow } from "../../../services/sources";
+import { adapterFor, configProblems, PROVIDER_NAMES, providers, redactConfig, type ProviderName } from "../../../providers";
+import type { SourceRow } from "../../../services/sources";
 import { decryptJson } from "../../../lib/crypto";
-import { isRecord } from "../../../providers/shared";
+import { isRecord } from "../../../lib/json";
 import { forbiddenPatchKey } from "../../../services/merge-patch";
 import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
@@ -53,15 +53,11 @@ export async function sentConfig(c: Context<HonoEnv>): Promise<Record<string, un
 
 /** Validates a provider config (and the URLs in it) or answers 422 naming the field. */
 export function validateConfig(c: Context<HonoEnv>, provider: string, config: unknown): void {
-  const adapter = adapterFor(provider);
-  if (!adapter) throw new ApiError("validation_failed", `Unknown provider ${provider}.`, [{ path: "provider", message: "unknown provider" }]);
-  const parsed = adapter.configSchema.safeParse(config);
-  if (!parsed.success) {
-    const details = issuesToDetails(parsed.error.issues).map((d) => ({ ...d, path: d.path === "(root)" ? "config" : `config.${d.path}` }));
-    throw new ApiError("validation_failed", `Invalid ${provider} config: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
-  }
-  const urlProblems = checkConfigUrls(config, c.var.config.allowLocalUrls);
-  if (urlProblems.length) throw new ApiError("validation_failed", `Invalid ${provider} config: ${urlProblems.map((d) => `${d.path}: ${d.message}`).join("; ")}`, urlProblems);
+  const problems = configProblems(provider, config, { allowLocalUrls: c.var.config.allowLocalUrls });
+  if (!problems.length) return;
+  if (!adapterFor(provider)) throw new ApiError("validation_failed", `Unknown provider ${provider}.`, [{ path: "provider", message: "unknown provider" }]);
+  const details = problems.map((p) => ({ path: p.path ? `config.${p.path}` : "config", message: p.message }));
+  throw new ApiError("validation_failed", `Invalid ${provider} config: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
 }
 
 export async function findSource(c: Context<HonoEnv>, id: string): Promise<SourceRow> {

@@ -4,7 +4,7 @@ import { sources } from "../../../db/schema";
 import { decryptJson, encryptJson } from "../../../lib/crypto";
 import { forbiddenPatchKey, mergePatch } from "../../../services/merge-patch";
 import { forgetSource } from "../../../db/control-plane";
-import { isRecord } from "../../../providers/shared";
+import { isRecord } from "../../../lib/json";
 import { forgetTokens } from "../../../pipeline/tokens";
 import type { App } from "../../context";
 import { ApiError, errorResponses } from "../../errors";
