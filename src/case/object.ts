@@ -12,7 +12,8 @@ import { DurableObject } from "cloudflare:workers";
 import { createDb } from "../db/client";
 import type { IndexWrite } from "../db/index-writes";
 import { forgetEndpoints } from "../db/control-plane";
-import { disablesEndpoints, indexStatements } from "../db/index-writes";
+import { disablesEndpoints, indexStatements, throttledCustomers } from "../db/index-writes";
+import { limiterClient } from "../flow/client";
 import type { Delivery } from "../domain";
 import { getConfig, type Config } from "../lib/config";
 import { newId } from "../lib/ids";
@@ -49,8 +50,8 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 /** A case whose receipt was dead-lettered is reconciled this soon (the missed change is fetched). */
 const RECONCILE_AFTER_FAILURE_MS = 3_600_000;
 
-/** Index writes that are health figures: written directly, lost if D1 is down (never through the outbox). */
-const bestEffort = (w: IndexWrite) => w.kind === "endpoint_attempts" || w.kind === "endpoint_health";
+/** Index writes that are health figures: written directly, lost if D1 is down (never through the outbox). A cooldown is one too: it only matters while it lasts. */
+const bestEffort = (w: IndexWrite) => w.kind === "endpoint_attempts" || w.kind === "endpoint_health" || w.kind === "endpoint_throttle";
 
 export class CaseObject extends DurableObject<Env> {
   private readonly store: CaseStore;
@@ -331,7 +332,7 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   private senderDeps(context: CaseContext): SenderDeps {
-    return { store: this.store, endpoints: () => context.endpoints, owner: this.owner(context), send: sendOnce, now: Date.now };
+    return { store: this.store, endpoints: () => context.endpoints, owner: this.owner(context), send: sendOnce, now: Date.now, flow: limiterClient(this.env) };
   }
 
   private owner(context: CaseContext) {
@@ -370,6 +371,7 @@ export class CaseObject extends DurableObject<Env> {
     const durable = writes.filter((w) => !bestEffort(w));
     if (counters.length) await this.env.DB.batch(indexStatements(this.env.DB, counters)).catch((err) => log("warn", "health counters not written", { error: errorSummary(err) }));
     if (disablesEndpoints(writes)) forgetEndpoints();
+    for (const customerId of throttledCustomers(counters)) forgetEndpoints(customerId);
     if (!durable.length) return;
     await this.store.ensure();
     this.store.addToOutbox(durable);

@@ -8,3 +8,4 @@ export { consoleSessions } from "./console-sessions";
 export { consoleLoginFailures } from "./console-login-failures";
 export { failedReceipts } from "./failed-receipts";
 export { endpointHours, sourceDays } from "./activity";
+export { endpointTests } from "./endpoint-tests";

@@ -11,6 +11,7 @@ import * as endpointsDelete from "./endpoints/delete";
 import * as endpointsGet from "./endpoints/get";
 import * as endpointsList from "./endpoints/list";
 import * as endpointsRotateSecret from "./endpoints/rotate-secret";
+import * as endpointsRotateSigningKey from "./endpoints/rotate-signing-key";
 import * as endpointsUpdate from "./endpoints/update";
 import * as endpointsRecover from "./endpoints/recover";
 import * as eventsList from "./events/list";
@@ -44,6 +45,7 @@ export const v1Routes: ((app: App) => void)[] = [
   endpointsUpdate.register,
   endpointsDelete.register,
   endpointsRotateSecret.register,
+  endpointsRotateSigningKey.register,
   endpointsRecover.register,
   eventsList.register,
   eventsGet.register,
