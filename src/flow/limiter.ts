@@ -2,8 +2,11 @@
  * The flow control of one endpoint, as its EndpointLimiter object (src/flow/object.ts) keeps it:
  * pure, on a clock given from outside, so tests drive it deterministically (test/flow/limiter.test.ts).
  *
- * per_second: a token bucket holding one token. Grants are spaced at least 1/per_second apart, so
- * no second ever sees more than per_second + 1 of them, bursts included.
+ * per_second: a token bucket refilled per_second times a second. Callers are booked slots
+ * 1/per_second apart; the bucket holds a tenth of a second's tokens (at least two), so a booked
+ * caller that comes back somewhat late (an alarm is never early, sometimes late) is still granted
+ * instead of pushing everyone after it back. On average grants never exceed per_second, and no
+ * second sees more than per_second plus the bucket's size.
  *
  * max_in_flight: a grant takes a lease, released after the attempt, or by itself after
  * LEASE_TIMEOUT_MS (a case object that stopped mid-attempt cannot hold a slot for ever).
@@ -27,7 +30,9 @@ const MAX_BOOKINGS = 100_000;
 /** Grant times kept for snapshot(). */
 const RECENT_GRANTS = 2_000;
 /** The attempt duration assumed before any lease was released. */
-const INITIAL_LEASE_MS = 1_000;
+const INITIAL_LEASE_MS = 250;
+/** The bucket holds a tenth of a second's tokens, and at least two: a booked caller may come back that late and still be granted. */
+const BURST_WINDOW_MS = 100;
 
 export type AcquireInput = {
   limit: RateLimit;
@@ -49,7 +54,8 @@ export type LimiterSnapshot = {
 export class LimiterState {
   /** The earliest time an unbooked caller may be granted: the end of the booked schedule. */
   private tat = Number.NEGATIVE_INFINITY;
-  private lastGrant = Number.NEGATIVE_INFINITY;
+  /** When the bucket's next token is due (GCRA's theoretical arrival time of grants). */
+  private nextToken = Number.NEGATIVE_INFINITY;
   /** Booked slot → kept until. */
   private readonly bookings = new Map<number, number>();
   private readonly leases = new Map<string, { at: number; expiresAt: number }>();
@@ -58,32 +64,36 @@ export class LimiterState {
   private leaseCounter = 0;
   private lastSweep = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  private readonly clock: () => number;
+
+  constructor(clock: () => number = Date.now) {
+    this.clock = clock;
+  }
 
   acquire({ limit, reservedAt }: AcquireInput): Grant {
     const now = this.clock();
     this.expire(now);
-    const spacing = limit.per_second ? 1000 / limit.per_second : 0;
+    const rate = limit.per_second;
+    const spacing = rate ? 1000 / rate : 0;
+    // How late a booked caller may come back and still be granted (the bucket's extra tokens).
+    const tolerance = rate ? (Math.max(2, Math.floor((rate * BURST_WINDOW_MS) / 1000)) - 1) * spacing : 0;
+    const conforming = now >= this.nextToken - tolerance;
     const full = limit.max_in_flight !== undefined && this.leases.size >= limit.max_in_flight;
     // Callers waiting for a lease are paced at the rate leases have been freed lately.
     const pace = full ? Math.max(spacing, this.leaseMs / limit.max_in_flight!) : spacing;
-    const spaced = now >= this.lastGrant + spacing;
 
     if (reservedAt !== null && this.bookings.has(reservedAt)) {
       this.bookings.delete(reservedAt);
-      if (!full && spaced) return this.grant(now, limit);
-      // Came back late behind another grant, or every lease is held: the next possible time, still booked.
-      const moved = this.book(Math.max(this.lastGrant + spacing, full ? now + pace : now));
-      this.tat = Math.max(this.tat, moved + Math.max(pace, 1));
-      return { granted: false, retryAt: moved };
+      if (!full && conforming) return this.grant(now, limit, spacing);
+      // Every lease is held: back in the queue, at the pace leases free up. Too late for the
+      // bucket: as soon as it has a token, ahead of those booked after it.
+      return { granted: false, retryAt: this.bookAfter(full ? Math.max(this.tat, now + pace) : this.nextToken - tolerance, pace) };
     }
-    if (!full && spaced && this.tat <= now) {
+    if (!full && conforming && this.tat <= now) {
       this.tat = now + spacing;
-      return this.grant(now, limit);
+      return this.grant(now, limit, spacing);
     }
-    const slot = this.book(Math.max(this.tat, this.lastGrant + spacing, full ? now + pace : now));
-    this.tat = Math.max(this.tat, slot + Math.max(pace, 1));
-    return { granted: false, retryAt: slot };
+    return { granted: false, retryAt: this.bookAfter(Math.max(this.tat, full ? now + pace : now), pace) };
   }
 
   release(leaseId: string): void {
@@ -98,8 +108,8 @@ export class LimiterState {
     return { bookings: this.bookings.size, leases: this.leases.size, leaseMs: Math.round(this.leaseMs), recentGrants: [...this.grants] };
   }
 
-  private grant(now: number, limit: RateLimit): Grant {
-    this.lastGrant = now;
+  private grant(now: number, limit: RateLimit, spacing: number): Grant {
+    this.nextToken = Math.max(this.nextToken, now) + spacing;
     this.grants.push(now);
     if (this.grants.length > RECENT_GRANTS) this.grants.shift();
     let leaseId: string | null = null;
@@ -110,11 +120,12 @@ export class LimiterState {
     return { granted: true, at: now, leaseId };
   }
 
-  /** Books the first free whole millisecond at or after `at` (a slot names one caller). */
-  private book(at: number): number {
+  /** Books the first free whole millisecond at or after `at` (a slot names one caller); unbooked callers queue `pace` after it. */
+  private bookAfter(at: number, pace: number): number {
     let slot = Math.ceil(at);
     while (this.bookings.has(slot)) slot++;
     if (this.bookings.size < MAX_BOOKINGS) this.bookings.set(slot, slot + BOOKING_GRACE_MS);
+    this.tat = Math.max(this.tat, slot + Math.max(pace, 1));
     return slot;
   }
 

@@ -14,6 +14,8 @@ import * as endpointsRotateSecret from "./endpoints/rotate-secret";
 import * as endpointsRotateSigningKey from "./endpoints/rotate-signing-key";
 import * as endpointsUpdate from "./endpoints/update";
 import * as endpointsRecover from "./endpoints/recover";
+import * as eventTypesList from "./event-types/list";
+import * as eventTypesWebhooks from "./event-types/webhooks";
 import * as eventsList from "./events/list";
 import * as eventsGet from "./events/get";
 import * as eventsDeliveries from "./events/deliveries";
@@ -54,4 +56,6 @@ export const v1Routes: ((app: App) => void)[] = [
   deliveriesAttempts.register,
   casesGet.register,
   receiptsReplay.register,
+  eventTypesList.register,
+  eventTypesWebhooks.register,
 ];
