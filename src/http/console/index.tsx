@@ -83,6 +83,7 @@ export function registerConsole(app: App) {
   ui.post("/events/:id/replay", actions.replay);
   ui.post("/endpoints/:id/status", actions.setStatus);
   ui.post("/endpoints/:id/recover", actions.recover);
+  ui.post("/endpoints/:id/test", actions.testSend);
   ui.post("/receipts/:id/replay", actions.replayReceipt);
   ui.get("*", () => {
     throw new ApiError("not_found", "There is no such console page.");

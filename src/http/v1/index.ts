@@ -14,6 +14,8 @@ import * as endpointsRotateSecret from "./endpoints/rotate-secret";
 import * as endpointsRotateSigningKey from "./endpoints/rotate-signing-key";
 import * as endpointsUpdate from "./endpoints/update";
 import * as endpointsRecover from "./endpoints/recover";
+import * as endpointsTest from "./endpoints/test";
+import * as endpointsTests from "./endpoints/tests";
 import * as eventTypesList from "./event-types/list";
 import * as eventTypesWebhooks from "./event-types/webhooks";
 import * as eventsList from "./events/list";
@@ -49,6 +51,8 @@ export const v1Routes: ((app: App) => void)[] = [
   endpointsRotateSecret.register,
   endpointsRotateSigningKey.register,
   endpointsRecover.register,
+  endpointsTest.register,
+  endpointsTests.register,
   eventsList.register,
   eventsGet.register,
   eventsDeliveries.register,

@@ -117,6 +117,21 @@ export const AttemptView = z
   })
   .openapi("Attempt");
 
+export const TestSendView = z
+  .object({
+    id: z.string().openapi({ description: "The attempt's id (att_...)." }),
+    event_id: z.string().openapi({ description: "The test event's id, sent as webhook-id: no case's event, never stored as one." }),
+    type: z.enum(EVENT_TYPES),
+    at: Timestamp,
+    outcome: z.enum(["succeeded", "failed"]).openapi({ description: "succeeded: the endpoint answered 2xx." }),
+    status_code: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    response_excerpt: z.string().nullable().openapi({ description: "The first 4 KB of the endpoint's answer." }),
+    error_kind: z.enum(ATTEMPT_ERROR_KINDS).nullable(),
+    flagged: z.boolean(),
+  })
+  .openapi("TestSend");
+
 export const DeliveryView = z
   .object({
     id: z.string(),
