@@ -1,5 +1,6 @@
-// npm run bench: ack throughput against a bare route, end-to-end latency, and what a relayed event
-// costs on Cloudflare, measured on the local runtime (`wrangler dev`, loopback only) in one run.
+// npm run bench: ack throughput against a bare route, end-to-end latency, what a relayed event
+// costs on Cloudflare, and how closely an endpoint's rate limit is held, measured on the local
+// runtime (`wrangler dev`, loopback only) in one run.
 //
 //   npm run bench                 full run (about 2 minutes)
 //   npm run bench -- --quick      a few seconds per section
@@ -33,6 +34,10 @@ export function benchSettings(argv = []) {
     cases: opt("cases", quick ? 20 : 100),
     sendRate: opt("rate", quick ? 40 : 60),
     providerLatencyMs: 3,
+    // Flow control: a burst of held deliveries released at once to an endpoint limited to 10/s.
+    rateLimit: 10,
+    rateEvents: quick ? 100 : 1000,
+    rateCases: quick ? 25 : 250,
   };
 }
 
@@ -106,6 +111,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     await drain(metrics);
     const e2e1 = await endToEnd(relay, api, metrics, provider, hooks, 1);
     const e2e3 = await endToEnd(relay, api, metrics, provider, hooks, 3);
+    const rateLimit = await rateLimitHeld(relay, api, metrics, provider, hooks);
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}`, node: process.version },
@@ -114,6 +120,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       ackPath: ack,
       endToEnd: { fanout1: e2e1.latency, fanout3: e2e3.latency },
       cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6) },
+      rateLimit,
       prices: { cloudflare: CLOUDFLARE, gateways: GATEWAYS },
     };
     if (write) {
@@ -168,7 +175,7 @@ async function ackLoad(relay, api, name) {
 /** 1. Ack path: signed webhooks vs a bare route in the same Worker, alternating, medians. */
 async function ackPath(relay, api) {
   const run = await ackLoad(relay, api, "ack");
-  log(`1/3 ack path: ${SETTINGS.rounds} rounds of ${SETTINGS.seconds}s each, bare then ingest, ${SETTINGS.connections} connections`);
+  log(`1/4 ack path: ${SETTINGS.rounds} rounds of ${SETTINGS.seconds}s each, bare then ingest, ${SETTINGS.connections} connections`);
   await run("bare", 2, 1); // warm both paths
   await run("ingest", 2, 1);
   const bare = [];
@@ -260,7 +267,7 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout) {
   const prefix = `f${fanout}-`;
   await drain(metrics, 1500);
   await api("POST", "/bench/metrics/reset");
-  log(`${fanout === 1 ? 2 : 3}/3 end to end, fan-out ${fanout}: ${SETTINGS.events} events over ${SETTINGS.cases} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
+  log(`${fanout === 1 ? 2 : 3}/4 end to end, fan-out ${fanout}: ${SETTINGS.events} events over ${SETTINGS.cases} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
   const started = performance.now();
   let accepted = 0;
   const inflight = new Set();
@@ -297,6 +304,75 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout) {
   const latency = { events: SETTINGS.events, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
   log(`  delivered ${events}/${SETTINGS.events}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
   return { latency, cost: costPerEvent(m, events, SETTINGS.events, fanout, bytes) };
+}
+
+/**
+ * 4. Flow control: an endpoint limited to 10 events/s gets a burst of `rateEvents` deliveries over
+ * `rateCases` cases at once (recorded while it was paused, then resumed), and the arrivals say how
+ * closely the limit is held: the average rate from first to last, the busiest second, and whether
+ * each case's events still arrived in order.
+ */
+async function rateLimitHeld(relay, api, metrics, provider, hooks) {
+  const S = SETTINGS;
+  const customer = await api("POST", "/v1/customers", { name: "bench-rate-limit" });
+  const secret = `whsec_${Buffer.from("bench-rate-limit-signing-secret-0123").toString("base64")}`;
+  const source = await api("POST", "/v1/sources", {
+    customer_id: customer.id,
+    provider: "karmacheck",
+    name: "rate-limit",
+    config: { signing_secret: secret, api: { base_url: provider.url, api_key: "bench-key", client_access_token: "bench-token" } },
+  });
+  const path = "/hooks/log/rate";
+  const endpoint = await api("POST", "/v1/endpoints", { customer_id: customer.id, url: `${hooks.url}${path}`, rate_limit: { per_second: S.rateLimit } });
+  await api("PATCH", `/v1/endpoints/${endpoint.id}`, { status: "paused" });
+  const perCase = Math.ceil(S.rateEvents / S.rateCases);
+  log(`4/4 flow control: ${S.rateEvents} events over ${S.rateCases} cases held for an endpoint limited to ${S.rateLimit}/s, then released at once`);
+  const secondaries = ["Waiting for Authorization", "Authorization in Progress", null, "Reviewing Order"];
+  // One round per event of each case, each round processed before the next: every event is news.
+  for (let step = 0; step < perCase; step++) {
+    const modStamp = new Date(Date.UTC(2024, 1, 1) + step * 60_000).toISOString();
+    const sends = [];
+    for (let c = 0; c < S.rateCases && step * S.rateCases + c < S.rateEvents; c++) {
+      const caseId = `rate-case-${c}`;
+      provider.cases.set(caseId, { id: caseId, caseStatus: "Pending", secondaryStatus: secondaries[step % secondaries.length], modStamp, groupProfileId: "bench" });
+      const id = `rate-msg-${step}-${c}`;
+      const body = caseEvent(caseId, modStamp, "Pending", secondaries[step % secondaries.length], id);
+      sends.push(fetch(`${relay.url}/in/${source.id}`, { method: "POST", headers: { "content-type": "application/json", ...signStandard(secret, id, body) }, body }).then((r) => r.arrayBuffer()));
+      if (sends.length >= 50) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    await drain(metrics, 1500);
+  }
+  const mine = () => hooks.log.filter((a) => a.path === path);
+  await api("PATCH", `/v1/endpoints/${endpoint.id}`, { status: "active" });
+  const expected = S.rateEvents;
+  const timeout = (expected / S.rateLimit) * 1000 * 2 + 60_000;
+  await waitFor(() => mine().length >= expected, { timeout, interval: 200, what: "the rate-limited deliveries" }).catch(() => log(`  only ${mine().length} of ${expected} arrived`));
+  const arrivals = mine();
+  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
+  const spanS = (times.at(-1) - times[0]) / 1000;
+  let busiest = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= 1000) j++;
+    busiest = Math.max(busiest, i - j + 1);
+  }
+  const byCase = new Map();
+  for (const a of arrivals) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a.sequence]);
+  const inOrder = [...byCase.values()].filter((seqs) => seqs.every((s, i) => i === 0 || s > seqs[i - 1])).length;
+  const averagePerS = round((times.length - 1) / spanS, 2);
+  const result = {
+    limitPerS: S.rateLimit,
+    events: expected,
+    cases: S.rateCases,
+    delivered: arrivals.length,
+    spanS: round(spanS, 1),
+    averagePerS,
+    deviationPercent: round((averagePerS / S.rateLimit - 1) * 100, 1),
+    busiestSecond: busiest,
+    casesInOrder: inOrder,
+  };
+  log(`  delivered ${result.delivered}/${expected} in ${result.spanS} s: ${averagePerS}/s on average (${result.deviationPercent} %), busiest second ${busiest}, ${inOrder}/${byCase.size} cases in order`);
+  return result;
 }
 
 /** What one relayed event costs, from the counters, with the list prices. */
@@ -436,6 +512,14 @@ function print(r) {
       ["caserelay total", b.caserelay.total.toFixed(2)],
       [`Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`, `${b.hookdeck.low}-${b.hookdeck.high}`],
       [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
+    ]),
+  );
+  const rl = r.rateLimit;
+  console.log(`\n4. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once)\n`);
+  console.log(
+    table([
+      ["delivered", "first to last", "average", "vs limit", "busiest second", "cases in order"],
+      [`${rl.delivered}/${rl.events}`, `${rl.spanS} s`, `${rl.averagePerS}/s`, `${rl.deviationPercent} %`, rl.busiestSecond, `${rl.casesInOrder}/${rl.cases}`],
     ]),
   );
 }

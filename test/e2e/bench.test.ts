@@ -15,4 +15,7 @@ it("runs every section of the bench at its smallest size", async () => {
     expect(c.perEvent.queueOps).toBeGreaterThanOrEqual(3);
   }
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
+  // Flow control: every held delivery arrives, each case in order (how closely the limit holds is the bench's figure).
+  expect(report.rateLimit.delivered).toBe(report.rateLimit.events);
+  expect(report.rateLimit.casesInOrder).toBe(report.rateLimit.cases);
 }, 240_000);

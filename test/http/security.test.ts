@@ -47,6 +47,9 @@ describe("admin API security", () => {
       ["PATCH", `/v1/endpoints/${ep.id}`],
       ["DELETE", `/v1/endpoints/${ep.id}`],
       ["POST", `/v1/endpoints/${ep.id}/rotate-secret`],
+      ["POST", `/v1/endpoints/${ep.id}/rotate-signing-key`],
+      ["POST", `/v1/endpoints/${ep.id}/test`],
+      ["GET", `/v1/endpoints/${ep.id}/tests`],
       ["GET", `/v1/sources?customer_id=${a.id}`],
       ["GET", `/v1/endpoints?customer_id=${a.id}`],
     ];
