@@ -5,6 +5,7 @@
 //   npm run bench                 full run (about 2 minutes)
 //   npm run bench -- --quick      a few seconds per section
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R
+//            --only flow (section 4 alone, at its full size unless --quick)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,8 +23,10 @@ export function benchSettings(argv = []) {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
+  const only = argv.indexOf("--only");
   return {
     quick,
+    only: only >= 0 ? argv[only + 1] : null,
     rounds: opt("rounds", quick ? 1 : 3),
     seconds: opt("seconds", quick ? 1 : 5),
     connections: opt("connections", 10),
@@ -37,7 +40,7 @@ export function benchSettings(argv = []) {
     // Flow control: a burst of held deliveries released at once to an endpoint limited to 10/s.
     rateLimit: 10,
     rateEvents: quick ? 100 : 1000,
-    rateCases: quick ? 25 : 250,
+    rateCases: quick ? 20 : 100,
   };
 }
 
@@ -90,6 +93,7 @@ function ackPathConfigs() {
 /** Runs every section; prints the tables and writes the JSON unless `write` is false. Returns the report. */
 export async function runBench(settings = benchSettings(), { write = true } = {}) {
   SETTINGS = settings;
+  if (SETTINGS.only === "flow") return runFlowOnly();
   log(`caserelay bench ${SETTINGS.quick ? "(quick) " : ""}— ack path: the relay under wrangler dev, its INBOX drained by a bench Worker...`);
   const configs = ackPathConfigs();
   let ack;
@@ -131,6 +135,23 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       console.log(`\nJSON: ${file}`);
     }
     return report;
+  } finally {
+    provider.close();
+    hooks.close();
+    await relay.stop();
+  }
+}
+
+/** Section 4 alone (npm run bench -- --only flow): its table on stdout, nothing written. */
+async function runFlowOnly() {
+  const relay = await startRelay();
+  const api = adminApi(relay);
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  try {
+    const rateLimit = await rateLimitHeld(relay, api, () => api("GET", "/bench/metrics"), provider, hooks);
+    printFlow(rateLimit);
+    return { rateLimit };
   } finally {
     provider.close();
     hooks.close();
@@ -349,29 +370,33 @@ async function rateLimitHeld(relay, api, metrics, provider, hooks) {
   const timeout = (expected / S.rateLimit) * 1000 * 2 + 60_000;
   await waitFor(() => mine().length >= expected, { timeout, interval: 200, what: "the rate-limited deliveries" }).catch(() => log(`  only ${mine().length} of ${expected} arrived`));
   const arrivals = mine();
-  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
-  const spanS = (times.at(-1) - times[0]) / 1000;
-  let busiest = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= 1000) j++;
-    busiest = Math.max(busiest, i - j + 1);
-  }
+  const held = (times) => {
+    const t = [...times].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < t.length; i++) {
+      while (t[i] - t[j] >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    const spanS = (t.at(-1) - t[0]) / 1000;
+    return { spanS: round(spanS, 1), averagePerS: round((t.length - 1) / spanS, 2), busiestSecond: busiest };
+  };
+  // When the endpoint's limiter let each attempt go (the relay's own clock), and when each arrived.
+  const granted = held((await api("GET", `/bench/limiter/${endpoint.id}`)).recentGrants);
+  const arrived = held(arrivals.map((a) => a.at));
   const byCase = new Map();
   for (const a of arrivals) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a.sequence]);
   const inOrder = [...byCase.values()].filter((seqs) => seqs.every((s, i) => i === 0 || s > seqs[i - 1])).length;
-  const averagePerS = round((times.length - 1) / spanS, 2);
+  const deviation = (x) => round((x.averagePerS / S.rateLimit - 1) * 100, 1);
   const result = {
     limitPerS: S.rateLimit,
     events: expected,
     cases: S.rateCases,
     delivered: arrivals.length,
-    spanS: round(spanS, 1),
-    averagePerS,
-    deviationPercent: round((averagePerS / S.rateLimit - 1) * 100, 1),
-    busiestSecond: busiest,
+    granted: { ...granted, deviationPercent: deviation(granted) },
+    arrived: { ...arrived, deviationPercent: deviation(arrived) },
     casesInOrder: inOrder,
   };
-  log(`  delivered ${result.delivered}/${expected} in ${result.spanS} s: ${averagePerS}/s on average (${result.deviationPercent} %), busiest second ${busiest}, ${inOrder}/${byCase.size} cases in order`);
+  log(`  delivered ${result.delivered}/${expected}, ${inOrder}/${byCase.size} cases in order; granted ${granted.averagePerS}/s over ${granted.spanS} s (busiest second ${granted.busiestSecond}), arrived ${arrived.averagePerS}/s (busiest second ${arrived.busiestSecond})`);
   return result;
 }
 
@@ -514,12 +539,17 @@ function print(r) {
       [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
     ]),
   );
-  const rl = r.rateLimit;
-  console.log(`\n4. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once)\n`);
+  printFlow(r.rateLimit);
+}
+
+function printFlow(rl) {
+  console.log(`\n4. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once; ${rl.delivered} delivered, ${rl.casesInOrder}/${rl.cases} cases in order)\n`);
+  const row = (label, x) => [label, `${x.spanS} s`, `${x.averagePerS}/s`, `${x.deviationPercent} %`, x.busiestSecond];
   console.log(
     table([
-      ["delivered", "first to last", "average", "vs limit", "busiest second", "cases in order"],
-      [`${rl.delivered}/${rl.events}`, `${rl.spanS} s`, `${rl.averagePerS}/s`, `${rl.deviationPercent} %`, rl.busiestSecond, `${rl.casesInOrder}/${rl.cases}`],
+      ["", "first to last", "average", "vs limit", "busiest second"],
+      row("granted by the endpoint's limiter", rl.granted),
+      row("arrived at the endpoint", rl.arrived),
     ]),
   );
 }

@@ -2,19 +2,20 @@
  * The flow control of one endpoint, as its EndpointLimiter object (src/flow/object.ts) keeps it:
  * pure, on a clock given from outside, so tests drive it deterministically (test/flow/limiter.test.ts).
  *
- * per_second: a token bucket refilled per_second times a second. Callers are booked slots
- * 1/per_second apart; the bucket holds a tenth of a second's tokens (at least two), so a booked
- * caller that comes back somewhat late (an alarm is never early, sometimes late) is still granted
- * instead of pushing everyone after it back. On average grants never exceed per_second, and no
- * second sees more than per_second plus the bucket's size.
+ * per_second: a token every 1/per_second. A caller that must wait is booked the next token not
+ * yet set aside, and told to come back at its time: coming back then (an alarm is never early,
+ * sometimes late: up to LATE_TOLERANCE_MS, or one spacing, is fine) it is granted without taking
+ * anyone else's token, so nobody is pushed back and each waiting caller asks twice. Grants thus
+ * never exceed per_second on average; and however late callers bunch, no second sees more than
+ * per_second plus a tenth (at least one more): past that a caller is booked again.
  *
  * max_in_flight: a grant takes a lease, released after the attempt, or by itself after
  * LEASE_TIMEOUT_MS (a case object that stopped mid-attempt cannot hold a slot for ever).
  *
- * A caller that must wait is booked a slot and told to come back then: a thousand case objects
- * waiting on one endpoint each ask about twice, not once per tick, and come back in the order
- * they asked. A booked caller that comes back late waits only for the spacing, not at the end.
- * Bookings nobody claims lapse after BOOKING_GRACE_MS.
+ * A thousand case objects waiting on one endpoint thus each ask about twice, not once per tick,
+ * and come back in the order they asked. A caller later than the tolerance, or one that finds
+ * every lease held, is booked again at the end. Bookings nobody claims lapse after
+ * BOOKING_GRACE_MS (their tokens are simply not used).
  *
  * The state lives in memory: a restarted object starts with no bookings and no leases (callers
  * holding a booking are booked again; at worst max_in_flight is exceeded for one lease timeout).
@@ -31,8 +32,8 @@ const MAX_BOOKINGS = 100_000;
 const RECENT_GRANTS = 2_000;
 /** The attempt duration assumed before any lease was released. */
 const INITIAL_LEASE_MS = 250;
-/** The bucket holds a tenth of a second's tokens, and at least two: a booked caller may come back that late and still be granted. */
-const BURST_WINDOW_MS = 100;
+/** How late past its slot a booked caller may come back and still use its token (at least one spacing). */
+export const LATE_TOLERANCE_MS = 500;
 
 export type AcquireInput = {
   limit: RateLimit;
@@ -52,9 +53,7 @@ export type LimiterSnapshot = {
 };
 
 export class LimiterState {
-  /** The earliest time an unbooked caller may be granted: the end of the booked schedule. */
-  private tat = Number.NEGATIVE_INFINITY;
-  /** When the bucket's next token is due (GCRA's theoretical arrival time of grants). */
+  /** When the next token not yet set aside for a booked caller is due: the end of the schedule. */
   private nextToken = Number.NEGATIVE_INFINITY;
   /** Booked slot → kept until. */
   private readonly bookings = new Map<number, number>();
@@ -73,27 +72,24 @@ export class LimiterState {
   acquire({ limit, reservedAt }: AcquireInput): Grant {
     const now = this.clock();
     this.expire(now);
-    const rate = limit.per_second;
-    const spacing = rate ? 1000 / rate : 0;
-    // How late a booked caller may come back and still be granted (the bucket's extra tokens).
-    const tolerance = rate ? (Math.max(2, Math.floor((rate * BURST_WINDOW_MS) / 1000)) - 1) * spacing : 0;
-    const conforming = now >= this.nextToken - tolerance;
+    const spacing = limit.per_second ? 1000 / limit.per_second : 0;
     const full = limit.max_in_flight !== undefined && this.leases.size >= limit.max_in_flight;
     // Callers waiting for a lease are paced at the rate leases have been freed lately.
     const pace = full ? Math.max(spacing, this.leaseMs / limit.max_in_flight!) : spacing;
 
     if (reservedAt !== null && this.bookings.has(reservedAt)) {
       this.bookings.delete(reservedAt);
-      if (!full && conforming) return this.grant(now, limit, spacing);
-      // Every lease is held: back in the queue, at the pace leases free up. Too late for the
-      // bucket: as soon as it has a token, ahead of those booked after it.
-      return { granted: false, retryAt: this.bookAfter(full ? Math.max(this.tat, now + pace) : this.nextToken - tolerance, pace) };
+      // Its token was set aside when it was booked: back in time, it is granted, unless late
+      // callers bunched so much that this second is already full.
+      if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && this.roomThisSecond(now, limit)) return this.grant(now, limit);
+      // Every lease is held, or its token lapsed: booked again, at the end.
+    } else if (!full && this.nextToken <= now) {
+      this.nextToken = now + spacing;
+      return this.grant(now, limit);
     }
-    if (!full && conforming && this.tat <= now) {
-      this.tat = now + spacing;
-      return this.grant(now, limit, spacing);
-    }
-    return { granted: false, retryAt: this.bookAfter(Math.max(this.tat, full ? now + pace : now), pace) };
+    const slot = this.book(Math.max(this.nextToken, full ? now + pace : now));
+    this.nextToken = slot + Math.max(pace, 1);
+    return { granted: false, retryAt: slot };
   }
 
   release(leaseId: string): void {
@@ -108,8 +104,16 @@ export class LimiterState {
     return { bookings: this.bookings.size, leases: this.leases.size, leaseMs: Math.round(this.leaseMs), recentGrants: [...this.grants] };
   }
 
-  private grant(now: number, limit: RateLimit, spacing: number): Grant {
-    this.nextToken = Math.max(this.nextToken, now) + spacing;
+  /** Fewer grants in the last second than per_second plus a tenth (at least one more). */
+  private roomThisSecond(now: number, limit: RateLimit): boolean {
+    if (!limit.per_second) return true;
+    const cap = Math.ceil(limit.per_second) + Math.max(1, Math.ceil(limit.per_second / 10));
+    let inWindow = 0;
+    for (let i = this.grants.length - 1; i >= 0 && this.grants[i]! > now - 1000; i--) if (++inWindow >= cap) return false;
+    return true;
+  }
+
+  private grant(now: number, limit: RateLimit): Grant {
     this.grants.push(now);
     if (this.grants.length > RECENT_GRANTS) this.grants.shift();
     let leaseId: string | null = null;
@@ -120,12 +124,11 @@ export class LimiterState {
     return { granted: true, at: now, leaseId };
   }
 
-  /** Books the first free whole millisecond at or after `at` (a slot names one caller); unbooked callers queue `pace` after it. */
-  private bookAfter(at: number, pace: number): number {
+  /** Books the first free whole millisecond at or after `at` (a slot names one caller). */
+  private book(at: number): number {
     let slot = Math.ceil(at);
     while (this.bookings.has(slot)) slot++;
     if (this.bookings.size < MAX_BOOKINGS) this.bookings.set(slot, slot + BOOKING_GRACE_MS);
-    this.tat = Math.max(this.tat, slot + Math.max(pace, 1));
     return slot;
   }
 
