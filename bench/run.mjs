@@ -1,10 +1,12 @@
 // npm run bench: ack throughput against a bare route, end-to-end latency (and what the queue's batch
-// timeout trades for it), what a relayed event costs on Cloudflare, and what it keeps in storage,
-// measured on the local runtime (`wrangler dev`, loopback only) in one run.
+// timeout trades for it), what a relayed event costs on Cloudflare, what it keeps in storage, and
+// how closely an endpoint's rate limit is held, measured on the local runtime (`wrangler dev`,
+// loopback only) in one run.
 //
 //   npm run bench                 full run (about 4 minutes)
 //   npm run bench -- --quick      a few seconds per section
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
+//            --only flow (the flow-control section alone, at its full size unless --quick)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,8 +24,10 @@ export function benchSettings(argv = []) {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
+  const only = argv.indexOf("--only");
   return {
     quick,
+    only: only >= 0 ? argv[only + 1] : null,
     rounds: opt("rounds", quick ? 1 : 3),
     seconds: opt("seconds", quick ? 1 : 5),
     connections: opt("connections", 10),
@@ -40,6 +44,10 @@ export function benchSettings(argv = []) {
       return i >= 0 ? argv[i + 1].split(",").map(Number) : quick ? [0.25] : [1, 0.5, 0.25];
     })(),
     timeoutEvents: quick ? 20 : 300,
+    // Flow control: a burst of held deliveries released at once to an endpoint limited to 10/s.
+    rateLimit: 10,
+    rateEvents: quick ? 100 : 1000,
+    rateCases: quick ? 20 : 100,
   };
 }
 
@@ -109,6 +117,7 @@ function ackPathConfigs() {
 /** Runs every section; prints the tables and writes the JSON unless `write` is false. Returns the report. */
 export async function runBench(settings = benchSettings(), { write = true } = {}) {
   SETTINGS = settings;
+  if (SETTINGS.only === "flow") return runFlowOnly();
   log(`caserelay bench ${SETTINGS.quick ? "(quick) " : ""}— ack path: the relay under wrangler dev, its INBOX drained by a bench Worker...`);
   const configs = ackPathConfigs();
   let ack;
@@ -130,6 +139,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     await drain(metrics);
     const e2e1 = await endToEnd(relay, api, metrics, provider, hooks, 1);
     const e2e3 = await endToEnd(relay, api, metrics, provider, hooks, 3);
+    const rateLimit = await rateLimitHeld(relay, api, metrics, provider, hooks);
     await relay.stop();
     const timeouts = [];
     for (const seconds of SETTINGS.batchTimeouts) timeouts.push(await batchTimeoutRun(seconds, provider, hooks));
@@ -143,6 +153,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       batchTimeouts: timeouts,
       storage: { fanout1: e2e1.storage, fanout3: e2e3.storage },
       cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6), monthly100M: monthlyBill(e2e1.cost, 100e6) },
+      rateLimit,
       prices: { cloudflare: CLOUDFLARE, gateways: GATEWAYS },
     };
     if (write) {
@@ -173,6 +184,23 @@ async function batchTimeoutRun(seconds, provider, hooks) {
   } finally {
     await relay.stop();
     config.remove();
+  }
+}
+
+/** The flow-control section alone (npm run bench -- --only flow): its table on stdout, nothing written. */
+async function runFlowOnly() {
+  const relay = await startRelay();
+  const api = adminApi(relay);
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  try {
+    const rateLimit = await rateLimitHeld(relay, api, () => api("GET", "/bench/metrics"), provider, hooks);
+    printFlow(rateLimit);
+    return { rateLimit };
+  } finally {
+    provider.close();
+    hooks.close();
+    await relay.stop();
   }
 }
 
@@ -213,7 +241,7 @@ async function ackLoad(relay, api, name) {
 /** 1. Ack path: signed webhooks vs a bare route in the same Worker, alternating, medians. */
 async function ackPath(relay, api) {
   const run = await ackLoad(relay, api, "ack");
-  log(`1/3 ack path: ${SETTINGS.rounds} rounds of ${SETTINGS.seconds}s each, bare then ingest, ${SETTINGS.connections} connections`);
+  log(`1/4 ack path: ${SETTINGS.rounds} rounds of ${SETTINGS.seconds}s each, bare then ingest, ${SETTINGS.connections} connections`);
   await run("bare", 2, 1); // warm both paths
   await run("ingest", 2, 1);
   const bare = [];
@@ -380,6 +408,79 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   const latency = { events: EVENTS, cases: CASES, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
   log(`  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event, objects ${storage.objectBytesPerEvent} B/event`);
   return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
+}
+
+/**
+ * 4. Flow control: an endpoint limited to 10 events/s gets a burst of `rateEvents` deliveries over
+ * `rateCases` cases at once (recorded while it was paused, then resumed), and the arrivals say how
+ * closely the limit is held: the average rate from first to last, the busiest second, and whether
+ * each case's events still arrived in order.
+ */
+async function rateLimitHeld(relay, api, metrics, provider, hooks) {
+  const S = SETTINGS;
+  const customer = await api("POST", "/v1/customers", { name: "bench-rate-limit" });
+  const secret = `whsec_${Buffer.from("bench-rate-limit-signing-secret-0123").toString("base64")}`;
+  const source = await api("POST", "/v1/sources", {
+    customer_id: customer.id,
+    provider: "karmacheck",
+    name: "rate-limit",
+    config: { signing_secret: secret, api: { base_url: provider.url, api_key: "bench-key", client_access_token: "bench-token" } },
+  });
+  const path = "/hooks/log/rate";
+  const endpoint = await api("POST", "/v1/endpoints", { customer_id: customer.id, url: `${hooks.url}${path}`, rate_limit: { per_second: S.rateLimit } });
+  await api("PATCH", `/v1/endpoints/${endpoint.id}`, { status: "paused" });
+  const perCase = Math.ceil(S.rateEvents / S.rateCases);
+  log(`4/4 flow control: ${S.rateEvents} events over ${S.rateCases} cases held for an endpoint limited to ${S.rateLimit}/s, then released at once`);
+  const secondaries = ["Waiting for Authorization", "Authorization in Progress", null, "Reviewing Order"];
+  // One round per event of each case, each round processed before the next: every event is news.
+  for (let step = 0; step < perCase; step++) {
+    const modStamp = new Date(Date.UTC(2024, 1, 1) + step * 60_000).toISOString();
+    const sends = [];
+    for (let c = 0; c < S.rateCases && step * S.rateCases + c < S.rateEvents; c++) {
+      const caseId = `rate-case-${c}`;
+      provider.cases.set(caseId, { id: caseId, caseStatus: "Pending", secondaryStatus: secondaries[step % secondaries.length], modStamp, groupProfileId: "bench" });
+      const id = `rate-msg-${step}-${c}`;
+      const body = caseEvent(caseId, modStamp, "Pending", secondaries[step % secondaries.length], id);
+      sends.push(fetch(`${relay.url}/in/${source.id}`, { method: "POST", headers: { "content-type": "application/json", ...signStandard(secret, id, body) }, body }).then((r) => r.arrayBuffer()));
+      if (sends.length >= 50) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    await drain(metrics, 1500);
+  }
+  const mine = () => hooks.log.filter((a) => a.path === path);
+  await api("PATCH", `/v1/endpoints/${endpoint.id}`, { status: "active" });
+  const expected = S.rateEvents;
+  const timeout = (expected / S.rateLimit) * 1000 * 2 + 60_000;
+  await waitFor(() => mine().length >= expected, { timeout, interval: 200, what: "the rate-limited deliveries" }).catch(() => log(`  only ${mine().length} of ${expected} arrived`));
+  const arrivals = mine();
+  const held = (times) => {
+    const t = [...times].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < t.length; i++) {
+      while (t[i] - t[j] >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    const spanS = (t.at(-1) - t[0]) / 1000;
+    return { spanS: round(spanS, 1), averagePerS: round((t.length - 1) / spanS, 2), busiestSecond: busiest };
+  };
+  // When the endpoint's limiter let each attempt go (the relay's own clock), and when each arrived.
+  const granted = held((await api("GET", `/bench/limiter/${endpoint.id}`)).recentGrants);
+  const arrived = held(arrivals.map((a) => a.at));
+  const byCase = new Map();
+  for (const a of arrivals) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a.sequence]);
+  const inOrder = [...byCase.values()].filter((seqs) => seqs.every((s, i) => i === 0 || s > seqs[i - 1])).length;
+  const deviation = (x) => round((x.averagePerS / S.rateLimit - 1) * 100, 1);
+  const result = {
+    limitPerS: S.rateLimit,
+    events: expected,
+    cases: S.rateCases,
+    delivered: arrivals.length,
+    granted: { ...granted, deviationPercent: deviation(granted) },
+    arrived: { ...arrived, deviationPercent: deviation(arrived) },
+    casesInOrder: inOrder,
+  };
+  log(`  delivered ${result.delivered}/${expected}, ${inOrder}/${byCase.size} cases in order; granted ${granted.averagePerS}/s over ${granted.spanS} s (busiest second ${granted.busiestSecond}), arrived ${arrived.averagePerS}/s (busiest second ${arrived.busiestSecond})`);
+  return result;
 }
 
 /** What one relayed event costs, from the counters, with the list prices. */
@@ -552,6 +653,19 @@ function print(r) {
       ]),
     );
   }
+  printFlow(r.rateLimit);
+}
+
+function printFlow(rl) {
+  console.log(`\n5. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once; ${rl.delivered} delivered, ${rl.casesInOrder}/${rl.cases} cases in order)\n`);
+  const row = (label, x) => [label, `${x.spanS} s`, `${x.averagePerS}/s`, `${x.deviationPercent} %`, x.busiestSecond];
+  console.log(
+    table([
+      ["", "first to last", "average", "vs limit", "busiest second"],
+      row("granted by the endpoint's limiter", rl.granted),
+      row("arrived at the endpoint", rl.arrived),
+    ]),
+  );
 }
 
 const isMain = process.argv[1] && import.meta.url === `file://${process.argv[1]}`;

@@ -17,7 +17,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const STATUSES = ["pending", "in_progress", "action_required", "completed", "canceled", "deleted"] as const;
 export type Status = (typeof STATUSES)[number];
 
-export const TRIGGER_KINDS = ["webhook", "reconcile", "replay"] as const;
+/** `test`: an endpoint test send (POST /v1/endpoints/{id}/test), never a case's event. */
+export const TRIGGER_KINDS = ["webhook", "reconcile", "replay", "test"] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export type EndpointFilter = {
@@ -26,33 +27,19 @@ export type EndpointFilter = {
   groups?: string[];
 };
 
-export type Check = { id: string; name: string | null; status: Status; provider_status: string | null };
+/** An endpoint's flow control (src/flow): at most `per_second` attempts a second, `max_in_flight` at once. */
+export type RateLimit = { per_second?: number; max_in_flight?: number };
 
-export type Trigger = {
-  kind: TriggerKind;
-  provider_event_type: string | null;
-  provider_event_id: string | null;
-  received_at: string | null;
-};
+/** Standard Webhooks signatures: `v1` HMAC-SHA256 with a shared whsec_ secret, `v1a` ed25519 with a whsk_ key whose whpk_ public key receivers hold. */
+export const SIGNATURE_SCHEMES = ["v1", "v1a"] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
-/** What a customer endpoint receives, signed with Standard Webhooks. */
-export type Envelope = {
-  type: EventType;
-  timestamp: string;
-  data: {
-    event_id: string;
-    provider: string;
-    source_id: string;
-    case_id: string;
-    sequence: number;
-    status: Status;
-    provider_status: string | null;
-    check: Check | null;
-    trigger: Trigger;
-    verified: boolean;
-    state: unknown;
-  };
-};
+/** Why an open delivery waits without a failed attempt: the endpoint's rate limit, or its cooldown after a throttle answer (429, 502, 504). */
+export const DEFER_REASONS = ["rate_limit", "cooldown"] as const;
+export type DeferReason = (typeof DEFER_REASONS)[number];
+
+// The envelope and its parts are inferred from its zod schema, the single source (src/domain/envelope.ts).
+export type { Check, Envelope, Trigger } from "./domain/envelope";
 
 /**
  * What became of one accepted receipt. `pending` until its case object decides (or while the
@@ -96,4 +83,9 @@ export type Delivery = {
   in_flight_since: string | null;
   /** The endpoint may have acknowledged it: an attempt was interrupted, so its answer is unknown. */
   maybe_delivered: boolean;
+  /**
+   * Set while it waits for its endpoint's flow control until `next_attempt_at` (not an attempt, not
+   * a failure); the endpoint's later deliveries of the case wait behind it (src/case/sender.ts).
+   */
+  deferred?: DeferReason;
 };

@@ -1,8 +1,9 @@
-/** caserelay: one Worker for ingest, the admin API, the queue consumers, the per-case object and the cron. */
+/** caserelay: one Worker for ingest, the admin API, the queue consumers, the per-case object, the per-endpoint limiter and the cron. */
 import { handleAlerts } from "./alerts/notifier";
 import { isAlertMessage, type AlertMessage } from "./alerts/messages";
 import { CaseObject as CaseObjectClass } from "./case/object";
 import { runCron } from "./cron";
+import { EndpointLimiter as EndpointLimiterClass } from "./flow/object";
 import { createApp } from "./http/app";
 import { count, meteredObject, withMetrics } from "./lib/metrics";
 import { handleDeadLetters } from "./pipeline/dead-letter";
@@ -25,6 +26,10 @@ export const CaseObject = meteredObject(CaseObjectClass, [
   "alarm",
 ]);
 export type CaseObject = CaseObjectClass;
+
+/** The flow control of one rate-limited endpoint (src/flow/object.ts), counted the same way. */
+export const EndpointLimiter = meteredObject(EndpointLimiterClass, ["acquire", "release", "snapshot"]);
+export type EndpointLimiter = EndpointLimiterClass;
 
 const app = createApp();
 

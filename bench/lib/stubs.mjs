@@ -45,22 +45,28 @@ export async function karmacheckApi() {
   return { url, cases, stats, close: () => server.close() };
 }
 
-/** A customer endpoint: answers 204 and records arrival time per provider event id. */
+/**
+ * A customer endpoint: answers 204 and records arrival time per provider event id, and for paths
+ * under /hooks/log/ every arrival (time, case, sequence) in `log`.
+ */
 export async function receiver() {
   const arrivals = new Map();
+  const log = [];
   let count = 0;
   const { server, url } = await listen(async (req, res) => {
     const body = await readBody(req);
     const at = performance.now();
     count++;
     try {
-      const id = JSON.parse(body).data.trigger.provider_event_id;
+      const data = JSON.parse(body).data;
+      const id = data.trigger.provider_event_id;
       if (!arrivals.has(id)) arrivals.set(id, at);
+      if (req.url.startsWith("/hooks/log/")) log.push({ path: req.url, at, caseId: data.case_id, sequence: data.sequence });
     } catch {}
     res.statusCode = 204;
     res.end();
   });
-  return { url, arrivals, count: () => count, close: () => server.close() };
+  return { url, arrivals, log, count: () => count, close: () => server.close() };
 }
 
 /** Standard Webhooks headers for a body (what a Svix-delivered KarmaCheck account sends). */

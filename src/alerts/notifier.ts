@@ -18,7 +18,8 @@ import { getConfig, type Config } from "../lib/config";
 import { decryptJson } from "../lib/crypto";
 import { errorSummary, log } from "../lib/log";
 import { checkOutboundUrl } from "../lib/urls";
-import { signature, USER_AGENT } from "../pipeline/send";
+import { USER_AGENT } from "../pipeline/send";
+import { signatureHeader } from "../pipeline/signing";
 import { KINDS, type IssueKind } from "./kinds";
 import { planNotifications } from "./announce";
 import type { AlertMessage } from "./messages";
@@ -184,7 +185,7 @@ export async function postNotification(url: string, secret: string, n: Notificat
     "user-agent": USER_AGENT,
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signature([secret], id, timestamp, body),
+    "webhook-signature": await signatureHeader({ schemes: ["v1"], secrets: [secret], signingKeys: [] }, id, timestamp, body),
   };
   try {
     const res = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(ALERT_TIMEOUT_MS) });

@@ -6,6 +6,7 @@
  */
 import type { LastForwarded } from "../db/case/schema";
 import type { Check, Delivery, EndpointFilter, Envelope, EventType, Status, Trigger } from "../domain";
+import { EnvelopeSchema } from "../domain/envelope";
 import { newDeliveryId } from "../lib/ids";
 import { compareVersions } from "../pipeline/fingerprint";
 
@@ -53,12 +54,16 @@ export type NextEvent = {
   now: number;
 };
 
-/** The next event of the case: numbered after every sequence it ever gave, never reusing one. */
+/**
+ * The next event of the case: numbered after every sequence it ever gave, never reusing one. Built
+ * through the envelope's schema, the one the OpenAPI document publishes: an envelope that would
+ * not match it fails here, before anything is stored or sent.
+ */
 export function nextEvent(e: NextEvent, facts: CaseFacts): { sequence: number; envelope: Envelope } {
   const sequence = facts.lastSequence + 1;
   return {
     sequence,
-    envelope: {
+    envelope: EnvelopeSchema.parse({
       type: e.type,
       timestamp: new Date(e.now).toISOString(),
       data: {
@@ -74,7 +79,7 @@ export function nextEvent(e: NextEvent, facts: CaseFacts): { sequence: number; e
         verified: e.verified,
         state: e.state,
       },
-    },
+    }),
   };
 }
 

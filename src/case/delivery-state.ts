@@ -5,8 +5,9 @@
  *   pending ─attempt─▶ succeeded | retrying | failed          held ─endpoint resumes─▶ pending/retrying
  *   retrying ─attempt─▶ succeeded | retrying | failed         failed ─recover─▶ retrying (new cycle)
  *   pending/retrying ─a later event acknowledged─▶ superseded (never for a replay)
+ *   pending/retrying ─flow control says wait─▶ the same, deferred (no attempt, no failure)
  */
-import type { Attempt, Delivery } from "../domain";
+import type { Attempt, DeferReason, Delivery } from "../domain";
 import { newId } from "../lib/ids";
 import { nextRetryDelay } from "../pipeline/schedule";
 import type { SendResult } from "../pipeline/send";
@@ -20,9 +21,16 @@ export const isUnsettled = (d: Delivery) => isOpen(d) || d.status === "held" || 
 /** Counts as acknowledged for the superseded rule: acknowledged, or perhaps (an interrupted attempt). */
 export const mayHaveBeenAcknowledged = (d: Delivery) => d.status === "succeeded" || d.maybe_delivered;
 
+/** The delivery no longer waiting for flow control (every transition but a deferral ends a wait). */
+function undeferred(d: Delivery): Delivery {
+  if (d.deferred === undefined) return d;
+  const { deferred: _, ...rest } = d;
+  return rest;
+}
+
 export function afterAttempt(d: Delivery, sent: SendResult, random: () => number = Math.random): Delivery {
   const attempts = [...d.attempts, sent.attempt];
-  const base = { ...d, attempts, in_flight_since: null };
+  const base = { ...undeferred(d), attempts, in_flight_since: null };
   if (sent.outcome === "succeeded") return { ...base, status: "succeeded", next_attempt_at: null };
   if (sent.outcome === "gone") return { ...base, status: "failed", next_attempt_at: null };
   const delay = nextRetryDelay(attempts.length - d.retry_base, sent.retryAfterSeconds, random);
@@ -41,10 +49,10 @@ export function interrupted(d: Delivery, now: number): Delivery {
   return { ...afterAttempt(d, { attempt, outcome: "retry", retryAfterSeconds: null }), maybe_delivered: true };
 }
 
-export const superseded = (d: Delivery): Delivery => ({ ...d, status: "superseded", next_attempt_at: null, in_flight_since: null });
-export const held = (d: Delivery): Delivery => ({ ...d, status: "held", next_attempt_at: null, in_flight_since: null });
+export const superseded = (d: Delivery): Delivery => ({ ...undeferred(d), status: "superseded", next_attempt_at: null, in_flight_since: null });
+export const held = (d: Delivery): Delivery => ({ ...undeferred(d), status: "held", next_attempt_at: null, in_flight_since: null });
 /** The endpoint was deleted: nothing can be sent any more. */
-export const abandoned = (d: Delivery): Delivery => ({ ...d, status: "failed", next_attempt_at: null, in_flight_since: null });
+export const abandoned = (d: Delivery): Delivery => ({ ...undeferred(d), status: "failed", next_attempt_at: null, in_flight_since: null });
 export const markInFlight = (d: Delivery, now: number): Delivery => ({ ...d, in_flight_since: iso(now) });
 
 /** The endpoint is active again: a held delivery is due now, where it left off. */
@@ -59,8 +67,12 @@ export function recovered(d: Delivery, now: number): Delivery {
   return { ...d, status: "retrying", retry_base: d.attempts.length, next_attempt_at: iso(now) };
 }
 
-/** Throttled (the endpoint's rate limit): wait until `at`, which is not a failed attempt. */
-export const deferred = (d: Delivery, at: number): Delivery => ({ ...d, next_attempt_at: iso(at) });
+/**
+ * Throttled by the endpoint's flow control: wait until `at`, which is neither an attempt nor a
+ * failure (the retry schedule does not move on). `reason` says why: its rate limit (then `at` is
+ * the slot its limiter booked) or its cooldown.
+ */
+export const deferred = (d: Delivery, at: number, reason: DeferReason): Delivery => ({ ...d, next_attempt_at: iso(at), deferred: reason });
 
 /** How the D1 index shows a delivery: only the ones that need an operator have a row. */
 export function indexedStatus(d: Delivery): "retrying" | "failed" | "held" | null {

@@ -13,7 +13,8 @@ import { announce } from "../alerts/announce";
 import { createDb } from "../db/client";
 import type { IndexWrite } from "../db/index-writes";
 import { forgetEndpoints } from "../db/control-plane";
-import { disablesEndpoints, indexStatements } from "../db/index-writes";
+import { disablesEndpoints, indexStatements, throttledCustomers } from "../db/index-writes";
+import { limiterClient } from "../flow/client";
 import type { Delivery } from "../domain";
 import { getConfig, type Config } from "../lib/config";
 import { newId } from "../lib/ids";
@@ -53,9 +54,11 @@ const RECONCILE_AFTER_FAILURE_MS = 3_600_000;
 /**
  * Index writes that are activity figures: written directly, lost if D1 is down (never through the
  * outbox). So is an alert's plain clear (a success after failures): if lost, the next one resolves
- * the issue; a clear that waits for the index (`unless`) goes through the outbox, after the writes it waits for.
+ * the issue; a clear that waits for the index (`unless`) goes through the outbox, after the writes it
+ * waits for. A cooldown is best effort too: it only matters while it lasts.
  */
-const bestEffort = (w: IndexWrite) => w.kind === "endpoint_attempts" || w.kind === "endpoint_health" || (w.kind === "issue_clear" && !w.unless);
+const bestEffort = (w: IndexWrite) =>
+  w.kind === "endpoint_attempts" || w.kind === "endpoint_health" || w.kind === "endpoint_throttle" || (w.kind === "issue_clear" && !w.unless);
 
 export class CaseObject extends DurableObject<Env> {
   private readonly store: CaseStore;
@@ -342,7 +345,15 @@ export class CaseObject extends DurableObject<Env> {
   }
 
   private senderDeps(context: CaseContext): SenderDeps {
-    return { store: this.store, endpoints: () => context.endpoints, owner: this.owner(context), send: sendOnce, now: Date.now, failingAfter: this.config.alertFailingAfter };
+    return {
+      store: this.store,
+      endpoints: () => context.endpoints,
+      owner: this.owner(context),
+      send: sendOnce,
+      now: Date.now,
+      failingAfter: this.config.alertFailingAfter,
+      flow: limiterClient(this.env),
+    };
   }
 
   private owner(context: CaseContext) {
@@ -386,6 +397,7 @@ export class CaseObject extends DurableObject<Env> {
       );
     }
     if (disablesEndpoints(writes)) forgetEndpoints();
+    for (const customerId of throttledCustomers(counters)) forgetEndpoints(customerId);
     if (!durable.length) return;
     this.store.ensure();
     this.store.addToOutbox(durable);

@@ -16,11 +16,15 @@ import type { EndpointRecord } from "../db/control-plane";
 import type { IssueRef } from "../alerts/kinds";
 import type { IndexWrite } from "../db/index-writes";
 import type { Delivery, Envelope } from "../domain";
+import type { FlowControl } from "../flow/client";
+import { afterCooldown, cooldownAfter } from "../flow/cooldown";
+import { errorSummary, log } from "../lib/log";
 import { DISABLE_AFTER_MS } from "../pipeline/schedule";
 import type { SendResult } from "../pipeline/send";
 import {
   abandoned,
   afterAttempt,
+  deferred,
   held,
   indexedStatus,
   interrupted,
@@ -48,7 +52,12 @@ export type SenderDeps = {
   now: () => number;
   /** Failed attempts in a row to one endpoint that open its endpoint.failing issue (ALERT_FAILING_AFTER). */
   failingAfter: number;
+  /** The limiters of rate-limited endpoints; asked only for those. */
+  flow?: FlowControl;
 };
+
+/** The limiter could not be asked: wait this long rather than send past the limit. */
+export const LIMITER_UNAVAILABLE_DEFER_MS = 5_000;
 
 /** An event as an endpoint receives it: a replay says so in its trigger. */
 export function envelopeFor(envelope: Envelope, delivery: Delivery): Envelope {
@@ -57,6 +66,20 @@ export function envelopeFor(envelope: Envelope, delivery: Delivery): Envelope {
 }
 
 const dueAt = (d: Delivery) => (d.next_attempt_at === null ? Number.POSITIVE_INFINITY : Date.parse(d.next_attempt_at));
+
+/**
+ * The endpoint's next delivery to send now, in sequence order: the first open one that is due,
+ * unless a deferred one comes before it (it keeps its place; a retrying one waiting for its
+ * schedule does not hold later events back, which the superseded rule covers).
+ */
+function firstDue(mine: readonly DeliveryRef[], now: number): DeliveryRef | undefined {
+  const open = mine.filter((r) => isOpen(r.delivery)).sort((a, b) => a.sequence - b.sequence || a.delivery.created_at.localeCompare(b.delivery.created_at));
+  for (const r of open) {
+    if (dueAt(r.delivery) <= now) return r;
+    if (r.delivery.deferred) return undefined;
+  }
+  return undefined;
+}
 
 export class Sender {
   private readonly chains = new Map<string, Promise<void>>();
@@ -99,12 +122,12 @@ export class Sender {
   }
 
   private async drain(deps: SenderDeps, endpointId: string, index: IndexWrite[]): Promise<void> {
+    // A cooldown learned from this chain's own attempts, before the endpoint's record says so.
+    let coolingHere = 0;
     for (;;) {
       const now = deps.now();
       const mine = deps.store.deliveriesTo(endpointId);
-      const next = mine
-        .filter((r) => isOpen(r.delivery) && dueAt(r.delivery) <= now)
-        .sort((a, b) => a.sequence - b.sequence || a.delivery.created_at.localeCompare(b.delivery.created_at))[0];
+      const next = firstDue(mine, now);
       if (!next) return;
       const endpoint = deps.endpoints().find((e) => e.row.id === endpointId);
       const d = next.delivery;
@@ -122,18 +145,38 @@ export class Sender {
         this.put(deps, next, superseded(d), index);
         continue;
       }
-      const olderUnsettled = mine.some((r) => r.sequence < next.sequence && !r.delivery.replay && isUnsettled(r.delivery));
-      let sending = d;
-      if (olderUnsettled) {
-        sending = markInFlight(d, now);
-        deps.store.putDelivery(next.n, sending);
-      }
       const row = deps.store.receiptByEventId(next.eventId);
       if (!row?.envelope) {
         this.put(deps, next, abandoned(d), index, true);
         continue;
       }
+      const cooling = Math.max(endpoint.row.throttledUntil ?? 0, coolingHere);
+      if (cooling > now) {
+        this.put(deps, next, deferred(d, afterCooldown(cooling), "cooldown"), index);
+        return;
+      }
+      let leaseId: string | null = null;
+      const limit = endpoint.row.rateLimit;
+      if (limit && deps.flow) {
+        const grant = await deps.flow.acquire(endpointId, limit, d.deferred === "rate_limit" ? dueAt(d) : null).catch((err: unknown) => {
+          log("warn", "endpoint limiter not reached; the delivery waits", { endpoint_id: endpointId, error: errorSummary(err) });
+          return { granted: false as const, retryAt: deps.now() + LIMITER_UNAVAILABLE_DEFER_MS };
+        });
+        if (!grant.granted) {
+          this.put(deps, next, deferred(d, grant.retryAt, "rate_limit"), index);
+          return;
+        }
+        leaseId = grant.leaseId;
+      }
+      const olderUnsettled = mine.some((r) => r.sequence < next.sequence && !r.delivery.replay && isUnsettled(r.delivery));
+      let sending = d;
+      if (olderUnsettled) {
+        sending = markInFlight(d, deps.now());
+        deps.store.putDelivery(next.n, sending);
+      }
       const sent = await deps.send(endpoint, envelopeFor(row.envelope, d));
+      // A lost release is covered by the lease's timeout.
+      const released = leaseId !== null && deps.flow ? deps.flow.release(endpointId, leaseId).catch(() => {}) : null;
       // The delivery as stored now (nothing else changes an open delivery while its chain is busy).
       const current = deps.store.deliveriesTo(endpointId).find((r) => r.delivery.id === d.id)?.delivery ?? sending;
       const after = afterAttempt(current, sent);
@@ -144,6 +187,8 @@ export class Sender {
       if (after.status === "failed" && sent.outcome === "retry") {
         index.push({ kind: "issue", issue: "delivery.exhausted", subjectId: endpointId, count: 1, detail: `failed after ${after.attempts.length - after.retry_base} attempts, the whole retry schedule`, ref, at: Date.parse(sent.attempt.at) });
       }
+      coolingHere = Math.max(coolingHere, this.throttle(endpoint, sent, index) ?? 0);
+      await released;
     }
   }
 
@@ -205,5 +250,12 @@ export class Sender {
     const since = endpoint.row.failingSince;
     if (since === null) index.push({ kind: "endpoint_health", endpointId, change: "failure", at });
     else if (at - since >= DISABLE_AFTER_MS) disable("every attempt failed for 5 days");
+  }
+
+  /** After a throttle answer (429, 502, 504), the endpoint's cooldown for every case object: until when, or null. */
+  private throttle(endpoint: EndpointRecord, sent: SendResult, index: IndexWrite[]): number | null {
+    const until = cooldownAfter(sent);
+    if (until !== null) index.push({ kind: "endpoint_throttle", endpointId: endpoint.row.id, customerId: endpoint.row.customerId, until, at: Date.parse(sent.attempt.at) });
+    return until;
   }
 }

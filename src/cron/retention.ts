@@ -1,7 +1,8 @@
 /**
  * Retention of the D1 index, hourly and in bounded batches: events and deliveries past
- * EVENT_RETENTION_DAYS, failed receipts past it too, closed cases quiet that long, and the activity
- * counters past what the console shows. Each case object prunes its own record on its alarm.
+ * EVENT_RETENTION_DAYS, failed receipts past it too, closed cases quiet that long, endpoint test
+ * sends that old, and the activity counters past what the console shows. Each case object prunes
+ * its own record on its alarm.
  */
 import type { Config } from "../lib/config";
 import { idFloor } from "../lib/ids";
@@ -41,6 +42,7 @@ export async function enforceRetention(env: Env, now: number, config: Config): P
       `DELETE FROM cases WHERE (source_id, case_id) IN (SELECT source_id, case_id FROM cases WHERE terminal = 1 AND updated_at < ?1 LIMIT ${BATCH})`,
     ).bind(cutoff),
   );
+  await drain("endpoint_tests", () => env.DB.prepare(`DELETE FROM endpoint_tests WHERE id IN (SELECT id FROM endpoint_tests WHERE at < ?1 LIMIT ${BATCH})`).bind(cutoff));
   await drain("source_days", () => env.DB.prepare(`DELETE FROM source_days WHERE day < ?1`).bind(now - 8 * DAY_MS));
   await drain("endpoint_hours", () => env.DB.prepare(`DELETE FROM endpoint_hours WHERE hour < ?1`).bind(now - 2 * DAY_MS));
   return counts;

@@ -15,8 +15,11 @@ export type EndpointRow = typeof endpoints.$inferSelect;
 /** A source with its config decrypted (still to be parsed by its provider's adapter). */
 export type SourceRecord = { row: SourceRow; config: unknown };
 
-/** An endpoint with its live signing secrets: the current one, plus the previous while its 24 h overlap lasts. */
-export type EndpointRecord = { row: EndpointRow; secrets: string[] };
+/**
+ * An endpoint with its live signing credentials: the current whsec_ secret, plus the previous
+ * while its 24 h overlap lasts; the same for its v1a whsk_ keys, decrypted only when it signs v1a.
+ */
+export type EndpointRecord = { row: EndpointRow; secrets: string[]; signingKeys: string[] };
 
 const TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
@@ -55,7 +58,14 @@ export async function endpointRecord(row: EndpointRow, encryptionKey: string, no
   if (row.previousSecretEnc && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > now) {
     secrets.push(await decryptJson<string>(encryptionKey, row.previousSecretEnc));
   }
-  return { row, secrets };
+  const signingKeys: string[] = [];
+  if (row.signatureSchemes.includes("v1a") && row.signingKeyEnc) {
+    signingKeys.push(await decryptJson<string>(encryptionKey, row.signingKeyEnc));
+    if (row.previousSigningKeyEnc && row.previousSigningKeyExpiresAt !== null && row.previousSigningKeyExpiresAt > now) {
+      signingKeys.push(await decryptJson<string>(encryptionKey, row.previousSigningKeyEnc));
+    }
+  }
+  return { row, secrets, signingKeys };
 }
 
 export function forgetSource(id: string): void {

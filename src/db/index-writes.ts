@@ -37,6 +37,8 @@ export type IndexWrite =
   | { kind: "endpoint_attempts"; endpointId: string; at: number; attempts: number; failures: number }
   | ({ kind: "endpoint_health"; endpointId: string; change: "success" | "failure" } & At)
   | ({ kind: "endpoint_disable"; endpointId: string; reason: string } & At)
+  /** The endpoint answered a throttle signal: every case object defers attempts to it until `until` (src/flow/cooldown.ts). */
+  | ({ kind: "endpoint_throttle"; endpointId: string; customerId: string; until: number } & At)
   | { kind: "source_receipts"; sourceId: string; at: number; receipts: number; duplicates: number }
   /** Alerts: a condition seen or cleared for a source or endpoint (src/db/issue-writes.ts). */
   | IssueWrite;
@@ -89,6 +91,8 @@ function keyOf(w: IndexWrite): string {
       return `health:${w.endpointId}`;
     case "endpoint_disable":
       return `disable:${w.endpointId}`;
+    case "endpoint_throttle":
+      return `throttle:${w.endpointId}`;
     case "source_receipts":
       return `source:${w.sourceId}:${Math.floor(w.at / DAY)}`;
     case "issue":
@@ -114,6 +118,9 @@ export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): 
  * endpoints is stale after them (its failing_since decides whether a success clears an alert).
  */
 export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable" || w.kind === "endpoint_health");
+
+/** Customers one of whose endpoints was just throttled: their cached endpoints are stale once D1 has it. */
+export const throttledCustomers = (writes: readonly IndexWrite[]) => [...new Set(writes.flatMap((w) => (w.kind === "endpoint_throttle" ? [w.customerId] : [])))];
 
 function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
   const one = statement(db, w);
@@ -197,6 +204,11 @@ function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1Prepar
       return db
         .prepare("UPDATE endpoints SET status = 'disabled', disabled_reason = ?2, failing_since = COALESCE(failing_since, ?3), updated_at = ?3 WHERE id = ?1 AND status = 'active'")
         .bind(w.endpointId, w.reason, w.at);
+    case "endpoint_throttle":
+      // Only ever lengthens a cooldown: two objects' answers may arrive in any order.
+      return db
+        .prepare("UPDATE endpoints SET throttled_until = ?2 WHERE id = ?1 AND (throttled_until IS NULL OR throttled_until < ?2)")
+        .bind(w.endpointId, w.until);
     case "source_receipts":
       return db
         .prepare(

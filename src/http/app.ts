@@ -110,15 +110,19 @@ export function createApp() {
   });
   for (const register of v1Routes) register(app);
 
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "caserelay admin API",
-      version: "1",
-      description: "Customers, sources, endpoints, events, cases and deliveries of a caserelay deployment.",
-    },
-    security: [{ bearer: [] }],
-  });
+  app.doc31("/v1/openapi.json", OPENAPI_DOCUMENT);
 
   return app;
 }
+
+/** The OpenAPI document's fixed parts; paths, components and webhooks come from the routes' schemas. */
+export const OPENAPI_DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "caserelay admin API",
+    version: "1",
+    description:
+      "Customers, sources, endpoints, events, cases and deliveries of a caserelay deployment. `webhooks` describes what endpoints receive: one entry per event type, with its envelope and the Standard Webhooks headers.",
+  },
+  security: [{ bearer: [] }],
+};

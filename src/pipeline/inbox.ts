@@ -8,7 +8,7 @@ import { loadContext } from "../case/context";
 import { caseObject } from "../case/client";
 import { caseObjectName, type ReceiptInput, type ReceiptResult } from "../case/types";
 import { forgetEndpoints } from "../db/control-plane";
-import { disablesEndpoints, indexStatements, type IndexWrite } from "../db/index-writes";
+import { disablesEndpoints, indexStatements, throttledCustomers, type IndexWrite } from "../db/index-writes";
 import { errorSummary, log } from "../lib/log";
 import type { ReceiptMessage } from "./messages";
 import { inboxRetryDelay } from "./schedule";
@@ -79,6 +79,7 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
 
   const written = await writeIndex(env, done, started);
   if (disablesEndpoints(done.flatMap((d) => d.index))) forgetEndpoints();
+  for (const customerId of throttledCustomers(done.flatMap((d) => d.index))) forgetEndpoints(customerId);
   for (const d of done) {
     if (!written.has(d.batch.name)) {
       d.batch.msgs.forEach(retry);

@@ -1,22 +1,15 @@
 /** One signed HTTP attempt to a customer endpoint (Standard Webhooks), classified for the retry policy. */
 import type { Attempt, AttemptErrorKind, Envelope } from "../domain";
-import { bytesToBase64, hmac } from "../lib/crypto";
 import { newId } from "../lib/ids";
-import { standardWebhooksKey } from "../providers/schemes";
 import type { EndpointRecord } from "../db/control-plane";
 import { withoutExpiredLinks } from "./links";
 import { parseRetryAfter } from "./schedule";
+import { signatureHeader } from "./signing";
 
 export const SEND_TIMEOUT_MS = 15_000;
 export const RESPONSE_EXCERPT_BYTES = 4096;
 export const USER_AGENT = "caserelay/1.0 (+webhooks; Standard Webhooks)";
 
-/** `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated. */
-export async function signature(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<string> {
-  const content = `${id}.${timestamp}.${body}`;
-  const sigs = await Promise.all(secrets.map(async (s) => `v1,${bytesToBase64(await hmac("sha256", standardWebhooksKey(s), content))}`));
-  return sigs.join(" ");
-}
 
 export type SendResult = {
   attempt: Attempt;
@@ -65,7 +58,7 @@ export async function sendOnce(endpoint: EndpointRecord, envelope: Envelope, now
     "user-agent": USER_AGENT,
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signature(endpoint.secrets, id, timestamp, body),
+    "webhook-signature": await signatureHeader({ schemes: endpoint.row.signatureSchemes, secrets: endpoint.secrets, signingKeys: endpoint.signingKeys }, id, timestamp, body),
   };
   const started = Date.now();
   const base = { id: newId("att", now), at: new Date(now).toISOString() };
@@ -85,7 +78,8 @@ export async function sendOnce(endpoint: EndpointRecord, envelope: Envelope, now
         flagged: s >= 400 && s < 500 && ![408, 409, 410, 425, 429].includes(s),
       },
       outcome: ok ? "succeeded" : s === 410 ? "gone" : "retry",
-      retryAfterSeconds: s === 429 || s === 503 ? parseRetryAfter(res.headers.get("retry-after"), now) : null,
+      // The answers that ask to slow down or come back later (Standard Webhooks: 429, 502, 504; and 503).
+      retryAfterSeconds: [429, 502, 503, 504].includes(s) ? parseRetryAfter(res.headers.get("retry-after"), now) : null,
     };
   } catch (err) {
     return {

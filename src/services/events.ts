@@ -47,6 +47,7 @@ export function deliveryView(d: DeliveryRecord) {
     status: d.status,
     replay: d.replay,
     attempt_count: d.attempts.length,
+    deferred: d.status === "pending" || d.status === "retrying" ? (d.deferred ?? null) : null,
     next_attempt_at: d.next_attempt_at,
     last_attempt: d.attempts.at(-1) ?? null,
   };

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { forgetEndpoints, type EndpointRow } from "../db/control-plane";
 import { endpoints } from "../db/schema";
-import type { EndpointFilter } from "../domain";
+import type { EndpointFilter, RateLimit, SignatureScheme } from "../domain";
 import { announce } from "../alerts/announce";
 import { indexStatements } from "../db/index-writes";
 import { ApiError } from "../http/errors";
@@ -14,7 +14,18 @@ import { kickFanout, recoverDeliveries, type Background } from "./deliveries";
 
 export { replayEvent } from "./deliveries";
 
-export type EndpointChanges = { url?: string; description?: string; filter?: EndpointFilter; status?: "active" | "paused" };
+export type EndpointChanges = {
+  url?: string;
+  description?: string;
+  filter?: EndpointFilter;
+  status?: "active" | "paused";
+  signatureSchemes?: SignatureScheme[];
+  /** Null removes the limit. */
+  rateLimit?: RateLimit | null;
+  /** A new v1a key pair (the signing key already encrypted). */
+  signingKeyEnc?: string;
+  publicKey?: string;
+};
 
 /**
  * Applies already validated changes. Resuming (status active on a paused or disabled endpoint)
@@ -29,6 +40,10 @@ export async function updateEndpoint(env: Env, bg: Background, db: Db, current: 
       description: changes.description,
       filter: changes.filter,
       status: changes.status,
+      signatureSchemes: changes.signatureSchemes,
+      rateLimit: changes.rateLimit,
+      signingKeyEnc: changes.signingKeyEnc,
+      publicKey: changes.publicKey,
       ...(resuming ? { disabledReason: null, failingSince: null } : {}),
       updatedAt: Date.now(),
     })

@@ -11,7 +11,7 @@ import { createCustomer } from "../helpers/factories";
 
 const DAY = 86_400_000;
 
-it("deletes index rows past the event retention, and health counters past what the console shows", async () => {
+it("deletes index rows and test sends past the event retention, and health counters past what the console shows", async () => {
   const customer = await createCustomer();
   const now = Date.now();
   const old = ulid(now - 31 * DAY);
@@ -44,6 +44,14 @@ it("deletes index rows past the event retention, and health counters past what t
     ),
     env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1), (?1, ?3, 1)").bind(sourceId, now - 9 * DAY, now - 2 * DAY),
     env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES ('ep_ret', ?1, 1), ('ep_ret', ?2, 1)").bind(now - 3 * DAY, now - 3600_000),
+    ...[old, recent].map((u, i) =>
+      env.DB.prepare("INSERT INTO endpoint_tests (id, endpoint_id, customer_id, event_id, event_type, at, status_code, duration_ms) VALUES (?1, 'ep_ret', ?2, ?3, 'case.updated', ?4, 200, 5)").bind(
+        `att_${u}`,
+        customer.id,
+        `evt_${u}`,
+        i === 0 ? now - 31 * DAY : now - 29 * DAY,
+      ),
+    ),
   ]);
 
   const counts = await enforceRetention(env, now, getConfig(env));
@@ -58,4 +66,5 @@ it("deletes index rows past the event retention, and health counters past what t
   expect(await ids("SELECT CAST(day AS TEXT) AS id FROM source_days WHERE source_id = ?1")).toEqual([String(now - 2 * DAY)]);
   const hours = await env.DB.prepare("SELECT hour FROM endpoint_hours WHERE endpoint_id = 'ep_ret'").all<{ hour: number }>();
   expect(hours.results.map((h) => h.hour)).toEqual([now - 3600_000]);
+  expect((await env.DB.prepare("SELECT id FROM endpoint_tests WHERE endpoint_id = 'ep_ret'").all<{ id: string }>()).results.map((r) => r.id)).toEqual([`att_${recent}`]);
 });

@@ -22,4 +22,7 @@ it("runs every section of the bench at its smallest size", async () => {
   expect(report.batchTimeouts.every((t: { latency: { delivered: number } }) => t.latency.delivered > 0)).toBe(true);
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
   expect(report.cost.monthly100M.caserelay.d1Gb).toBeGreaterThan(report.cost.monthly10M.caserelay.d1Gb);
+  // Flow control: every held delivery arrives, each case in order (how closely the limit holds is the bench's figure).
+  expect(report.rateLimit.delivered).toBe(report.rateLimit.events);
+  expect(report.rateLimit.casesInOrder).toBe(report.rateLimit.cases);
 }, 240_000);

@@ -4,6 +4,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { forgetEndpoints } from "../../src/db/control-plane";
 import type { Delivery } from "../../src/domain";
 
 /** Bound when this module loads, so a test that wraps env.CASES.get (test/reliability/chaos.test.ts) still gets real stubs here. */
@@ -35,18 +36,58 @@ export async function storedDeliveries(sourceId: string, caseId: string): Promis
   return rows.filter((r) => r.sequence !== null).flatMap((r) => (JSON.parse(r.deliveries) as Delivery[]).map((d) => ({ ...d, sequence: r.sequence!, event_id: r.event_id! })));
 }
 
-/** Moves every pending or retrying delivery's next attempt to now (as if its wait were over). */
-export function makeDue(sourceId: string, caseId: string): Promise<number> {
-  return runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
+/**
+ * Moves every pending or retrying delivery's next attempt to now (as if its wait were over), and
+ * ends the cooldowns of their endpoints (a wait too: test/flow/cooldown.test.ts).
+ */
+export async function makeDue(sourceId: string, caseId: string): Promise<number> {
+  const endpointIds = new Set<string>();
+  const moved = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
     let moved = 0;
     const past = new Date(Date.now() - 1).toISOString();
     for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as { n: number; deliveries: string }[]) {
       const list = JSON.parse(row.deliveries) as Delivery[];
-      const next = list.map((d) => ((d.status === "pending" || d.status === "retrying") && d.next_attempt_at !== null ? (moved++, { ...d, next_attempt_at: past }) : d));
+      const next = list.map((d) => ((d.status === "pending" || d.status === "retrying") && d.next_attempt_at !== null ? (moved++, endpointIds.add(d.endpoint_id), { ...d, next_attempt_at: past }) : d));
       state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
     }
     return moved;
   });
+  const ids = [...endpointIds];
+  if (ids.length) {
+    const cooled = await env.DB.prepare(`UPDATE endpoints SET throttled_until = NULL WHERE throttled_until IS NOT NULL AND id IN (${ids.map(() => "?").join(", ")})`).bind(...ids).run();
+    if (cooled.meta.changes) forgetEndpoints();
+  }
+  return moved;
+}
+
+/**
+ * As if every retry of the case's deliveries to `endpointId` had run out: failed in its record and
+ * in the index, as an operator's recover finds them. Returns their ids.
+ */
+export async function markFailed(sourceId: string, caseId: string, customerId: string, endpointId: string): Promise<string[]> {
+  const failed = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
+    const out: { id: string; eventId: string; sequence: number; createdAt: number }[] = [];
+    for (const row of state.storage.sql.exec("SELECT n, sequence, event_id, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as { n: number; sequence: number; event_id: string; deliveries: string }[]) {
+      const list = (JSON.parse(row.deliveries) as Delivery[]).map((d) => {
+        if (d.endpoint_id !== endpointId) return d;
+        out.push({ id: d.id, eventId: row.event_id, sequence: row.sequence, createdAt: Date.parse(d.created_at) });
+        return { ...d, status: "failed" as const, next_attempt_at: null };
+      });
+      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(list), row.n);
+    }
+    return out;
+  });
+  if (failed.length) {
+    await env.DB.batch(
+      failed.map((d) =>
+        env.DB.prepare(
+          `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, replay, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'failed', 0, ?8, ?9) ON CONFLICT (id) DO UPDATE SET status = 'failed', updated_at = excluded.updated_at`,
+        ).bind(d.id, customerId, endpointId, sourceId, caseId, d.eventId, d.sequence, d.createdAt, Date.now()),
+      ),
+    );
+  }
+  return failed.map((d) => d.id);
 }
 
 /** The object's alarm, set or not, run now: what it would do when its next attempt falls due. */

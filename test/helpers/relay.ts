@@ -3,14 +3,31 @@ import { Webhook } from "standardwebhooks";
 import type { Envelope } from "../../src/domain";
 import { request } from "./api";
 import { createCustomer, createEndpoint, createSource } from "./factories";
-import { json, type Network } from "./net";
+import { catalogProblem, json, type Network } from "./net";
+import { verifiesV1a } from "./sign";
 
 export const KC_BASE = "https://api-stage.karmacheck.io";
 
-export type Received = { id: string; timestamp: string; signature: string; raw: string; body: Envelope; verified: boolean };
+export type Received = {
+  id: string;
+  timestamp: string;
+  signature: string;
+  raw: string;
+  body: Envelope;
+  /** The v1 signature verifies with the official standardwebhooks library. */
+  verified: boolean;
+  /** A v1a signature verifies with one of the receiver's whpk_ public keys (false without any). */
+  verifiedV1a: boolean;
+  /** Null: the body matches the OpenAPI webhooks schema of its type (else why not). */
+  catalogProblem: string | null;
+};
 
-/** A customer endpoint: records each request, verifies it with the official standardwebhooks library, answers as scripted. */
-export function receiver(net: Network, url: string, secret: () => string) {
+/**
+ * A customer endpoint: records each request, verifies it with the official standardwebhooks
+ * library (v1) and with the given whpk_ public keys (v1a), checks the body against the event
+ * catalog, answers as scripted.
+ */
+export function receiver(net: Network, url: string, secret: () => string, opts: { publicKeys?: () => string[] } = {}) {
   const got: Received[] = [];
   let respond: (n: number, r: Received) => Response | Promise<Response> = () => new Response("ok");
   net.on(url, async (req, call) => {
@@ -22,7 +39,18 @@ export function receiver(net: Network, url: string, secret: () => string) {
     } catch {
       verified = false;
     }
-    const r: Received = { id: headers["webhook-id"], timestamp: headers["webhook-timestamp"], signature: headers["webhook-signature"], raw: call.body, body: JSON.parse(call.body), verified };
+    let verifiedV1a = false;
+    for (const key of opts.publicKeys?.() ?? []) verifiedV1a ||= await verifiesV1a(key, headers["webhook-id"], headers["webhook-timestamp"], call.body, headers["webhook-signature"]);
+    const r: Received = {
+      id: headers["webhook-id"],
+      timestamp: headers["webhook-timestamp"],
+      signature: headers["webhook-signature"],
+      raw: call.body,
+      body: JSON.parse(call.body),
+      verified,
+      verifiedV1a,
+      catalogProblem: catalogProblem(call.body),
+    };
     got.push(r);
     return respond(got.length, r);
   });

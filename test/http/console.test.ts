@@ -370,6 +370,40 @@ describe("console pages", () => {
     expect((await visit(`/console/endpoints/${endpoint.id}/recover`, { cookie, form: { csrf, since: "yesterday" } })).status).toBe(422);
   });
 
+  it("sends a test event from the overview and shows the answer", async () => {
+    const customer = await createCustomer();
+    const endpoint = await createEndpoint(customer.id, { url: "https://tested.example.com/hook" });
+    const hook = receiver(net, endpoint.url, () => endpoint.secret);
+    hook.respond(() => new Response("<b>received</b>", { status: 202 }));
+    const { cookie, csrf } = await logIn();
+    expect((await visit("/console", { cookie })).text).toContain(`action="/console/endpoints/${endpoint.id}/test"`);
+    // CSRF like every form: nothing is sent without this session's token.
+    expect((await visit(`/console/endpoints/${endpoint.id}/test`, { cookie, form: { csrf: "forged" } })).status).toBe(403);
+    expect(hook.got).toHaveLength(0);
+
+    const sent = await visit(`/console/endpoints/${endpoint.id}/test`, { cookie, form: { csrf } });
+    expect(sent.status).toBe(303);
+    expect(sent.location).toBe(`/console?done=tested&n=202#${endpoint.id}`);
+    expect(hook.got).toHaveLength(1);
+    expect(hook.got[0]!.verified).toBe(true);
+    expect(hook.got[0]!.body.data.trigger.kind).toBe("test");
+    const page = await visit(sent.location!, { cookie });
+    expect(page.text).toContain("Test event sent: the endpoint answered 202.");
+    expect(page.text).toContain("last test:");
+    // The endpoint's answer is shown as text, never as markup.
+    expect(page.text).toContain("&lt;b&gt;received&lt;/b&gt;");
+    expect((await api.get(`/v1/endpoints/${endpoint.id}/tests`)).body.data).toHaveLength(1);
+
+    hook.respond(() => {
+      throw new DOMException("The operation timed out.", "TimeoutError");
+    });
+    const timedOut = await visit(`/console/endpoints/${endpoint.id}/test`, { cookie, form: { csrf } });
+    expect(timedOut.location).toBe(`/console?done=tested&n=timeout#${endpoint.id}`);
+    expect((await visit(timedOut.location!, { cookie })).text).toContain("Test event sent: no answer (timeout).");
+    // A forged notice says nothing it was not meant to.
+    expect((await visit("/console?done=tested&n=%3Cscript%3E", { cookie })).text).toContain("no answer (connect)");
+  });
+
   it("shows source and endpoint health on the overview", async () => {
     const r = await keldairRelay();
     await r.send(hired("app_health_1"));

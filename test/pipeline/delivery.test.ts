@@ -86,16 +86,17 @@ describe("delivery", () => {
     expect(attempts.body.data[0]).toMatchObject({ status_code: 500, error_kind: "http", response_excerpt: "down", flagged: false });
   });
 
+  // 503 rather than 429: a 429 (or 502, 504) also cools the whole endpoint down (test/flow/cooldown.test.ts), which would defer these retries.
   it("honours Retry-After within the scheduled delay and twice it", async () => {
     const r = await relayWithCase();
     const wait = (d: { next_attempt_at: string | null; attempts: { at: string }[] }) => Math.round((Date.parse(d.next_attempt_at!) - Date.parse(d.attempts.at(-1)!.at)) / 1000);
-    r.hook.respond(() => new Response("slow down", { status: 429, headers: { "retry-after": "3600" } }));
+    r.hook.respond(() => new Response("slow down", { status: 503, headers: { "retry-after": "3600" } }));
     await r.send(kcCaseEvent("case-1", "2024-05-25T19:00:00.000Z", "Pending", null));
     expect(wait(await deliveryAfter(r, 1))).toBe(10); // 3600 clamped to 2 x 5 s
-    r.hook.respond(() => new Response("slow down", { status: 429, headers: { "retry-after": "450" } }));
+    r.hook.respond(() => new Response("slow down", { status: 503, headers: { "retry-after": "450" } }));
     await runAlarm(r.source.id, "case-1", { due: true });
     expect(wait(await deliveryAfter(r, 2))).toBe(450); // within [300, 600]
-    r.hook.respond(() => new Response("slow down", { status: 429, headers: { "retry-after": "1" } }));
+    r.hook.respond(() => new Response("slow down", { status: 503, headers: { "retry-after": "1" } }));
     await runAlarm(r.source.id, "case-1", { due: true });
     expect(wait(await deliveryAfter(r, 3))).toBe(1800); // raised to the scheduled 30 min
   });

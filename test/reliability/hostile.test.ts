@@ -93,6 +93,7 @@ const TABLES = {
   source_days: "*",
   endpoint_hours: "*",
   issues: "*",
+  endpoint_tests: "*",
   alert_endpoints: "*",
 };
 /** Every row of every table: a rejected request must leave this unchanged. */

@@ -10,3 +10,4 @@ export { failedReceipts } from "./failed-receipts";
 export { endpointHours, sourceDays } from "./activity";
 export { issues } from "./issues";
 export { alertEndpoints } from "./alert-endpoints";
+export { endpointTests } from "./endpoint-tests";

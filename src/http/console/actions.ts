@@ -7,6 +7,7 @@ import { looksLikeId } from "../../lib/ids";
 import { recoverEndpoint, replayEvent, updateEndpoint } from "../../services/operations";
 import { setIssueStatus } from "../../services/issues";
 import { findFailedReceipt, replayReceipt as replayFailedReceipt } from "../../services/receipts";
+import { sendTestEvent } from "../../services/test-sends";
 import { ApiError } from "../errors";
 import { findEndpoint } from "../v1/endpoints/shared";
 import { findEvent } from "../v1/events/shared";
@@ -50,6 +51,14 @@ export async function recover(c: Context<ConsoleEnv>) {
   if (Number.isNaN(ms)) throw new ApiError("validation_failed", "since must be a date and time (UTC), e.g. 2026-11-20T00:00.");
   const requeued = await recoverEndpoint(c.env, c.executionCtx, endpoint, ms);
   return c.redirect(`${consoleUrl("", { done: "recovered", n: String(requeued) })}#${endpoint.id}`, 303);
+}
+
+/** Sends the endpoint a test event now; the overview shows the answer (the notice, and the endpoint's last test). */
+export async function testSend(c: Context<ConsoleEnv>) {
+  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const { attempt } = await sendTestEvent(c.var.db, c.var.config, endpoint);
+  const answer = attempt.status_code !== null ? String(attempt.status_code) : (attempt.error_kind ?? "connect");
+  return c.redirect(`${consoleUrl("", { done: "tested", n: answer })}#${endpoint.id}`, 303);
 }
 
 export async function replayReceipt(c: Context<ConsoleEnv>) {

@@ -85,6 +85,7 @@ export function registerConsole(app: App) {
   ui.post("/events/:id/replay", actions.replay);
   ui.post("/endpoints/:id/status", actions.setStatus);
   ui.post("/endpoints/:id/recover", actions.recover);
+  ui.post("/endpoints/:id/test", actions.testSend);
   ui.post("/receipts/:id/replay", actions.replayReceipt);
   ui.post("/issues/:id/status", actions.setIssue);
   ui.get("*", () => {

@@ -114,6 +114,12 @@ export function noticeText(done: string | undefined, n: string | undefined): str
       const outcomes: Record<string, string> = { forwarded: "forwarded as a new event", stale: "stale", unchanged: "unchanged", failed: "failed again", retry: "waiting: the provider API still fails" };
       return `Receipt processed again: ${n && Object.hasOwn(outcomes, n) ? outcomes[n] : "no longer kept"}.`;
     }
+    case "tested": {
+      // n carries the endpoint's status code, or the error kind from a fixed set.
+      const kinds = new Set(["timeout", "connect", "tls"]);
+      if (n && /^\d{3}$/.test(n)) return `Test event sent: the endpoint answered ${n}.`;
+      return `Test event sent: no answer (${n && kinds.has(n) ? n : "connect"}).`;
+    }
     case "logged-out":
       return "You are logged out.";
     case "issue-acknowledged":

@@ -11,8 +11,13 @@ import * as endpointsDelete from "./endpoints/delete";
 import * as endpointsGet from "./endpoints/get";
 import * as endpointsList from "./endpoints/list";
 import * as endpointsRotateSecret from "./endpoints/rotate-secret";
+import * as endpointsRotateSigningKey from "./endpoints/rotate-signing-key";
 import * as endpointsUpdate from "./endpoints/update";
 import * as endpointsRecover from "./endpoints/recover";
+import * as endpointsTest from "./endpoints/test";
+import * as endpointsTests from "./endpoints/tests";
+import * as eventTypesList from "./event-types/list";
+import * as eventTypesWebhooks from "./event-types/webhooks";
 import * as eventsList from "./events/list";
 import * as eventsGet from "./events/get";
 import * as eventsDeliveries from "./events/deliveries";
@@ -51,7 +56,10 @@ export const v1Routes: ((app: App) => void)[] = [
   endpointsUpdate.register,
   endpointsDelete.register,
   endpointsRotateSecret.register,
+  endpointsRotateSigningKey.register,
   endpointsRecover.register,
+  endpointsTest.register,
+  endpointsTests.register,
   eventsList.register,
   eventsGet.register,
   eventsDeliveries.register,
@@ -66,4 +74,6 @@ export const v1Routes: ((app: App) => void)[] = [
   alertEndpointsList.register,
   alertEndpointsGet.register,
   alertEndpointsDelete.register,
+  eventTypesList.register,
+  eventTypesWebhooks.register,
 ];

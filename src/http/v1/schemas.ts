@@ -1,6 +1,7 @@
 /** Schemas shared by several admin routes. */
 import { z } from "@hono/zod-openapi";
-import { ATTEMPT_ERROR_KINDS, DELIVERY_STATUSES, EVENT_TYPES, STATUSES, TRIGGER_KINDS } from "../../domain";
+import { ATTEMPT_ERROR_KINDS, DEFER_REASONS, DELIVERY_STATUSES, EVENT_TYPES, SIGNATURE_SCHEMES, STATUSES } from "../../domain";
+import { EnvelopeSchema } from "../../domain/envelope";
 import { PROVIDER_NAMES } from "../../providers";
 
 export const idParam = (prefix: string, example: string) =>
@@ -48,6 +49,40 @@ export const FilterSchema = z
 
 export const EndpointStatus = z.enum(["active", "paused", "disabled"]);
 
+/** Bounds of an endpoint's rate limit (README: Flow control). */
+export const RATE_LIMIT_BOUNDS = { perSecond: { min: 0.1, max: 1000 }, maxInFlight: { min: 1, max: 1000 } } as const;
+
+export const RateLimitSchema = z
+  .strictObject({
+    per_second: z
+      .number()
+      .min(RATE_LIMIT_BOUNDS.perSecond.min)
+      .max(RATE_LIMIT_BOUNDS.perSecond.max)
+      .optional()
+      .openapi({ description: "At most this many attempts a second, across all the cases delivering to the endpoint, spaced evenly (0.1 to 1000; 0.5 is one every 2 s).", example: 10 }),
+    max_in_flight: z
+      .number()
+      .int()
+      .min(RATE_LIMIT_BOUNDS.maxInFlight.min)
+      .max(RATE_LIMIT_BOUNDS.maxInFlight.max)
+      .optional()
+      .openapi({ description: "At most this many attempts awaiting the endpoint's answer at once (1 to 1000).", example: 5 }),
+  })
+  .refine((r) => r.per_second !== undefined || r.max_in_flight !== undefined, { message: "set per_second, max_in_flight or both (null removes the limit)" })
+  .openapi("RateLimit", {
+    description: "Attempts beyond the limit wait (they are neither dropped nor counted as failures); per-case order holds. Null: no limit (429, 502 and 504 answers still slow the endpoint down).",
+  });
+
+export const SignatureSchemesSchema = z
+  .array(z.enum(SIGNATURE_SCHEMES))
+  .min(1)
+  .max(SIGNATURE_SCHEMES.length)
+  .refine((s) => new Set(s).size === s.length, { message: "list each scheme once" })
+  .openapi({
+    description: "How deliveries are signed (Standard Webhooks): `v1` with the shared whsec_ secret, `v1a` (ed25519) with a key whose whpk_ public key is `public_key`, or both.",
+    example: ["v1a"],
+  });
+
 export const EndpointView = z
   .object({
     id: z.string(),
@@ -59,6 +94,12 @@ export const EndpointView = z
     disabled_reason: z.string().nullable(),
     failing_since: Timestamp.nullable(),
     previous_secret_expires_at: Timestamp.nullable(),
+    signature_schemes: SignatureSchemesSchema,
+    public_key: z.string().nullable().openapi({ description: "The v1a public key (whpk_ + base64 of the raw ed25519 key): verify deliveries with it. Null until the endpoint signs with v1a." }),
+    previous_public_key: z.string().nullable().openapi({ description: "The public key replaced by the last rotate-signing-key, still signing alongside until previous_signing_key_expires_at." }),
+    previous_signing_key_expires_at: Timestamp.nullable(),
+    rate_limit: RateLimitSchema.nullable(),
+    throttled_until: Timestamp.nullable().openapi({ description: "The endpoint answered 429, 502 or 504: attempts to it wait until then (its Retry-After within bounds)." }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -76,6 +117,21 @@ export const AttemptView = z
   })
   .openapi("Attempt");
 
+export const TestSendView = z
+  .object({
+    id: z.string().openapi({ description: "The attempt's id (att_...)." }),
+    event_id: z.string().openapi({ description: "The test event's id, sent as webhook-id: no case's event, never stored as one." }),
+    type: z.enum(EVENT_TYPES),
+    at: Timestamp,
+    outcome: z.enum(["succeeded", "failed"]).openapi({ description: "succeeded: the endpoint answered 2xx." }),
+    status_code: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    response_excerpt: z.string().nullable().openapi({ description: "The first 4 KB of the endpoint's answer." }),
+    error_kind: z.enum(ATTEMPT_ERROR_KINDS).nullable(),
+    flagged: z.boolean(),
+  })
+  .openapi("TestSend");
+
 export const DeliveryView = z
   .object({
     id: z.string(),
@@ -84,35 +140,14 @@ export const DeliveryView = z
     status: z.enum(DELIVERY_STATUSES),
     replay: z.boolean(),
     attempt_count: z.number().int(),
+    deferred: z
+      .enum(DEFER_REASONS)
+      .nullable()
+      .openapi({ description: "Waiting until `next_attempt_at` for the endpoint's flow control: `rate_limit` (its configured limit) or `cooldown` (it answered 429, 502 or 504). Not a failed attempt." }),
     next_attempt_at: Timestamp.nullable(),
     last_attempt: AttemptView.nullable(),
   })
   .openapi("Delivery");
-
-export const EnvelopeSchema = z
-  .object({
-    type: z.enum(EVENT_TYPES),
-    timestamp: Timestamp,
-    data: z.object({
-      event_id: z.string(),
-      provider: z.string(),
-      source_id: z.string(),
-      case_id: z.string(),
-      sequence: z.number().int(),
-      status: z.enum(STATUSES),
-      provider_status: z.string().nullable(),
-      check: z.object({ id: z.string(), name: z.string().nullable(), status: z.enum(STATUSES), provider_status: z.string().nullable() }).nullable(),
-      trigger: z.object({
-        kind: z.enum(TRIGGER_KINDS),
-        provider_event_type: z.string().nullable(),
-        provider_event_id: z.string().nullable(),
-        received_at: z.string().nullable(),
-      }),
-      verified: z.boolean(),
-      state: z.unknown(),
-    }),
-  })
-  .openapi("Envelope", { description: "Exactly what endpoints receive as the request body." });
 
 export const EventSummaryView = z
   .object({

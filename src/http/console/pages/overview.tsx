@@ -4,6 +4,7 @@ import { and, desc, inArray, lt } from "drizzle-orm";
 import { customers, endpoints, sources } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/activity";
+import { lastTests, type TestRow } from "../../../services/test-sends";
 import { Layout, render } from "../layout";
 import { OpenIssues, openIssues } from "./issues";
 import type { ConsoleEnv } from "../session";
@@ -31,10 +32,11 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   const sourcePage = sourceRows.slice(0, PAGE_SIZE);
   const endpointPage = endpointRows.slice(0, PAGE_SIZE);
   const customerIds = [...new Set([...sourcePage, ...endpointPage].map((r) => r.customerId))];
-  const [names, perDay, activity] = await Promise.all([
+  const [names, perDay, activity, tests] = await Promise.all([
     customerIds.length ? db.select({ id: customers.id, name: customers.name }).from(customers).where(inArray(customers.id, customerIds)) : [],
     sourceActivity(c.env.DB, sourcePage.map((s) => s.id)),
     endpointActivity(c.env.DB, endpointPage.map((e) => e.id)),
+    lastTests(db, endpointPage.map((e) => e.id)),
   ]);
   const customerName = new Map(names.map((n) => [n.id, n.name]));
   const issues = await openIssues(db);
@@ -59,7 +61,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
         <p class="muted small">
           Attempts over the last {ENDPOINT_WINDOW_MS / 3_600_000} h, and deliveries that need another try or an operator now.
         </p>
-        <EndpointsTable rows={endpointPage} customerName={customerName} activity={activity.byEndpoint} csrf={c.var.csrf} />
+        <EndpointsTable rows={endpointPage} customerName={customerName} activity={activity.byEndpoint} tests={tests} csrf={c.var.csrf} />
         <Pager
           first={endpointCursor ? consoleUrl("", { sources: sourceCursor }) : null}
           next={nextEndpoints ? consoleUrl("", { sources: sourceCursor, endpoints: nextEndpoints }) : null}
@@ -170,7 +172,19 @@ const percent = (part: number, whole: number) => (whole ? `${Math.round((part / 
 /** Recover resends failed deliveries created since a time; the form offers the last 24 h (UTC). */
 const defaultSince = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16);
 
-const EndpointsTable = ({ rows, customerName, activity, csrf }: { rows: EndpointRow[]; customerName: Map<string, string>; activity: Map<string, EndpointActivity>; csrf: string }) => {
+/** The endpoint's last test send: its answer, how long it took, when, and the start of what it said. */
+const LastTest = ({ test }: { test: TestRow | undefined }) => {
+  if (!test) return null;
+  const ok = test.statusCode !== null && test.statusCode >= 200 && test.statusCode < 300;
+  return (
+    <div class="small">
+      last test: <Badge value={ok ? "succeeded" : "failed"} /> {test.statusCode ?? test.errorKind} · {test.durationMs} ms · <When at={test.at} />
+      {test.responseExcerpt ? <div class="mono muted">{test.responseExcerpt.slice(0, 200)}</div> : null}
+    </div>
+  );
+};
+
+const EndpointsTable = ({ rows, customerName, activity, tests, csrf }: { rows: EndpointRow[]; customerName: Map<string, string>; activity: Map<string, EndpointActivity>; tests: Map<string, TestRow>; csrf: string }) => {
   if (!rows.length) return <p class="muted">No endpoints yet: create one with POST /v1/endpoints.</p>;
   return (
     <table>
@@ -239,7 +253,14 @@ const EndpointsTable = ({ rows, customerName, activity, csrf }: { rows: Endpoint
                       </button>
                     </form>
                   ) : null}
+                  <form method="post" action={`/console/endpoints/${e.id}/test`} class="inline">
+                    <CsrfField token={csrf} />
+                    <button type="submit" class="secondary">
+                      Send test event
+                    </button>
+                  </form>
                 </div>
+                <LastTest test={tests.get(e.id)} />
               </td>
             </tr>
           );

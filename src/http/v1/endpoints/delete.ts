@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { endpoints } from "../../../db/schema";
+import { endpoints, endpointTests } from "../../../db/schema";
 import { forgetEndpoints } from "../../../db/control-plane";
 import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
@@ -25,7 +25,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const endpoint = await findEndpoint(c, id);
-    await c.var.db.delete(endpoints).where(eq(endpoints.id, id));
+    await c.var.db.batch([c.var.db.delete(endpoints).where(eq(endpoints.id, id)), c.var.db.delete(endpointTests).where(eq(endpointTests.endpointId, id))]);
     forgetEndpoints(endpoint.customerId);
     await subjectGone(c.env, id, "the endpoint was deleted");
     return c.json({ id, deleted: true as const }, 200);

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { and, eq, inArray } from "drizzle-orm";
 import { endpoints, sources } from "../../../db/schema";
 import type { EndpointFilter } from "../../../domain";
-import { bytesToBase64 } from "../../../lib/crypto";
+import { bytesToBase64, encryptJson } from "../../../lib/crypto";
+import { newSigningKeyPair } from "../../../pipeline/signing";
 import { checkOutboundUrl } from "../../../lib/urls";
 import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
@@ -14,6 +15,12 @@ export type EndpointRow = typeof endpoints.$inferSelect;
 /** A Standard Webhooks signing secret: "whsec_" + base64 of 24 random bytes. */
 export function newSigningSecret(): string {
   return `whsec_${bytesToBase64(crypto.getRandomValues(new Uint8Array(24)))}`;
+}
+
+/** A new v1a key pair as the endpoint row stores it: the signing key encrypted, the public key as is. */
+export async function signingKeyColumns(encryptionKey: string): Promise<{ signingKeyEnc: string; publicKey: string }> {
+  const pair = await newSigningKeyPair();
+  return { signingKeyEnc: await encryptJson(encryptionKey, pair.signingKey), publicKey: pair.publicKey };
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -89,7 +96,9 @@ export async function findEndpoint(c: Context<HonoEnv>, id: string): Promise<End
 }
 
 export function endpointView(row: EndpointRow) {
-  const previousLive = row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > Date.now();
+  const now = Date.now();
+  const previousLive = row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > now;
+  const previousKeyLive = row.previousPublicKey !== null && row.previousSigningKeyExpiresAt !== null && row.previousSigningKeyExpiresAt > now;
   return {
     id: row.id,
     customer_id: row.customerId,
@@ -100,6 +109,12 @@ export function endpointView(row: EndpointRow) {
     disabled_reason: row.disabledReason,
     failing_since: iso(row.failingSince),
     previous_secret_expires_at: previousLive ? iso(row.previousSecretExpiresAt) : null,
+    signature_schemes: row.signatureSchemes,
+    public_key: row.publicKey,
+    previous_public_key: previousKeyLive ? row.previousPublicKey : null,
+    previous_signing_key_expires_at: previousKeyLive ? iso(row.previousSigningKeyExpiresAt) : null,
+    rate_limit: row.rateLimit ?? null,
+    throttled_until: row.throttledUntil !== null && row.throttledUntil > now ? iso(row.throttledUntil) : null,
     created_at: iso(row.createdAt) as string,
     updated_at: iso(row.updatedAt) as string,
   };

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { updateEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
-import { EndpointView, FilterSchema, idParam } from "../schemas";
-import { checkEndpointUrl, checkFilter, endpointView, findEndpoint } from "./shared";
+import { EndpointView, FilterSchema, idParam, RateLimitSchema, SignatureSchemesSchema } from "../schemas";
+import { checkEndpointUrl, checkFilter, endpointView, findEndpoint, signingKeyColumns } from "./shared";
 
 const Body = z.strictObject({
   url: z.string().min(1).max(2000).optional(),
@@ -13,6 +13,10 @@ const Body = z.strictObject({
     .enum(["active", "paused"])
     .optional()
     .openapi({ description: "`paused` holds deliveries; `active` resumes (or re-enables a disabled endpoint) and sends what was held." }),
+  signature_schemes: SignatureSchemesSchema.optional().openapi({
+    description: "Switching v1a on for the first time creates the endpoint's key pair (`public_key`); switching it off keeps the key for later. To sign v1 after a v1a-only start, rotate-secret shows a secret.",
+  }),
+  rate_limit: RateLimitSchema.nullable().optional().openapi({ description: "Null removes the limit." }),
 });
 
 const route = createRoute({
@@ -34,7 +38,16 @@ export function register(app: App) {
     const current = await findEndpoint(c, id);
     const url = body.url === undefined ? undefined : await checkEndpointUrl(c, body.url);
     if (body.filter) await checkFilter(c, current.customerId, body.filter);
-    const row = await updateEndpoint(c.env, c.executionCtx, c.var.db, current, { url, description: body.description, filter: body.filter, status: body.status });
+    const keys = body.signature_schemes?.includes("v1a") && !current.signingKeyEnc ? await signingKeyColumns(c.var.config.encryptionKey) : {};
+    const row = await updateEndpoint(c.env, c.executionCtx, c.var.db, current, {
+      url,
+      description: body.description,
+      filter: body.filter,
+      status: body.status,
+      signatureSchemes: body.signature_schemes,
+      rateLimit: body.rate_limit,
+      ...keys,
+    });
     return c.json(endpointView(row), 200);
   });
 }
