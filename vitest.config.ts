@@ -12,8 +12,14 @@ const sqlAsText: Plugin = {
   },
 };
 
+/** The tests' own secrets (wrangler.toml's `[secrets] required`), the same on every machine. */
+const TEST_SECRETS = { ADMIN_TOKEN: "test-admin-token-0123456789", ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=" };
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // Wrangler looks for required secrets in .dev.vars or the environment and warns when they are
+  // missing; the bindings below set them for the tests whatever it finds.
+  Object.assign(process.env, TEST_SECRETS);
   return {
     test: {
       silent: "passed-only" as const,
@@ -28,8 +34,7 @@ export default defineConfig(async () => {
                 // The same settings on every machine: tests never read a developer's .dev.vars.
                 bindings: {
                   ENVIRONMENT: "test",
-                  ADMIN_TOKEN: "test-admin-token-0123456789",
-                  ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=",
+                  ...TEST_SECRETS,
                   TEST_MIGRATIONS: migrations,
                 },
                 // wrangler.toml's consumers, flushing batches sooner so tests wait less.

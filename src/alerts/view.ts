@@ -1,6 +1,7 @@
-/** An issue as the API, the console and notifications show it. */
+/** An issue as the API, the console and notifications show it: one zod schema each, documented in OpenAPI. */
+import { z } from "@hono/zod-openapi";
 import type { issues } from "../db/schema";
-import { KINDS, type IssueKind, type IssueRef, type SubjectType } from "./kinds";
+import { ALERT_TYPES, ISSUE_KINDS, ISSUE_STATUSES, KINDS, type IssueKind, type IssueRef, type SubjectType } from "./kinds";
 
 export type IssueRow = typeof issues.$inferSelect;
 
@@ -17,7 +18,53 @@ export function issueLinks(row: IssueRow) {
   };
 }
 
-export function issueView(row: IssueRow) {
+const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T10:00:00.000Z" });
+
+export const IssueSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(ISSUE_KINDS).openapi({ description: 'The condition (README "Alerts" says what triggers each and when it resolves).' }),
+    status: z.enum(ISSUE_STATUSES),
+    informational: z.boolean().openapi({ description: "True for case.recovered_by_reconcile: resolves by itself after 24 h without another." }),
+    subject: z.object({ type: z.enum(["source", "endpoint"]), id: z.string() }),
+    customer_id: z.string(),
+    count: z.number().int().openapi({ description: "Occurrences since the issue (or the streak that opened it) began: failed attempts, failed deliveries, dead letters, ..." }),
+    threshold: z.number().int().openapi({ description: "Occurrences that opened it." }),
+    detail: z.string().openapi({ description: "What the last occurrence said: a status code, a reason." }),
+    ref: z
+      .object({ source_id: z.string().optional(), case_id: z.string().optional(), event_id: z.string().optional(), delivery_id: z.string().optional(), receipt_id: z.string().optional() })
+      .openapi({ description: "What the last occurrence was about." }),
+    first_seen_at: Timestamp,
+    last_seen_at: Timestamp,
+    acknowledged_at: Timestamp.nullable(),
+    resolved_at: Timestamp.nullable(),
+    resolved_by: z.enum(["relay", "operator"]).nullable().openapi({ description: "relay: the condition cleared (or its subject was deleted); operator: PATCH or the console." }),
+    resolution: z.string().nullable(),
+    links: z
+      .object({ issue: z.string(), console: z.string(), subject: z.string(), case: z.string().nullable() })
+      .openapi({ description: "Paths on the relay: this issue, the operator console's page, the source or endpoint, the case last concerned." }),
+  })
+  .openapi("Issue");
+
+export const TRANSITIONS = ["opened", "escalated", "resolved"] as const;
+export type Transition = (typeof TRANSITIONS)[number];
+
+/** What an alert endpoint receives (README "Alerts"), signed the Standard Webhooks way. */
+export const NotificationSchema = z
+  .object({
+    type: z.enum(ALERT_TYPES as [string, ...string[]]).openapi({ description: "The issue's kind when it opens or escalates; its resolution's name when it resolves." }),
+    timestamp: Timestamp,
+    data: z.object({
+      notification_id: z.string().openapi({ description: "Also the webhook-id: the same on every retry of this notification." }),
+      transition: z.enum(TRANSITIONS),
+      issue: IssueSchema.openapi({ description: "What GET /v1/issues/{id} returned when the notification was made." }),
+    }),
+  })
+  .openapi("AlertNotification");
+
+export type Notification = z.infer<typeof NotificationSchema>;
+
+export function issueView(row: IssueRow): z.infer<typeof IssueSchema> {
   return {
     id: row.id,
     kind: row.kind as IssueKind,
@@ -39,16 +86,7 @@ export function issueView(row: IssueRow) {
   };
 }
 
-export type IssueView = ReturnType<typeof issueView>;
-
-export type Transition = "opened" | "escalated" | "resolved";
-
-/** What an alert endpoint receives (README "Alerts"), signed the Standard Webhooks way. */
-export type Notification = {
-  type: string;
-  timestamp: string;
-  data: { notification_id: string; transition: Transition; issue: IssueView };
-};
+export type IssueView = z.infer<typeof IssueSchema>;
 
 /** The same transition of the same issue always has the same id (its webhook-id): a receiver can drop repeats. */
 export const notificationId = (row: IssueRow) => `ntf_${row.id.slice(4)}_${row.revision}`;

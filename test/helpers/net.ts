@@ -3,11 +3,13 @@
  * fetch of the Worker, its queue consumers and its Durable Objects recorded (vi.spyOn on fetch
  * reaches all of them in the Vitest integration).
  *
- * Every delivery the relay makes (a request with a `webhook-id` header) is checked against the
- * OpenAPI `webhooks` schema of its event type, so every test that delivers checks the catalog too:
+ * Every delivery the relay makes (a request with a `webhook-id` header: an event, or an alert
+ * notification) is checked against the OpenAPI `webhooks` schema of its type, so every test that delivers checks the catalog too:
  * `restore()` (each test's afterEach) fails the test if one did not match.
  */
 import { vi } from "vitest";
+import { ALERT_TYPES } from "../../src/alerts/kinds";
+import { NotificationSchema } from "../../src/alerts/view";
 import { WEBHOOK_SCHEMAS } from "../../src/domain/envelope";
 
 export type Call = { url: string; method: string; headers: Record<string, string>; body: string; at: number };
@@ -58,7 +60,7 @@ export function catalogProblem(raw: string): string | null {
   } catch {
     return "the body is not JSON";
   }
-  const schema = WEBHOOK_SCHEMAS[body.type as keyof typeof WEBHOOK_SCHEMAS];
+  const schema = (ALERT_TYPES as readonly unknown[]).includes(body.type) ? NotificationSchema : WEBHOOK_SCHEMAS[body.type as keyof typeof WEBHOOK_SCHEMAS];
   if (!schema) return `no event type ${JSON.stringify(body.type)} in the catalog`;
   const result = schema.safeParse(body);
   return result.success ? null : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

@@ -1,5 +1,6 @@
 /** The event catalog: GET /v1/event-types and the OpenAPI document's webhooks, from the envelope's one schema. */
 import { describe, expect, it } from "vitest";
+import { ALERT_TYPES } from "../../src/alerts/kinds";
 import { EVENT_TYPES } from "../../src/domain";
 import { WEBHOOK_SCHEMAS } from "../../src/domain/envelope";
 import { api } from "../helpers/api";
@@ -29,11 +30,21 @@ describe("event types", () => {
   it("are the OpenAPI document's webhooks, one per type, with the Standard Webhooks headers", async () => {
     const doc = (await api.get("/v1/openapi.json")).body;
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES, ...ALERT_TYPES].sort());
     for (const type of EVENT_TYPES) {
       const post = doc.webhooks[type].post;
       expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(["webhook-id", "webhook-timestamp", "webhook-signature"]);
       expect(post.requestBody.content["application/json"].schema.$ref).toMatch(/^#\/components\/schemas\/\w+Event$/);
+    }
+    // Alert notifications are documented the same way (tag alerts), their body the notification schema.
+    for (const type of ALERT_TYPES) {
+      const post = doc.webhooks[type].post;
+      expect(post.tags).toEqual(["alerts"]);
+      const ref: string = post.requestBody.content["application/json"].schema.$ref;
+      expect(ref).toMatch(/^#\/components\/schemas\/\w+Alert$/);
+      const schema = doc.components.schemas[ref.split("/").pop()!];
+      expect(schema.allOf[0].$ref).toBe("#/components/schemas/AlertNotification");
+      expect(schema.allOf[1].properties.type.enum).toEqual([type]);
     }
     expect(doc.paths["/v1/event-types"].get).toBeDefined();
   });

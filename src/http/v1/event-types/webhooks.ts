@@ -5,6 +5,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../../domain";
+import { ALERT_TYPES } from "../../../alerts/kinds";
+import { NotificationSchema } from "../../../alerts/view";
 import { EVENT_DESCRIPTIONS, WEBHOOK_SCHEMAS, exampleEnvelope } from "../../../domain/envelope";
 import type { App } from "../../context";
 
@@ -20,6 +22,9 @@ export const WebhookHeaders = z.object({
     example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
   }),
 });
+
+/** "endpoint.failing" → "EndpointFailing": the component name of its notification's schema. */
+const alertName = (type: string) => type.replace(/(^|[._])(\w)/g, (_, _sep: string, c: string) => c.toUpperCase());
 
 export function register(app: App) {
   for (const type of EVENT_TYPES) {
@@ -38,6 +43,21 @@ export function register(app: App) {
         410: { description: "Gone: the relay disables the endpoint." },
         429: { description: "Too many requests (likewise 502, 504): the relay slows this endpoint down, honouring Retry-After." },
       },
+    });
+  }
+  // Alert notifications go to alert endpoints (POST /v1/alert-endpoints), signed with `v1` alone.
+  for (const type of ALERT_TYPES) {
+    app.openAPIRegistry.registerWebhook({
+      method: "post",
+      path: type,
+      tags: ["alerts"],
+      summary: `${type} (alert)`,
+      description: 'An alert notification: an issue opened, escalated or resolved (README "Alerts"). Its `webhook-id` is `data.notification_id`, signed `v1` with the alert endpoint\'s secret.',
+      request: {
+        headers: WebhookHeaders,
+        body: { required: true, content: { "application/json": { schema: NotificationSchema.extend({ type: z.literal(type) }).openapi(`${alertName(type)}Alert`) } } },
+      },
+      responses: { 200: { description: "Any 2xx acknowledges it within 10 s; anything else is retried (10 s, 1 min, 5 min, ... 12 h), then given up." } },
     });
   }
 }
