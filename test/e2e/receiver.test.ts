@@ -4,6 +4,7 @@
  * signer verify with Node's crypto.verify and the published whpk_ key, across a rotation.
  */
 import { describe, expect, it } from "vitest";
+import { ALERT_TYPES } from "../../src/alerts/kinds";
 import { EVENT_TYPES } from "../../src/domain";
 import { exampleEnvelope } from "../../src/domain/envelope";
 import { createApp, OPENAPI_DOCUMENT } from "../../src/http/app";
@@ -19,7 +20,8 @@ describe("the OpenAPI document", () => {
     expect(result.errors).toBeNull();
     expect(result).toMatchObject({ valid: true, version: "3.1" });
     const webhooks = doc.webhooks as Record<string, { post: { parameters: { name: string; in: string; required: boolean }[]; requestBody: { content: Record<string, { schema: { $ref: string } }> } } }>;
-    expect(Object.keys(webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+    // Events, and alert notifications (test/http/event-types.test.ts checks those).
+    expect(Object.keys(webhooks).sort()).toEqual([...EVENT_TYPES, ...ALERT_TYPES].sort());
     for (const type of EVENT_TYPES) {
       const post = webhooks[type]!.post;
       expect(post.parameters.filter((p) => p.in === "header").map((p) => [p.name, p.required])).toEqual([
