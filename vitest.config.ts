@@ -23,6 +23,9 @@ export default defineConfig(async () => {
   return {
     test: {
       silent: "passed-only" as const,
+      // Most of a test's time is spent waiting (queue batches, alarms, retries), not computing: more
+      // files at once than cores keeps two cores busy.
+      maxWorkers: 4,
       projects: [
         {
           // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.

@@ -46,8 +46,8 @@ export function benchSettings(argv = []) {
     timeoutEvents: quick ? 20 : 300,
     // Flow control: a burst of held deliveries released at once to an endpoint limited to 10/s.
     rateLimit: 10,
-    rateEvents: quick ? 100 : 1000,
-    rateCases: quick ? 20 : 100,
+    rateEvents: quick ? 30 : 1000,
+    rateCases: quick ? 10 : 100,
   };
 }
 
