@@ -8,7 +8,15 @@ export const CLOUDFLARE = {
   // One operation per 64 KB written, read or deleted: a message costs write + read + delete, a retry one more read.
   queues: { perMillionOps: 0.4, includedOps: 1e6 },
   // One database holds at most 10 GB (d1/platform/limits).
-  d1: { perMillionRowsWritten: 1.0, includedRowsWritten: 50e6, perMillionRowsRead: 0.001, includedRowsRead: 25e9, perGbMonth: 0.75, includedGb: 5, maxDatabaseGb: 10 },
+  d1: {
+    perMillionRowsWritten: 1.0,
+    includedRowsWritten: 50e6,
+    perMillionRowsRead: 0.001,
+    includedRowsRead: 25e9,
+    perGbMonth: 0.75,
+    includedGb: 5,
+    maxDatabaseGb: 10,
+  },
   // An RPC method call is one request; duration is wall time while active, at 128 MB.
   durableObjects: {
     perMillionRequests: 0.15,

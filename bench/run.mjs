@@ -60,9 +60,13 @@ export function configuredBatchTimeout(toml = readFileSync(join(ROOT, "wrangler.
 /** wrangler.toml with the INBOX consumer's max_batch_timeout replaced. */
 function configWithBatchTimeout(seconds) {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  const blocks = toml.split(/\n(?=\[)/).map((b) =>
-    b.startsWith("[[queues.consumers]]") && /queue = "caserelay-inbox"\s*\n/.test(b) ? b.replace(/max_batch_timeout = [\d.]+/, `max_batch_timeout = ${seconds}`) : b,
-  );
+  const blocks = toml
+    .split(/\n(?=\[)/)
+    .map((b) =>
+      b.startsWith("[[queues.consumers]]") && /queue = "caserelay-inbox"\s*\n/.test(b)
+        ? b.replace(/max_batch_timeout = [\d.]+/, `max_batch_timeout = ${seconds}`)
+        : b,
+    );
   const file = join(ROOT, `.bench.timeout-${seconds}.wrangler.toml`);
   writeFileSync(file, blocks.join("\n"));
   return { file, remove: () => rmSync(file, { force: true }) };
@@ -109,7 +113,16 @@ function ackPathConfigs() {
   writeFileSync(relay, kept.join("\n"));
   writeFileSync(
     drain,
-    ['name = "caserelay-bench-drain"', 'main = "bench/drain-worker.mjs"', 'compatibility_date = "2026-10-20"', "[[queues.consumers]]", 'queue = "caserelay-inbox"', "max_batch_size = 100", "max_batch_timeout = 1", ""].join("\n"),
+    [
+      'name = "caserelay-bench-drain"',
+      'main = "bench/drain-worker.mjs"',
+      'compatibility_date = "2026-10-20"',
+      "[[queues.consumers]]",
+      'queue = "caserelay-inbox"',
+      "max_batch_size = 100",
+      "max_batch_timeout = 1",
+      "",
+    ].join("\n"),
   );
   return { relay, drain, remove: () => [relay, drain].forEach((f) => rmSync(f, { force: true })) };
 }
@@ -145,7 +158,13 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     for (const seconds of SETTINGS.batchTimeouts) timeouts.push(await batchTimeoutRun(seconds, provider, hooks));
     const report = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}`, node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memoryGb: round(os.totalmem() / 2 ** 30, 1),
+        platform: `${os.platform()} ${os.release()}`,
+        node: process.version,
+      },
       versions: versions(),
       settings: SETTINGS,
       ackPath: ack,
@@ -180,7 +199,13 @@ async function batchTimeoutRun(seconds, provider, hooks) {
     const metrics = () => api("GET", "/bench/metrics");
     await drain(metrics, 1500);
     const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { events: SETTINGS.timeoutEvents, label: `batch timeout ${seconds} s` });
-    return { seconds, latency: run.latency, d1QueriesPerEvent: run.cost.perEvent.d1Queries, workerRequestsPerEvent: run.cost.perEvent.workerRequests, usdPerMillion: run.cost.usdPerMillion.total };
+    return {
+      seconds,
+      latency: run.latency,
+      d1QueriesPerEvent: run.cost.perEvent.d1Queries,
+      workerRequestsPerEvent: run.cost.perEvent.workerRequests,
+      usdPerMillion: run.cost.usdPerMillion.total,
+    };
   } finally {
     await relay.stop();
     config.remove();
@@ -233,7 +258,8 @@ async function ackLoad(relay, api, name) {
               : { method: "POST", path: "/bench/noop", headers: { "content-type": "application/json" }, body: '{"noop":true}' },
           ],
         },
-        (err, r) => (err ? reject(err) : resolve({ rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, total: r.requests.total })),
+        (err, r) =>
+          err ? reject(err) : resolve({ rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, total: r.requests.total }),
       );
     });
 }
@@ -253,14 +279,22 @@ async function ackPath(relay, api) {
   }
   const oneBare = await run("bare", 1, SETTINGS.latencySeconds);
   const oneIngest = await run("ingest", 1, SETTINGS.latencySeconds);
-  const summary = (runs) => ({ rps: round(median(runs.map((x) => x.rps)), 1), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), non2xx: runs.reduce((s, x) => s + x.non2xx, 0) });
+  const summary = (runs) => ({
+    rps: round(median(runs.map((x) => x.rps)), 1),
+    p50: median(runs.map((x) => x.p50)),
+    p99: median(runs.map((x) => x.p99)),
+    non2xx: runs.reduce((s, x) => s + x.non2xx, 0),
+  });
   const b = summary(bare);
   const i = summary(ingest);
   return {
     bare: b,
     ingest: i,
     ratio: round(i.rps / b.rps, 3),
-    oneConnection: { bare: { p50: oneBare.p50, p99: oneBare.p99, rps: round(oneBare.rps, 1) }, ingest: { p50: oneIngest.p50, p99: oneIngest.p99, rps: round(oneIngest.rps, 1) } },
+    oneConnection: {
+      bare: { p50: oneBare.p50, p99: oneBare.p99, rps: round(oneBare.rps, 1) },
+      ingest: { p50: oneIngest.p50, p99: oneIngest.p99, rps: round(oneIngest.rps, 1) },
+    },
     webhooksSent: ingest.reduce((s, x) => s + x.total, 0),
   };
 }
@@ -296,9 +330,15 @@ async function drain(metrics, quietMs = 3000) {
 /** The SQLite files of a relay's local state: its D1 database, and one database per case object. */
 function stateFiles(relay) {
   const d1Dir = join(relay.stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const d1 = readdirSync(d1Dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite").map((f) => join(d1Dir, f));
+  const d1 = readdirSync(d1Dir)
+    .filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")
+    .map((f) => join(d1Dir, f));
   const doDir = join(relay.stateDir, "v3", "do", "caserelay-CaseObject");
-  const objects = existsSync(doDir) ? readdirSync(doDir).filter((f) => f.endsWith(".sqlite")).map((f) => join(doDir, f)) : [];
+  const objects = existsSync(doDir)
+    ? readdirSync(doDir)
+        .filter((f) => f.endsWith(".sqlite"))
+        .map((f) => join(doDir, f))
+    : [];
   return { d1, objects };
 }
 
@@ -371,7 +411,9 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   await drain(metrics, 1500);
   await api("POST", "/bench/metrics/reset");
   const before = storedPages(relay);
-  log(`${opts.label ?? `end to end, fan-out ${fanout}`}: ${EVENTS} events over ${CASES} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`);
+  log(
+    `${opts.label ?? `end to end, fan-out ${fanout}`}: ${EVENTS} events over ${CASES} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`,
+  );
   const started = performance.now();
   let accepted = 0;
   const inflight = new Set();
@@ -389,7 +431,11 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
     const body = caseEvent(caseId, modStamp, "Pending", secondary, id);
     const p = (async () => {
       sentAt.set(id, performance.now());
-      const res = await fetch(`${relay.url}/in/${source.id}`, { method: "POST", headers: { "content-type": "application/json", ...signStandard(secret, id, body) }, body });
+      const res = await fetch(`${relay.url}/in/${source.id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...signStandard(secret, id, body) },
+        body,
+      });
       await res.arrayBuffer();
       if (res.ok) accepted++;
     })();
@@ -399,14 +445,27 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   await Promise.all(inflight);
   const expected = EVENTS * fanout;
   const received = () => [...hooks.arrivals.keys()].filter((k) => k.startsWith(prefix)).length;
-  await waitFor(() => received() >= EVENTS, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() => log(`  only ${received()} of ${EVENTS} events arrived`));
+  await waitFor(() => received() >= EVENTS, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() =>
+    log(`  only ${received()} of ${EVENTS} events arrived`),
+  );
   await drain(metrics);
   const m = await metrics();
   const latencies = [...sentAt].filter(([id]) => hooks.arrivals.has(id)).map(([id, t]) => hooks.arrivals.get(id) - t);
   const events = latencies.length;
   const storage = storageDelta(before, storedPages(relay), events, CASES);
-  const latency = { events: EVENTS, cases: CASES, accepted, delivered: events, deliveriesExpected: expected, p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1), max: round(Math.max(...latencies), 1) };
-  log(`  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event, objects ${storage.objectBytesPerEvent} B/event`);
+  const latency = {
+    events: EVENTS,
+    cases: CASES,
+    accepted,
+    delivered: events,
+    deliveriesExpected: expected,
+    p50: round(percentile(latencies, 50), 1),
+    p99: round(percentile(latencies, 99), 1),
+    max: round(Math.max(...latencies), 1),
+  };
+  log(
+    `  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event, objects ${storage.objectBytesPerEvent} B/event`,
+  );
   return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
 }
 
@@ -438,10 +497,22 @@ async function rateLimitHeld(relay, api, metrics, provider, hooks) {
     const sends = [];
     for (let c = 0; c < S.rateCases && step * S.rateCases + c < S.rateEvents; c++) {
       const caseId = `rate-case-${c}`;
-      provider.cases.set(caseId, { id: caseId, caseStatus: "Pending", secondaryStatus: secondaries[step % secondaries.length], modStamp, groupProfileId: "bench" });
+      provider.cases.set(caseId, {
+        id: caseId,
+        caseStatus: "Pending",
+        secondaryStatus: secondaries[step % secondaries.length],
+        modStamp,
+        groupProfileId: "bench",
+      });
       const id = `rate-msg-${step}-${c}`;
       const body = caseEvent(caseId, modStamp, "Pending", secondaries[step % secondaries.length], id);
-      sends.push(fetch(`${relay.url}/in/${source.id}`, { method: "POST", headers: { "content-type": "application/json", ...signStandard(secret, id, body) }, body }).then((r) => r.arrayBuffer()));
+      sends.push(
+        fetch(`${relay.url}/in/${source.id}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...signStandard(secret, id, body) },
+          body,
+        }).then((r) => r.arrayBuffer()),
+      );
       if (sends.length >= 50) await Promise.all(sends.splice(0));
     }
     await Promise.all(sends);
@@ -451,7 +522,9 @@ async function rateLimitHeld(relay, api, metrics, provider, hooks) {
   await api("PATCH", `/v1/endpoints/${endpoint.id}`, { status: "active" });
   const expected = S.rateEvents;
   const timeout = (expected / S.rateLimit) * 1000 * 2 + 60_000;
-  await waitFor(() => mine().length >= expected, { timeout, interval: 200, what: "the rate-limited deliveries" }).catch(() => log(`  only ${mine().length} of ${expected} arrived`));
+  await waitFor(() => mine().length >= expected, { timeout, interval: 200, what: "the rate-limited deliveries" }).catch(() =>
+    log(`  only ${mine().length} of ${expected} arrived`),
+  );
   const arrivals = mine();
   const held = (times) => {
     const t = [...times].sort((a, b) => a - b);
@@ -479,7 +552,9 @@ async function rateLimitHeld(relay, api, metrics, provider, hooks) {
     arrived: { ...arrived, deviationPercent: deviation(arrived) },
     casesInOrder: inOrder,
   };
-  log(`  delivered ${result.delivered}/${expected}, ${inOrder}/${byCase.size} cases in order; granted ${granted.averagePerS}/s over ${granted.spanS} s (busiest second ${granted.busiestSecond}), arrived ${arrived.averagePerS}/s (busiest second ${arrived.busiestSecond})`);
+  log(
+    `  delivered ${result.delivered}/${expected}, ${inOrder}/${byCase.size} cases in order; granted ${granted.averagePerS}/s over ${granted.spanS} s (busiest second ${granted.busiestSecond}), arrived ${arrived.averagePerS}/s (busiest second ${arrived.busiestSecond})`,
+  );
   return result;
 }
 
@@ -514,7 +589,14 @@ function costPerEvent(m, events, webhooks, fanout, storage) {
     doRowsRead: units.doRowsRead * P.durableObjects.perMillionRowsRead,
   };
   const total = Object.values(usd).reduce((a, b) => a + b, 0);
-  return { fanout, events, webhooks, counters: m, perEvent: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v, 4)])), usdPerMillion: { ...Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round(v, 3)])), total: round(total, 2) } };
+  return {
+    fanout,
+    events,
+    webhooks,
+    counters: m,
+    perEvent: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v, 4)])),
+    usdPerMillion: { ...Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round(v, 3)])), total: round(total, 2) },
+  };
 }
 
 /**
@@ -547,8 +629,17 @@ function monthlyBill(cost, volume) {
   const G = GATEWAYS;
   return {
     volume,
-    caserelay: { lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])), total: round(total, 2), d1Gb: round(d1Gb, 2), d1DatabaseLimitGb: P.d1.maxDatabaseGb, objectGb: round(objectGb, 2) },
-    hookdeck: { low: round(G.hookdeck.plans[0] + millions * G.hookdeck.overagePerMillion[0], 0), high: round(G.hookdeck.plans[1] + millions * G.hookdeck.overagePerMillion[1], 0) },
+    caserelay: {
+      lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])),
+      total: round(total, 2),
+      d1Gb: round(d1Gb, 2),
+      d1DatabaseLimitGb: P.d1.maxDatabaseGb,
+      objectGb: round(objectGb, 2),
+    },
+    hookdeck: {
+      low: round(G.hookdeck.plans[0] + millions * G.hookdeck.overagePerMillion[0], 0),
+      high: round(G.hookdeck.plans[1] + millions * G.hookdeck.overagePerMillion[1], 0),
+    },
     svix: { low: G.svix.plans[0], high: round(G.svix.plans[0] + millions * G.svix.overagePerMillion[0], 0) },
   };
 }
@@ -556,7 +647,13 @@ function monthlyBill(cost, volume) {
 function versions() {
   const bin = (name, flag = "--version") => {
     try {
-      return execFileSync(join(ROOT, "node_modules", ".bin", name), [flag], { encoding: "utf8", env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` } }).trim().split("\n").pop();
+      return execFileSync(join(ROOT, "node_modules", ".bin", name), [flag], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` },
+      })
+        .trim()
+        .split("\n")
+        .pop();
     } catch {
       return "unknown";
     }
@@ -571,20 +668,34 @@ function table(rows) {
 
 function print(r) {
   const a = r.ackPath;
-  console.log(`\ncaserelay bench, ${r.date} — ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.memoryGb} GiB, Node ${r.machine.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}`);
-  console.log(`\n1. Ack path (wrangler dev, loopback; median of ${r.settings.rounds} alternating rounds of ${r.settings.seconds} s, ${r.settings.connections} connections)\n`);
+  console.log(
+    `\ncaserelay bench, ${r.date} — ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.memoryGb} GiB, Node ${r.machine.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}`,
+  );
+  console.log(
+    `\n1. Ack path (wrangler dev, loopback; median of ${r.settings.rounds} alternating rounds of ${r.settings.seconds} s, ${r.settings.connections} connections)\n`,
+  );
   console.log(
     table([
       ["route", "req/s", "p50 ms", "p99 ms", "1-conn p50", "1-conn p99", "non-2xx"],
       ["bare POST /bench/noop", a.bare.rps, a.bare.p50, a.bare.p99, a.oneConnection.bare.p50, a.oneConnection.bare.p99, a.bare.non2xx],
-      ["ingest POST /in/{source} (signed KarmaCheck)", a.ingest.rps, a.ingest.p50, a.ingest.p99, a.oneConnection.ingest.p50, a.oneConnection.ingest.p99, a.ingest.non2xx],
+      [
+        "ingest POST /in/{source} (signed KarmaCheck)",
+        a.ingest.rps,
+        a.ingest.p50,
+        a.ingest.p99,
+        a.oneConnection.ingest.p50,
+        a.oneConnection.ingest.p99,
+        a.ingest.non2xx,
+      ],
       ["ratio ingest / bare", a.ratio, "", "", "", "", ""],
     ]),
   );
   console.log(
     `\n   The INBOX queue is drained by a bench Worker during these runs. With the whole pipeline also processing on the same\n   ${r.machine.cpus} cores: bare ${a.contended.bare} req/s, ingest ${a.contended.ingest} req/s (ratio ${a.contended.ratio}); deployed, consumers run elsewhere.`,
   );
-  console.log(`\n2. End to end (provider POST to endpoint 2xx; provider API answers in ${r.settings.providerLatencyMs} ms; INBOX max_batch_timeout ${r.endToEnd.batchTimeoutSeconds} s)\n`);
+  console.log(
+    `\n2. End to end (provider POST to endpoint 2xx; provider API answers in ${r.settings.providerLatencyMs} ms; INBOX max_batch_timeout ${r.endToEnd.batchTimeoutSeconds} s)\n`,
+  );
   const e1 = r.endToEnd.fanout1;
   const e3 = r.endToEnd.fanout3;
   console.log(
@@ -599,14 +710,28 @@ function print(r) {
     console.log(
       table([
         ["max_batch_timeout", "events", "p50 ms", "p99 ms", "D1 queries/event", "Worker requests/event", "$ per M events"],
-        ...r.batchTimeouts.map((t) => [`${t.seconds} s`, t.latency.delivered, t.latency.p50, t.latency.p99, t.d1QueriesPerEvent, t.workerRequestsPerEvent, `$${t.usdPerMillion}`]),
+        ...r.batchTimeouts.map((t) => [
+          `${t.seconds} s`,
+          t.latency.delivered,
+          t.latency.p50,
+          t.latency.p99,
+          t.d1QueriesPerEvent,
+          t.workerRequestsPerEvent,
+          `$${t.usdPerMillion}`,
+        ]),
       ]),
     );
   }
   console.log("\n3. Cost per relayed event (counted) and $ per million events (list prices " + r.prices.cloudflare.date + ", beyond allowances)\n");
   const c1 = r.cost.fanout1;
   const c3 = r.cost.fanout3;
-  const line = (label, key, usdKey) => [label, c1.perEvent[key], usdKey ? `$${c1.usdPerMillion[usdKey]}` : "", c3.perEvent[key], usdKey ? `$${c3.usdPerMillion[usdKey]}` : ""];
+  const line = (label, key, usdKey) => [
+    label,
+    c1.perEvent[key],
+    usdKey ? `$${c1.usdPerMillion[usdKey]}` : "",
+    c3.perEvent[key],
+    usdKey ? `$${c3.usdPerMillion[usdKey]}` : "",
+  ];
   console.log(
     table([
       ["per event", "fan-out 1", "$/M", "fan-out 3", "$/M"],
@@ -634,7 +759,11 @@ function print(r) {
     table([
       ["kept", "fan-out 1", "fan-out 3"],
       ["D1 bytes per event", s1.d1BytesPerEvent, s3.d1BytesPerEvent],
-      ...Object.keys({ ...s1.d1TablesBytesPerEvent, ...s3.d1TablesBytesPerEvent }).map((t) => [`  ${t}`, s1.d1TablesBytesPerEvent[t] ?? 0, s3.d1TablesBytesPerEvent[t] ?? 0]),
+      ...Object.keys({ ...s1.d1TablesBytesPerEvent, ...s3.d1TablesBytesPerEvent }).map((t) => [
+        `  ${t}`,
+        s1.d1TablesBytesPerEvent[t] ?? 0,
+        s3.d1TablesBytesPerEvent[t] ?? 0,
+      ]),
       ["case object bytes per event", s1.objectBytesPerEvent, s3.objectBytesPerEvent],
       ["case object bytes per case", s1.objectBytesPerCase, s3.objectBytesPerCase],
     ]),
@@ -648,8 +777,14 @@ function print(r) {
         ["", "$ / month"],
         ...Object.entries(b.caserelay.lines).map(([k, v]) => [`  caserelay ${k}`, v.toFixed(2)]),
         ["caserelay total", b.caserelay.total.toFixed(2)],
-        [`Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`, `${b.hookdeck.low}-${b.hookdeck.high}`],
-        [`Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`, `${b.svix.low}-${b.svix.high}`],
+        [
+          `Hookdeck (plans $${r.prices.gateways.hookdeck.plans.join("-")}, $${r.prices.gateways.hookdeck.overagePerMillion.join("-")}/M over; ${r.prices.gateways.date})`,
+          `${b.hookdeck.low}-${b.hookdeck.high}`,
+        ],
+        [
+          `Svix (from $${r.prices.gateways.svix.plans[0]}, ~$${r.prices.gateways.svix.overagePerMillion[0]}/M over; ${r.prices.gateways.date})`,
+          `${b.svix.low}-${b.svix.high}`,
+        ],
       ]),
     );
   }
@@ -657,7 +792,9 @@ function print(r) {
 }
 
 function printFlow(rl) {
-  console.log(`\n5. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once; ${rl.delivered} delivered, ${rl.casesInOrder}/${rl.cases} cases in order)\n`);
+  console.log(
+    `\n5. Flow control (an endpoint limited to ${rl.limitPerS} events/s; ${rl.events} deliveries over ${rl.cases} cases released at once; ${rl.delivered} delivered, ${rl.casesInOrder}/${rl.cases} cases in order)\n`,
+  );
   const row = (label, x) => [label, `${x.spanS} s`, `${x.averagePerS}/s`, `${x.deviationPercent} %`, x.busiestSecond];
   console.log(
     table([

@@ -45,10 +45,18 @@ async function setUp(api, relayUrl, sandbox, receiver, alerts, secrets) {
   const customer = await api("POST", "/v1/customers", { name: `Demo Hiring (npm run demo, ${new Date().toISOString()})` });
   const endpoint = await api("POST", "/v1/endpoints", { customer_id: customer.id, url: receiver.url, description: "npm run demo receiver" });
   receiver.setSecret(endpoint.secret); // shown once, in this response
-  const alertEndpoint = await adminClient(relayUrl, customer.api_key)("POST", "/v1/alert-endpoints", { url: alerts.url, description: "npm run demo alert receiver" });
+  const alertEndpoint = await adminClient(relayUrl, customer.api_key)("POST", "/v1/alert-endpoints", {
+    url: alerts.url,
+    description: "npm run demo alert receiver",
+  });
   alerts.setSecret(alertEndpoint.secret);
   // Keldair without a refetch template: what the outage sends is forwarded as it is.
-  const outage = await api("POST", "/v1/sources", { customer_id: customer.id, provider: "keldair", name: "keldair (demo outage)", config: { verify: { secret: secrets.keldair.secret } } });
+  const outage = await api("POST", "/v1/sources", {
+    customer_id: customer.id,
+    provider: "keldair",
+    name: "keldair (demo outage)",
+    config: { verify: { secret: secrets.keldair.secret } },
+  });
   const sources = {};
   for (const [provider, config] of Object.entries(sourceConfigs(sandbox, secrets))) {
     const source = await api("POST", "/v1/sources", { customer_id: customer.id, provider, name: `${provider} (demo sandbox)`, config });
@@ -101,7 +109,11 @@ async function send(ctx, story, { note, raw, headers, expectStatus }) {
 
 /** Waits (bounded, polling) until the relay has dealt with the receipt and, if forwarded, the receiver has the event. */
 async function settle(ctx, story, receiptId, expected) {
-  const r = await waitFor(() => receiptOutcome(ctx, story, receiptId), { timeout: ctx.stepTimeoutMs, interval: POLL_MS, what: `the relay to process ${receiptId}` });
+  const r = await waitFor(() => receiptOutcome(ctx, story, receiptId), {
+    timeout: ctx.stepTimeoutMs,
+    interval: POLL_MS,
+    what: `the relay to process ${receiptId}`,
+  });
   let delivery = null;
   if (r.outcome === "forwarded") {
     delivery = await waitFor(() => ctx.receiver.deliveries.find((d) => d.envelope?.data?.event_id === r.event_id), {
@@ -130,7 +142,8 @@ async function step(ctx, story, { note, body, raw = JSON.stringify(body), header
     return { outcome: "rejected" };
   }
   const ids = [];
-  for (let i = 0; i < copies; i++) ids.push(await send(ctx, story, { note: i ? "the same webhook again (provider redelivery)" : note, raw, headers, expectStatus }));
+  for (let i = 0; i < copies; i++)
+    ids.push(await send(ctx, story, { note: i ? "the same webhook again (provider redelivery)" : note, raw, headers, expectStatus }));
   ctx.intended.duplicates += copies - 1;
   if (expect === "stale") ctx.intended.stale++;
   const first = await settle(ctx, story, ids[0], [expect].flat());
@@ -175,7 +188,17 @@ async function summarize(ctx, stories, started) {
     intended: ctx.intended,
     providerApiCalls: Object.values(ctx.sandbox.calls).reduce((a, b) => a + b, 0),
     stories: stories.map(({ provider, caseId, sourceId, sequences, inOrder, signed, delivered, ended, problems, error, ok }) => ({
-      provider, caseId, sourceId, sequences, inOrder, signed, delivered, ended, problems, error, ok,
+      provider,
+      caseId,
+      sourceId,
+      sequences,
+      inOrder,
+      signed,
+      delivered,
+      ended,
+      problems,
+      error,
+      ok,
     })),
     firstWebhookToLastDeliveryMs: ctx.stats.firstSentAt && lastDeliveryAt ? lastDeliveryAt - ctx.stats.firstSentAt : null,
     durationMs: Date.now() - started,
@@ -206,8 +229,12 @@ function printSummary(s, log) {
 function printOutage(o, log) {
   log("\nOutage");
   log(`  ${"failed deliveries".padEnd(30)} ${String(o.failedAttempts).padStart(4)}   (the receiver was down; retried on their schedule)`);
-  log(`  ${"endpoint.failing issue".padEnd(30)} ${o.issueId ?? "none"}   ${o.opened ? "opened" : "never opened"}${o.resolved ? ", resolved once the receiver was back" : ""}`);
-  log(`  ${"notifications".padEnd(30)} ${String(o.notifications.length).padStart(4)}   ${o.notifications.join(", ") || "none"}${o.signed ? " (signatures verified)" : ""}`);
+  log(
+    `  ${"endpoint.failing issue".padEnd(30)} ${o.issueId ?? "none"}   ${o.opened ? "opened" : "never opened"}${o.resolved ? ", resolved once the receiver was back" : ""}`,
+  );
+  log(
+    `  ${"notifications".padEnd(30)} ${String(o.notifications.length).padStart(4)}   ${o.notifications.join(", ") || "none"}${o.signed ? " (signatures verified)" : ""}`,
+  );
   for (const p of o.problems) log(`      ✗ ${p}`);
   log(o.ok ? "\n✓ The outage was seen, notified and resolved." : "\n✗ The outage did not go as expected (see above).");
 }
@@ -235,7 +262,12 @@ export async function runDemo({ relayUrl, adminToken, log = console.log, stepTim
     log(`  customer   ${customer.id}  with one source per provider`);
     log("\n  → a provider's webhook to the relay   ⇢ an event the relay delivered to the receiver   · what the relay did instead");
     const ctx = {
-      api, sandbox, receiver, secrets, log, stepTimeoutMs,
+      api,
+      sandbox,
+      receiver,
+      secrets,
+      log,
+      stepTimeoutMs,
       stats: { sent: 0, accepted: 0, rejected: 0, firstSentAt: null },
       intended: { duplicates: 0, stale: 0, rejected: 0 },
       rejections: [],
@@ -248,7 +280,15 @@ export async function runDemo({ relayUrl, adminToken, log = console.log, stepTim
     const stories = [];
     for (const def of STORIES) {
       const source = sources[def.provider];
-      const story = { provider: def.provider, caseId: def.newCaseId(), sourceId: source.id, ingestUrl: source.ingestUrl, final: def.final, problems: [], error: null };
+      const story = {
+        provider: def.provider,
+        caseId: def.newCaseId(),
+        sourceId: source.id,
+        ingestUrl: source.ingestUrl,
+        final: def.final,
+        problems: [],
+        error: null,
+      };
       stories.push(story);
       log(`\n${def.title} ${story.caseId}  (source ${source.id})`);
       try {
@@ -262,10 +302,15 @@ export async function runDemo({ relayUrl, adminToken, log = console.log, stepTim
     printSummary(summary, log);
     summary.outage = null;
     if (outage) {
-      summary.outage = await runOutage({ ...ctx, alerts, relayUrl }, { source: setup.outage, secret: secrets.keldair.secret, endpointId: endpoint.id, customerId: customer.id, pause: () => pause({ relayUrl }) });
+      summary.outage = await runOutage(
+        { ...ctx, alerts, relayUrl },
+        { source: setup.outage, secret: secrets.keldair.secret, endpointId: endpoint.id, customerId: customer.id, pause: () => pause({ relayUrl }) },
+      );
       printOutage(summary.outage, log);
     }
-    log(`\nThe demo's endpoint, alert endpoint and sources are removed; its events and issues stay: GET ${relayUrl}/v1/events?customer_id=${customer.id}, ${relayUrl}/console/issues?status=resolved`);
+    log(
+      `\nThe demo's endpoint, alert endpoint and sources are removed; its events and issues stay: GET ${relayUrl}/v1/events?customer_id=${customer.id}, ${relayUrl}/console/issues?status=resolved`,
+    );
     return summary;
   } finally {
     if (setup) await cleanUp(api, setup, log);
@@ -292,7 +337,13 @@ function pauseForUser(timeoutMs) {
 
 async function main() {
   const { values: args } = parseArgs({
-    options: { url: { type: "string" }, token: { type: "string" }, "skip-outage": { type: "boolean" }, "no-pause": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      url: { type: "string" },
+      token: { type: "string" },
+      "skip-outage": { type: "boolean" },
+      "no-pause": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (args.help) {
     console.log(

@@ -4,14 +4,7 @@
 export const DEFAULT_RECONCILE_AFTER_SECONDS = 21_600;
 export const DEFAULT_SILENCE_AFTER_SECONDS = 86_400;
 
-export const EVENT_TYPES = [
-  "case.created",
-  "case.updated",
-  "case.completed",
-  "case.canceled",
-  "case.deleted",
-  "check.updated",
-] as const;
+export const EVENT_TYPES = ["case.created", "case.updated", "case.completed", "case.canceled", "case.deleted", "check.updated"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const STATUSES = ["pending", "in_progress", "action_required", "completed", "canceled", "deleted"] as const;

@@ -6,7 +6,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 
-const rowsWritten = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).run()).meta.rows_written;
+const rowsWritten = async (sql: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(sql)
+      .bind(...binds)
+      .run()
+  ).meta.rows_written;
 
 describe("D1 rows written (what D1 bills)", () => {
   it("counts one per b-tree touched: a TEXT primary key on a rowid table costs two, WITHOUT ROWID one", async () => {
@@ -22,7 +27,9 @@ describe("D1 rows written (what D1 bills)", () => {
     expect(await rowsWritten(`INSERT INTO ${t}_idx VALUES (1, 'a', 'b')`)).toBe(2);
     // An upsert that changes nothing, or a conflict that does nothing, writes nothing.
     expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'v') ON CONFLICT DO NOTHING`)).toBe(0);
-    expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'w') ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE ${t}_norowid.v = 'never'`)).toBe(0);
+    expect(await rowsWritten(`INSERT INTO ${t}_norowid VALUES ('k', 'w') ON CONFLICT (id) DO UPDATE SET v = excluded.v WHERE ${t}_norowid.v = 'never'`)).toBe(
+      0,
+    );
     expect(await rowsWritten(`UPDATE ${t}_idx SET b = 'c' WHERE id = 1`)).toBe(1);
     expect(await rowsWritten(`UPDATE ${t}_idx SET a = 'c' WHERE id = 1`)).toBe(2);
   });

@@ -85,6 +85,14 @@ export function caseEvent(caseId, modStamp, primary, secondary, messageId) {
     apiTrackingUser: null,
     username: null,
     password: null,
-    eventObject: { id: caseId, caseStatusId: `s-${primary}`, caseStatus: primary, secondaryCaseStatusId: secondary ? `s2-${secondary}` : null, secondaryStatus: secondary, modStamp, groupProfileId: "bench" },
+    eventObject: {
+      id: caseId,
+      caseStatusId: `s-${primary}`,
+      caseStatus: primary,
+      secondaryCaseStatusId: secondary ? `s2-${secondary}` : null,
+      secondaryStatus: secondary,
+      modStamp,
+      groupProfileId: "bench",
+    },
   });
 }

@@ -12,10 +12,24 @@ const POLL_MS = 100;
 
 /** A signed KeldairHR applicant event for a case of its own. */
 function keldairWebhook(secret, caseId, stage) {
-  const body = { id: randomUUID(), type: `applicant.${stage}`, version: "2022-02-23", dateOccurred: new Date().toISOString(), data: { id: caseId, firstName: "Sam", lastName: "Rivera", stage } };
+  const body = {
+    id: randomUUID(),
+    type: `applicant.${stage}`,
+    version: "2022-02-23",
+    dateOccurred: new Date().toISOString(),
+    data: { id: caseId, firstName: "Sam", lastName: "Rivera", stage },
+  };
   const raw = JSON.stringify(body);
   const now = new Date();
-  return { raw, headers: { "content-type": "application/json", "webhook-id": body.id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(body.id, now, raw) } };
+  return {
+    raw,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": body.id,
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": new Webhook(secret).sign(body.id, now, raw),
+    },
+  };
 }
 
 /**
@@ -27,9 +41,11 @@ export async function runOutage(ctx, { source, secret, endpointId, customerId, p
   const { api, receiver, alerts, log, relayUrl, stepTimeoutMs } = ctx;
   const result = { ok: false, issueId: null, failedAttempts: 0, webhooks: 0, opened: false, resolved: false, notifications: [], signed: false, problems: [] };
   const wait = (check, what, timeout = stepTimeoutMs) => waitFor(check, { timeout, interval: POLL_MS, what });
-  const openIssue = async () => (await api("GET", `/v1/issues?customer_id=${customerId}&kind=endpoint.failing&status=open`)).data.find((i) => i.subject.id === endpointId) ?? null;
+  const openIssue = async () =>
+    (await api("GET", `/v1/issues?customer_id=${customerId}&kind=endpoint.failing&status=open`)).data.find((i) => i.subject.id === endpointId) ?? null;
   // From the case's own record (the index learns of it a moment later).
-  const attemptsOf = async (caseId, eventId) => (await api("GET", `/v1/cases/${source.id}/${caseId}`)).deliveries.find((d) => d.event_id === eventId && d.endpoint_id === endpointId) ?? null;
+  const attemptsOf = async (caseId, eventId) =>
+    (await api("GET", `/v1/cases/${source.id}/${caseId}`)).deliveries.find((d) => d.event_id === eventId && d.endpoint_id === endpointId) ?? null;
   const notified = (issueId, transition) => alerts.deliveries.find((d) => d.envelope?.data?.issue?.id === issueId && d.envelope.data.transition === transition);
 
   /** One webhook in; the event it becomes, once forwarded. */
@@ -78,7 +94,9 @@ export async function runOutage(ctx, { source, secret, endpointId, customerId, p
   log(`  ↺ the demo receiver is back on ${receiver.url}`);
   // The provider's next webhook: its delivery succeeds, and the issue resolves.
   const next = await sendOne("interview");
-  await wait(() => receiver.deliveries.find((x) => x.envelope?.data?.event_id === next.eventId), "the delivery after the outage").catch((err) => result.problems.push(err.message));
+  await wait(() => receiver.deliveries.find((x) => x.envelope?.data?.event_id === next.eventId), "the delivery after the outage").catch((err) =>
+    result.problems.push(err.message),
+  );
   const resolved = await wait(async () => {
     const i = await api("GET", `/v1/issues/${issue.id}`);
     return i.status === "resolved" ? i : null;
@@ -94,7 +112,13 @@ export async function runOutage(ctx, { source, secret, endpointId, customerId, p
   const mine = alerts.deliveries.filter((d) => d.envelope?.data?.issue?.id === issue.id);
   result.notifications = mine.map((d) => d.envelope.type);
   result.signed = mine.length > 0 && mine.every((d) => d.verified);
-  result.ok = result.opened && result.resolved && result.signed && result.notifications.includes("endpoint.failing") && result.notifications.includes("endpoint.recovered") && !result.problems.length;
+  result.ok =
+    result.opened &&
+    result.resolved &&
+    result.signed &&
+    result.notifications.includes("endpoint.failing") &&
+    result.notifications.includes("endpoint.recovered") &&
+    !result.problems.length;
   log("  (the deliveries that failed are retried on their schedule: 5 s, 5 min, ...)");
   return result;
 }

@@ -26,5 +26,9 @@ export type Receiver = {
   stop(): Promise<void>;
 };
 
-export function startReceiver(opts?: { log?: (line: string) => void; path?: string; describe?: (envelope: any, verified: boolean) => string | null }): Promise<Receiver>;
+export function startReceiver(opts?: {
+  log?: (line: string) => void;
+  path?: string;
+  describe?: (envelope: any, verified: boolean) => string | null;
+}): Promise<Receiver>;
 export function startAlertReceiver(opts?: { log?: (line: string) => void }): Promise<Receiver>;

@@ -80,13 +80,14 @@ export async function startReceiver({ log = console.log, path = "/hooks", descri
     // A real endpoint rejects what it cannot verify; the relay would retry it.
     res.writeHead(verified ? 200 : 401, { "content-type": "application/json" }).end(verified ? '{"ok":true}' : '{"error":"bad signature"}');
   });
-  const listen = (port) => new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  const listen = (port) =>
+    new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
   const close = () => {
     server.closeAllConnections();
     return new Promise((resolve) => server.close(() => resolve()));

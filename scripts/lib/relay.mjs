@@ -63,9 +63,26 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
   // node_modules/.bin first: wrangler needs the pinned Node 22, whatever node runs this script.
   const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
   const settings = { ...devVars(), ...vars };
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], { cwd: ROOT, env, encoding: "utf8" });
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+  });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-  const args = ["dev", ...(config ? ["--config", config] : []), ...extraConfigs.flatMap((c) => ["--config", c]), "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", dir, "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    ...(config ? ["--config", config] : []),
+    ...extraConfigs.flatMap((c) => ["--config", c]),
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(inspector),
+    "--persist-to",
+    dir,
+    "--show-interactive-dev-session=false",
+  ];
   for (const [k, v] of Object.entries(settings)) args.push("--var", `${k}:${v}`);
   const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const logs = [];
@@ -84,7 +101,9 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
     await waitFor(async () => exited !== null || (await isUp(url)), { timeout: 90_000, what: `wrangler dev on ${url}` });
     if (exited !== null) throw new Error(`wrangler dev exited with ${exited}:\n${logs.join("")}`);
   } catch (err) {
-    try { process.kill(-child.pid, "SIGKILL"); } catch {}
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
     throw err;
   }
   return {
@@ -96,9 +115,13 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
     async stop() {
       if (exited === null) {
         const done = new Promise((r) => child.once("exit", r));
-        try { process.kill(-child.pid, "SIGTERM"); } catch {}
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {}
         await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-        try { process.kill(-child.pid, "SIGKILL"); } catch {}
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
       }
       if (!persistTo) rmSync(dir, { recursive: true, force: true });
     },

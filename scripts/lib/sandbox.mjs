@@ -13,7 +13,11 @@ const PRESIGN_SECONDS = 300;
 const secret = (prefix) => `${prefix}${randomBytes(12).toString("hex")}`;
 
 /** `20240601T083000Z`, the X-Amz-Date format. */
-const amzDate = (ms) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const amzDate = (ms) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 /**
  * Case Keeper keeps files in S3 and signs a fresh link on every API read. The demo stores

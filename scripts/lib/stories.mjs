@@ -44,7 +44,13 @@ async function karmacheck(ctx, story) {
   const caseId = story.caseId;
   const start = Date.now() - 15 * MINUTE;
   const statusIds = { Pending: randomUUID(), Complete: randomUUID(), "Waiting for Authorization": randomUUID(), "Authorization in Progress": randomUUID() };
-  const common = { id: caseId, crStamp: new Date(start).toISOString(), groupProfileId: "dd2346e4-ed17-2c66-ce22-06ae7e372fd2", candidateId: randomUUID(), candidateEmail: "lee@example.com" };
+  const common = {
+    id: caseId,
+    crStamp: new Date(start).toISOString(),
+    groupProfileId: "dd2346e4-ed17-2c66-ce22-06ae7e372fd2",
+    candidateId: randomUUID(),
+    candidateEmail: "lee@example.com",
+  };
   // The case as GET /case/id/{id} shows it after each status change; the webhook's eventObject carries the same fields.
   const stages = [
     ["Pending", "Waiting for Authorization"],
@@ -59,7 +65,15 @@ async function karmacheck(ctx, story) {
     secondaryStatus,
     modStamp: new Date(start + (i + 1) * 3 * MINUTE).toISOString(),
   }));
-  const webhook = (eventObject) => ({ messageId: randomUUID(), event: "case.statuschange", apiTrackingCode: null, apiTrackingUser: null, username, password, eventObject });
+  const webhook = (eventObject) => ({
+    messageId: randomUUID(),
+    event: "case.statuschange",
+    apiTrackingCode: null,
+    apiTrackingUser: null,
+    username,
+    password,
+    eventObject,
+  });
   const label = (s) => `case.statuschange  ${s.caseStatus}${s.secondaryStatus ? ` / ${s.secondaryStatus}` : ""}`;
   const [invited, onboarding, processing, complete] = stages;
   const hooks = stages.map(webhook);
@@ -174,12 +188,25 @@ async function keldair(ctx, story) {
   const id = story.caseId;
   const start = Date.now() - 10 * MINUTE;
   const applicant = (stage) => ({ id, firstName: "Lee", lastName: "Okafor", email: "lee@example.com", jobId: "job_981", stage });
-  const event = (type, minutes) => ({ id: randomUUID(), type, version: "2022-02-23", dateOccurred: new Date(start + minutes * MINUTE).toISOString(), data: applicant(type.split(".")[1]) });
+  const event = (type, minutes) => ({
+    id: randomUUID(),
+    type,
+    version: "2022-02-23",
+    dateOccurred: new Date(start + minutes * MINUTE).toISOString(),
+    data: applicant(type.split(".")[1]),
+  });
   /** The Standard Webhooks headers for `raw`, as KeldairHR would send them. */
   const signed = (secret, body) => {
     const raw = JSON.stringify(body);
     const now = new Date();
-    return { raw, headers: { "webhook-id": body.id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(body.id, now, raw) } };
+    return {
+      raw,
+      headers: {
+        "webhook-id": body.id,
+        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+        "webhook-signature": new Webhook(secret).sign(body.id, now, raw),
+      },
+    };
   };
 
   ctx.sandbox.cases.keldair.set(id, applicant("applied"));
@@ -244,15 +271,25 @@ async function persona(ctx, story) {
   const start = Date.now() - 12 * MINUTE;
   const at = (minutes) => new Date(start + minutes * MINUTE).toISOString();
   const verificationId = `ver_${hex(12)}`;
-  const verification = (status) => ({ type: "verification/government-id", id: verificationId, attributes: { status, "country-code": "US" }, relationships: { inquiry: { data: { type: "inquiry", id } } } });
+  const verification = (status) => ({
+    type: "verification/government-id",
+    id: verificationId,
+    attributes: { status, "country-code": "US" },
+    relationships: { inquiry: { data: { type: "inquiry", id } } },
+  });
   const inquiry = (status, minutes, verificationStatus) => ({
     type: "inquiry",
     id,
     attributes: { status, "reference-id": "demo-lee-okafor", "created-at": at(0), "updated-at": at(minutes) },
     relationships: { verifications: { data: verificationStatus ? [{ type: "verification/government-id", id: verificationId }] : [] } },
   });
-  const state = (status, minutes, verificationStatus = null) => ({ data: inquiry(status, minutes, verificationStatus), included: verificationStatus ? [verification(verificationStatus)] : [] });
-  const event = (name, minutes, data) => ({ data: { type: "event", id: `evt_${hex(12)}`, attributes: { name, "created-at": at(minutes), payload: { data, included: [] } } } });
+  const state = (status, minutes, verificationStatus = null) => ({
+    data: inquiry(status, minutes, verificationStatus),
+    included: verificationStatus ? [verification(verificationStatus)] : [],
+  });
+  const event = (name, minutes, data) => ({
+    data: { type: "event", id: `evt_${hex(12)}`, attributes: { name, "created-at": at(minutes), payload: { data, included: [] } } },
+  });
   const signed = (body) => {
     const raw = JSON.stringify(body);
     const t = Math.floor(Date.now() / 1000);
@@ -273,10 +310,46 @@ async function persona(ctx, story) {
 
 /** In the order they run. `final` is what the case's last delivery must say. */
 export const STORIES = [
-  { provider: "karmacheck", title: "KarmaCheck background check", newCaseId: () => randomUUID(), final: { type: "case.completed", status: "completed" }, run: karmacheck },
-  { provider: "truework", title: "Truework employment verification, order", newCaseId: () => `ord_${hex(4)}`, final: { type: "case.completed", status: "completed" }, run: truework },
-  { provider: "casekeeper", title: "Case Keeper KYC verification", newCaseId: () => randomUUID(), final: { type: "case.completed", status: "completed" }, run: casekeeper },
-  { provider: "keldair", title: "Keldair ATS applicant", newCaseId: () => `app_${hex(3)}`, final: { type: "case.updated", status: "in_progress" }, run: keldair },
-  { provider: "checkr", title: "Checkr background check report", newCaseId: () => hex(12), final: { type: "case.completed", status: "completed" }, run: checkr },
-  { provider: "persona", title: "Persona identity inquiry", newCaseId: () => `inq_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`, final: { type: "case.completed", status: "completed" }, run: persona },
+  {
+    provider: "karmacheck",
+    title: "KarmaCheck background check",
+    newCaseId: () => randomUUID(),
+    final: { type: "case.completed", status: "completed" },
+    run: karmacheck,
+  },
+  {
+    provider: "truework",
+    title: "Truework employment verification, order",
+    newCaseId: () => `ord_${hex(4)}`,
+    final: { type: "case.completed", status: "completed" },
+    run: truework,
+  },
+  {
+    provider: "casekeeper",
+    title: "Case Keeper KYC verification",
+    newCaseId: () => randomUUID(),
+    final: { type: "case.completed", status: "completed" },
+    run: casekeeper,
+  },
+  {
+    provider: "keldair",
+    title: "Keldair ATS applicant",
+    newCaseId: () => `app_${hex(3)}`,
+    final: { type: "case.updated", status: "in_progress" },
+    run: keldair,
+  },
+  {
+    provider: "checkr",
+    title: "Checkr background check report",
+    newCaseId: () => hex(12),
+    final: { type: "case.completed", status: "completed" },
+    run: checkr,
+  },
+  {
+    provider: "persona",
+    title: "Persona identity inquiry",
+    newCaseId: () => `inq_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`,
+    final: { type: "case.completed", status: "completed" },
+    run: persona,
+  },
 ];

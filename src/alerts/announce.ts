@@ -28,7 +28,9 @@ export async function planNotifications(env: Env, issueIds: readonly string[], d
   if (!issueIds.length) return;
   try {
     for (let i = 0; i < issueIds.length; i += SEND_BATCH) {
-      const batch = issueIds.slice(i, i + SEND_BATCH).map((id) => ({ body: { kind: "alert_plan", issue_id: id } satisfies AlertMessage, contentType: "json" as const, delaySeconds }));
+      const batch = issueIds
+        .slice(i, i + SEND_BATCH)
+        .map((id) => ({ body: { kind: "alert_plan", issue_id: id } satisfies AlertMessage, contentType: "json" as const, delaySeconds }));
       await env.ALERTS.sendBatch(batch);
     }
   } catch (err) {

@@ -20,12 +20,16 @@ const resolveWhere = (where: string) =>
     RETURNING id AS announce_issue`;
 
 export async function alertHousekeeping(env: Env, now: number, config: Config): Promise<Record<string, number>> {
-  const informational = ISSUE_KINDS.filter((k) => KINDS[k].informational).map((k) => `'${k}'`).join(", ");
+  const informational = ISSUE_KINDS.filter((k) => KINDS[k].informational)
+    .map((k) => `'${k}'`)
+    .join(", ");
   const db = env.DB;
   const results = await db.batch([
     db.prepare(resolveWhere(`kind IN (${informational}) AND last_seen_at < ?1 - ?3`)).bind(now, "no other occurrence for 24 hours", INFO_QUIET_MS),
     db
-      .prepare(resolveWhere("kind = 'delivery.exhausted' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = issues.subject_id AND d.status = 'failed')"))
+      .prepare(
+        resolveWhere("kind = 'delivery.exhausted' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = issues.subject_id AND d.status = 'failed')"),
+      )
       .bind(now, "no failed delivery is left to the endpoint"),
     db
       .prepare(resolveWhere("kind = 'receipt.failed' AND NOT EXISTS (SELECT 1 FROM failed_receipts f WHERE f.source_id = issues.subject_id)"))

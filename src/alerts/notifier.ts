@@ -101,7 +101,9 @@ export async function planIssue(env: Env, config: Config, issueId: string, now: 
     // Queued before the issue is marked: a crash in between sends it again (after the lease), with the same webhook-id.
     for (let i = 0; i < targets.length; i += 100) {
       await env.ALERTS.sendBatch(
-        targets.slice(i, i + 100).map((t) => ({ body: { kind: "alert_deliver", alert_endpoint_id: t, notification } satisfies AlertMessage, contentType: "json" as const })),
+        targets
+          .slice(i, i + 100)
+          .map((t) => ({ body: { kind: "alert_deliver", alert_endpoint_id: t, notification } satisfies AlertMessage, contentType: "json" as const })),
       );
     }
   }
@@ -205,6 +207,9 @@ export async function replanMissed(env: Env, now: number, limit = 100): Promise<
   )
     .bind(now, limit)
     .all<{ id: string }>();
-  await planNotifications(env, rows.results.map((r) => r.id));
+  await planNotifications(
+    env,
+    rows.results.map((r) => r.id),
+  );
   return rows.results.length;
 }

@@ -28,17 +28,29 @@ export const IssueSchema = z
     informational: z.boolean().openapi({ description: "True for case.recovered_by_reconcile: resolves by itself after 24 h without another." }),
     subject: z.object({ type: z.enum(["source", "endpoint"]), id: z.string() }),
     customer_id: z.string(),
-    count: z.number().int().openapi({ description: "Occurrences since the issue (or the streak that opened it) began: failed attempts, failed deliveries, dead letters, ..." }),
+    count: z
+      .number()
+      .int()
+      .openapi({ description: "Occurrences since the issue (or the streak that opened it) began: failed attempts, failed deliveries, dead letters, ..." }),
     threshold: z.number().int().openapi({ description: "Occurrences that opened it." }),
     detail: z.string().openapi({ description: "What the last occurrence said: a status code, a reason." }),
     ref: z
-      .object({ source_id: z.string().optional(), case_id: z.string().optional(), event_id: z.string().optional(), delivery_id: z.string().optional(), receipt_id: z.string().optional() })
+      .object({
+        source_id: z.string().optional(),
+        case_id: z.string().optional(),
+        event_id: z.string().optional(),
+        delivery_id: z.string().optional(),
+        receipt_id: z.string().optional(),
+      })
       .openapi({ description: "What the last occurrence was about." }),
     first_seen_at: Timestamp,
     last_seen_at: Timestamp,
     acknowledged_at: Timestamp.nullable(),
     resolved_at: Timestamp.nullable(),
-    resolved_by: z.enum(["relay", "operator"]).nullable().openapi({ description: "relay: the condition cleared (or its subject was deleted); operator: PATCH or the console." }),
+    resolved_by: z
+      .enum(["relay", "operator"])
+      .nullable()
+      .openapi({ description: "relay: the condition cleared (or its subject was deleted); operator: PATCH or the console." }),
     resolution: z.string().nullable(),
     links: z
       .object({ issue: z.string(), console: z.string(), subject: z.string(), case: z.string().nullable() })
@@ -52,7 +64,9 @@ export type Transition = (typeof TRANSITIONS)[number];
 /** What an alert endpoint receives (README "Alerts"), signed the Standard Webhooks way. */
 export const NotificationSchema = z
   .object({
-    type: z.enum(ALERT_TYPES as [string, ...string[]]).openapi({ description: "The issue's kind when it opens or escalates; its resolution's name when it resolves." }),
+    type: z
+      .enum(ALERT_TYPES as [string, ...string[]])
+      .openapi({ description: "The issue's kind when it opens or escalates; its resolution's name when it resolves." }),
     timestamp: Timestamp,
     data: z.object({
       notification_id: z.string().openapi({ description: "Also the webhook-id: the same on every retry of this notification." }),

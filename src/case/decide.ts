@@ -96,9 +96,7 @@ export type EndpointTarget = { id: string; status: string; filter: EndpointFilte
 
 /** One delivery per endpoint whose filter matches, due now; a paused or disabled endpoint holds it. */
 export function deliveriesFor(endpoints: readonly EndpointTarget[], e: Routable, eventId: string, now: number, replay = false): Delivery[] {
-  return endpoints
-    .filter((ep) => replay || filterMatches(ep.filter, e))
-    .map((ep) => newDelivery(ep, eventId, now, replay));
+  return endpoints.filter((ep) => replay || filterMatches(ep.filter, e)).map((ep) => newDelivery(ep, eventId, now, replay));
 }
 
 export function newDelivery(ep: EndpointTarget, eventId: string, now: number, replay: boolean): Delivery {

@@ -45,7 +45,15 @@ export function afterAttempt(d: Delivery, sent: SendResult, random: () => number
  */
 export function interrupted(d: Delivery, now: number): Delivery {
   const startedAt = d.in_flight_since ? Date.parse(d.in_flight_since) : now;
-  const attempt: Attempt = { id: newId("att", startedAt), at: iso(startedAt), status_code: null, duration_ms: Math.max(0, now - startedAt), response_excerpt: null, error_kind: "interrupted", flagged: false };
+  const attempt: Attempt = {
+    id: newId("att", startedAt),
+    at: iso(startedAt),
+    status_code: null,
+    duration_ms: Math.max(0, now - startedAt),
+    response_excerpt: null,
+    error_kind: "interrupted",
+    flagged: false,
+  };
   return { ...afterAttempt(d, { attempt, outcome: "retry", retryAfterSeconds: null }), maybe_delivered: true };
 }
 

@@ -145,7 +145,13 @@ export class CaseObject extends DurableObject<Env> {
     if (!("result" in ran) || !ran.result) {
       out = { checked: "not_due", nextCheckAt: ran.due.due ? now + afterMs : ran.due.at, outcome: null, eventId: null, error: null };
     } else if (ran.result.outcome === "retry" || (ran.result.outcome === "failed" && ran.result.reason !== "gone")) {
-      out = { checked: "failed", nextCheckAt: now + afterMs, outcome: ran.result.outcome, eventId: null, error: { reason: ran.result.reason ?? "refetch_failed", detail: ran.result.detail ?? "" } };
+      out = {
+        checked: "failed",
+        nextCheckAt: now + afterMs,
+        outcome: ran.result.outcome,
+        eventId: null,
+        error: { reason: ran.result.reason ?? "refetch_failed", detail: ran.result.detail ?? "" },
+      };
     } else {
       out = { checked: "due", nextCheckAt: now + afterMs, outcome: ran.result.outcome, eventId: ran.result.eventId, error: null };
     }
@@ -153,7 +159,15 @@ export class CaseObject extends DurableObject<Env> {
     if (caseRow && out.checked === "due") index.push(caseRow);
     if (out.outcome === "forwarded" && out.eventId) {
       // A change no webhook announced (missed, or never sent): informational.
-      index.push({ kind: "issue", issue: "case.recovered_by_reconcile", subjectId: this.key.sourceId, count: 1, detail: "a reconcile forwarded a change no webhook had announced", ref: { source_id: this.key.sourceId, case_id: this.key.caseId, event_id: out.eventId }, at: now });
+      index.push({
+        kind: "issue",
+        issue: "case.recovered_by_reconcile",
+        subjectId: this.key.sourceId,
+        count: 1,
+        detail: "a reconcile forwarded a change no webhook had announced",
+        ref: { source_id: this.key.sourceId, case_id: this.key.caseId, event_id: out.eventId },
+        at: now,
+      });
     }
     await this.publish(index);
     await this.sendDue(context, (w) => this.publish(w));
@@ -195,8 +209,23 @@ export class CaseObject extends DurableObject<Env> {
         });
       }
       answer(deps, this.store.receiptById(m.id)!, index);
-      index.push({ kind: "issue", issue: "receipt.failed", subjectId: this.key.sourceId, count: 1, detail: "a receipt was dead-lettered after every retry", ref: { source_id: this.key.sourceId, case_id: this.key.caseId, receipt_id: m.id }, at: Date.now() });
-      index.push({ kind: "case_due", sourceId: this.key.sourceId, caseId: this.key.caseId, customerId: m.customer_id, dueAt: Date.now() + RECONCILE_AFTER_FAILURE_MS, at: Date.now() });
+      index.push({
+        kind: "issue",
+        issue: "receipt.failed",
+        subjectId: this.key.sourceId,
+        count: 1,
+        detail: "a receipt was dead-lettered after every retry",
+        ref: { source_id: this.key.sourceId, case_id: this.key.caseId, receipt_id: m.id },
+        at: Date.now(),
+      });
+      index.push({
+        kind: "case_due",
+        sourceId: this.key.sourceId,
+        caseId: this.key.caseId,
+        customerId: m.customer_id,
+        dueAt: Date.now() + RECONCILE_AFTER_FAILURE_MS,
+        at: Date.now(),
+      });
     });
     await this.publish(index);
     await this.reschedule();
@@ -240,16 +269,37 @@ export class CaseObject extends DurableObject<Env> {
     });
     for (const d of created) {
       if (d.status === "held") {
-        index.push({ kind: "delivery", id: d.id, ...this.owner(context), endpointId: d.endpoint_id, eventId, sequence: row.sequence, status: "held", replay: true, createdAt: now, at: now });
+        index.push({
+          kind: "delivery",
+          id: d.id,
+          ...this.owner(context),
+          endpointId: d.endpoint_id,
+          eventId,
+          sequence: row.sequence,
+          status: "held",
+          replay: true,
+          createdAt: now,
+          at: now,
+        });
       }
     }
     await this.publish(index);
     // Insurance: if this object stops before the sends below, its alarm sends them.
     await this.reschedule(now + 30_000);
-    await this.sendDue(context, (w) => this.publish(w), created.map((d) => d.endpoint_id));
+    await this.sendDue(
+      context,
+      (w) => this.publish(w),
+      created.map((d) => d.endpoint_id),
+    );
     await this.reschedule();
     const ids = new Set(created.map((d) => d.id));
-    return { ok: true, deliveries: this.store.allDeliveries().filter((r) => ids.has(r.delivery.id)).map(deliveryRecord) };
+    return {
+      ok: true,
+      deliveries: this.store
+        .allDeliveries()
+        .filter((r) => ids.has(r.delivery.id))
+        .map(deliveryRecord),
+    };
   }
 
   /** An operator's recover: these failed deliveries to the endpoint start a new retry cycle, due now. */
@@ -307,7 +357,13 @@ export class CaseObject extends DurableObject<Env> {
     const row = this.store.receiptByEventId(eventId);
     if (!row?.envelope) return null;
     const customerId = (await this.context()).source?.row.customerId ?? "";
-    return { event: eventRecord(row, this.key, customerId), deliveries: this.store.allDeliveries().filter((r) => r.eventId === eventId).map(deliveryRecord) };
+    return {
+      event: eventRecord(row, this.key, customerId),
+      deliveries: this.store
+        .allDeliveries()
+        .filter((r) => r.eventId === eventId)
+        .map(deliveryRecord),
+    };
   }
 
   async attempts(deliveryId: string): Promise<AttemptList> {
@@ -327,7 +383,12 @@ export class CaseObject extends DurableObject<Env> {
       if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
         this.lastPruneAt = now;
         await this.decide(async () => {
-          const open = new Set(this.store.unsettledDeliveries().filter((r) => r.delivery.status === "pending" || r.delivery.status === "retrying").map((r) => r.n));
+          const open = new Set(
+            this.store
+              .unsettledDeliveries()
+              .filter((r) => r.delivery.status === "pending" || r.delivery.status === "retrying")
+              .map((r) => r.n),
+          );
           this.store.prune(now, this.windows(), (row) => open.has(row.n));
         });
       }
@@ -341,7 +402,14 @@ export class CaseObject extends DurableObject<Env> {
 
   private deps(context: CaseContext): ProcessDeps {
     const db = createDb(this.env.DB);
-    return { store: this.store, context, key: this.key, config: this.config, tokens: (sourceId) => tokenCache(db, this.config.encryptionKey, sourceId), now: Date.now };
+    return {
+      store: this.store,
+      context,
+      key: this.key,
+      config: this.config,
+      tokens: (sourceId) => tokenCache(db, this.config.encryptionKey, sourceId),
+      now: Date.now,
+    };
   }
 
   private senderDeps(context: CaseContext): SenderDeps {

@@ -71,15 +71,32 @@ export async function receive(deps: ProcessDeps, r: ReceiptInput, attempt: numbe
     body,
   };
   if (body === null) return record(deps, candidate, "failed", index, { reason: "body_missing", detail: "the body stored at ingest could not be found" });
-  const trigger: Trigger = { kind: "webhook", provider_event_type: r.providerEventType, provider_event_id: r.providerEventId, received_at: new Date(r.receivedAt).toISOString() };
+  const trigger: Trigger = {
+    kind: "webhook",
+    provider_event_type: r.providerEventType,
+    provider_event_id: r.providerEventId,
+    received_at: new Date(r.receivedAt).toISOString(),
+  };
   return decide(deps, candidate, trigger, index);
 }
 
 /** A failed receipt processed again (an operator's replay): the same decision, from its stored body. */
 export function replayStored(deps: ProcessDeps, row: ReceiptRow, index: IndexWrite[]): Promise<ReceiptResult> {
-  const trigger: Trigger = { kind: "webhook", provider_event_type: row.providerEventType, provider_event_id: row.providerEventId, received_at: new Date(row.receivedAt).toISOString() };
+  const trigger: Trigger = {
+    kind: "webhook",
+    provider_event_type: row.providerEventType,
+    provider_event_id: row.providerEventId,
+    received_at: new Date(row.receivedAt).toISOString(),
+  };
   index.push({ kind: "receipt_recovered", id: row.id, at: deps.now() });
-  index.push({ kind: "issue_clear", issue: "receipt.failed", subjectId: deps.key.sourceId, resolution: "no failed receipt is left to the source", unless: "failed_receipts", at: deps.now() });
+  index.push({
+    kind: "issue_clear",
+    issue: "receipt.failed",
+    subjectId: deps.key.sourceId,
+    resolution: "no failed receipt is left to the source",
+    unless: "failed_receipts",
+    at: deps.now(),
+  });
   return decide(deps, { ...row, reason: null, detail: null }, trigger, index);
 }
 
@@ -103,7 +120,13 @@ export async function reconcileNow(deps: ProcessDeps, id: string, now: number, i
   return decide(deps, candidate, trigger, index, { recordOnlyForwarded: true });
 }
 
-async function decide(deps: ProcessDeps, r: Candidate, trigger: Trigger, index: IndexWrite[], opts: { recordOnlyForwarded?: boolean } = {}): Promise<ReceiptResult> {
+async function decide(
+  deps: ProcessDeps,
+  r: Candidate,
+  trigger: Trigger,
+  index: IndexWrite[],
+  opts: { recordOnlyForwarded?: boolean } = {},
+): Promise<ReceiptResult> {
   const { store, context, key } = deps;
   const source = context.source;
   // A reconcile run is recorded when it forwards an event or closes the case; otherwise it leaves no trace.
@@ -139,18 +162,35 @@ async function decide(deps: ProcessDeps, r: Candidate, trigger: Trigger, index: 
     } catch (err) {
       // Every refetch or token failure counts towards the source's alert, from webhooks and reconciles alike.
       const what = err instanceof RefetchError ? err.message : "an internal error stopped the refetch";
-      index.push({ kind: "issue", issue: "source.refetch_failing", subjectId: key.sourceId, count: 1, detail: `the provider API failed: ${what}`, ref, at: deps.now() });
+      index.push({
+        kind: "issue",
+        issue: "source.refetch_failing",
+        subjectId: key.sourceId,
+        count: 1,
+        detail: `the provider API failed: ${what}`,
+        ref,
+        at: deps.now(),
+      });
       if (err instanceof RefetchError && !err.retryable) {
         // The provider's final word (a 4xx, a refused URL, an answer too big): recorded, not retried for ever.
         return skip("failed", { reason: "refetch_rejected", detail: `the refetch cannot succeed as configured: ${err.message}` });
       }
       const known = err instanceof RefetchError;
       if (!known) log("error", "refetch failed unexpectedly", { source_id: key.sourceId, receipt_id: r.id, error: errorSummary(err) });
-      return skip("pending", { reason: "refetch_failed", detail: known ? `the provider API failed: ${err.message}` : "an internal error stopped the refetch (see the logs)" });
+      return skip("pending", {
+        reason: "refetch_failed",
+        detail: known ? `the provider API failed: ${err.message}` : "an internal error stopped the refetch (see the logs)",
+      });
     }
     verified = true;
     // The provider API answered: its alert clears (one write per source and batch, a lookup that usually finds nothing).
-    index.push({ kind: "issue_clear", issue: "source.refetch_failing", subjectId: key.sourceId, resolution: "the provider API answered again", at: deps.now() });
+    index.push({
+      kind: "issue_clear",
+      issue: "source.refetch_failing",
+      subjectId: key.sourceId,
+      resolution: "the provider API answered again",
+      at: deps.now(),
+    });
     if (outcome.kind === "gone") {
       state = null;
       const gone = adapter.normalize({ event, state: null, verified, trusted }, config);
@@ -228,7 +268,15 @@ function record(deps: ProcessDeps, r: Candidate, outcome: NewReceiptRow["outcome
   // A receipt that failed for good (a refetch the provider refuses, a missing body) is the source's alert; a deleted source has none.
   if (outcome === "failed" && !values.closesCase && values.reason !== "source_deleted") {
     const sourceId = deps.key.sourceId;
-    index.push({ kind: "issue", issue: "receipt.failed", subjectId: sourceId, count: 1, detail: `${values.reason ?? "failed"}: ${values.detail ?? ""}`, ref: { source_id: sourceId, case_id: deps.key.caseId, receipt_id: r.id }, at: deps.now() });
+    index.push({
+      kind: "issue",
+      issue: "receipt.failed",
+      subjectId: sourceId,
+      count: 1,
+      detail: `${values.reason ?? "failed"}: ${values.detail ?? ""}`,
+      ref: { source_id: sourceId, case_id: deps.key.caseId, receipt_id: r.id },
+      at: deps.now(),
+    });
   }
   if (outcome === "pending") return result(r.id, "retry", { reason: values.reason ?? null, detail: values.detail ?? null });
   return answer(deps, deps.store.receiptById(r.id)!, index);
@@ -241,16 +289,47 @@ export function answer(deps: ProcessDeps, row: ReceiptRow, index: IndexWrite[]):
   const at = deps.now();
   if (customerId) {
     if (row.outcome === "forwarded" && row.eventId && row.sequence !== null && row.type && row.status) {
-      index.push({ kind: "event", customerId, id: row.eventId, sourceId: key.sourceId, caseId: key.caseId, sequence: row.sequence, type: row.type, status: row.status });
+      index.push({
+        kind: "event",
+        customerId,
+        id: row.eventId,
+        sourceId: key.sourceId,
+        caseId: key.caseId,
+        sequence: row.sequence,
+        type: row.type,
+        status: row.status,
+      });
       for (const d of row.deliveries) {
         const status = indexedStatus(d);
         if (status) {
-          index.push({ kind: "delivery", id: d.id, customerId, endpointId: d.endpoint_id, sourceId: key.sourceId, caseId: key.caseId, eventId: row.eventId, sequence: row.sequence, status, replay: d.replay, createdAt: Date.parse(d.created_at), at });
+          index.push({
+            kind: "delivery",
+            id: d.id,
+            customerId,
+            endpointId: d.endpoint_id,
+            sourceId: key.sourceId,
+            caseId: key.caseId,
+            eventId: row.eventId,
+            sequence: row.sequence,
+            status,
+            replay: d.replay,
+            createdAt: Date.parse(d.created_at),
+            at,
+          });
         }
       }
     }
     if (row.outcome === "failed" && !row.closesCase) {
-      index.push({ kind: "receipt_failed", id: row.id, customerId, sourceId: key.sourceId, caseId: key.caseId, reason: row.reason ?? "failed", detail: row.detail ?? "", at });
+      index.push({
+        kind: "receipt_failed",
+        id: row.id,
+        customerId,
+        sourceId: key.sourceId,
+        caseId: key.caseId,
+        reason: row.reason ?? "failed",
+        detail: row.detail ?? "",
+        at,
+      });
     }
   }
   return result(row.id, row.outcome, { reason: row.reason, detail: row.detail, eventId: row.outcome === "forwarded" ? row.eventId : null });

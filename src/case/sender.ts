@@ -90,7 +90,13 @@ export class Sender {
    * to `index`.
    */
   async run(deps: SenderDeps, index: IndexWrite[], endpointIds?: Iterable<string>): Promise<void> {
-    const ids = new Set(endpointIds ?? deps.store.unsettledDeliveries().filter((r) => isOpen(r.delivery)).map((r) => r.delivery.endpoint_id));
+    const ids = new Set(
+      endpointIds ??
+        deps.store
+          .unsettledDeliveries()
+          .filter((r) => isOpen(r.delivery))
+          .map((r) => r.delivery.endpoint_id),
+    );
     await Promise.all([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
   }
 
@@ -185,7 +191,15 @@ export class Sender {
       // A delivery's earlier attempts all failed (a success settles it): a success now is a recovery.
       this.observe(deps, endpoint, sent, index, { retried: current.attempts.length > 0, ref });
       if (after.status === "failed" && sent.outcome === "retry") {
-        index.push({ kind: "issue", issue: "delivery.exhausted", subjectId: endpointId, count: 1, detail: `failed after ${after.attempts.length - after.retry_base} attempts, the whole retry schedule`, ref, at: Date.parse(sent.attempt.at) });
+        index.push({
+          kind: "issue",
+          issue: "delivery.exhausted",
+          subjectId: endpointId,
+          count: 1,
+          detail: `failed after ${after.attempts.length - after.retry_base} attempts, the whole retry schedule`,
+          ref,
+          at: Date.parse(sent.attempt.at),
+        });
       }
       coolingHere = Math.max(coolingHere, this.throttle(endpoint, sent, index) ?? 0);
       await released;
@@ -216,7 +230,14 @@ export class Sender {
     }
     // A failed delivery recovered (or gone): the endpoint's delivery.exhausted resolves once none is left failed.
     if (before === "failed" && after !== "failed") {
-      index.push({ kind: "issue_clear", issue: "delivery.exhausted", subjectId: next.endpoint_id, resolution: "no failed delivery is left to the endpoint", unless: "failed_deliveries", at });
+      index.push({
+        kind: "issue_clear",
+        issue: "delivery.exhausted",
+        subjectId: next.endpoint_id,
+        resolution: "no failed delivery is left to the endpoint",
+        unless: "failed_deliveries",
+        at,
+      });
     }
   }
 
@@ -238,7 +259,16 @@ export class Sender {
       }
       return;
     }
-    index.push({ kind: "issue", issue: "endpoint.failing", subjectId: endpointId, count: 1, threshold: deps.failingAfter, detail: attemptSummary(sent), ref: attempt.ref, at });
+    index.push({
+      kind: "issue",
+      issue: "endpoint.failing",
+      subjectId: endpointId,
+      count: 1,
+      threshold: deps.failingAfter,
+      detail: attemptSummary(sent),
+      ref: attempt.ref,
+      at,
+    });
     const disable = (reason: string) => {
       index.push({ kind: "endpoint_disable", endpointId, reason, at });
       index.push({ kind: "issue", issue: "endpoint.disabled", subjectId: endpointId, count: 1, detail: reason, ref: attempt.ref, at });
@@ -255,7 +285,8 @@ export class Sender {
   /** After a throttle answer (429, 502, 504), the endpoint's cooldown for every case object: until when, or null. */
   private throttle(endpoint: EndpointRecord, sent: SendResult, index: IndexWrite[]): number | null {
     const until = cooldownAfter(sent);
-    if (until !== null) index.push({ kind: "endpoint_throttle", endpointId: endpoint.row.id, customerId: endpoint.row.customerId, until, at: Date.parse(sent.attempt.at) });
+    if (until !== null)
+      index.push({ kind: "endpoint_throttle", endpointId: endpoint.row.id, customerId: endpoint.row.customerId, until, at: Date.parse(sent.attempt.at) });
     return until;
   }
 }

@@ -176,7 +176,13 @@ export class CaseStore {
       .get();
     if (latest?.sequence != null && latest.sequence > lastSequence) {
       lastSequence = latest.sequence;
-      lastForwarded = { sequence: latest.sequence, fingerprint: latest.fingerprint ?? "", type: latest.type!, status: latest.status!, check: latest.envelope?.data.check ?? null };
+      lastForwarded = {
+        sequence: latest.sequence,
+        fingerprint: latest.fingerprint ?? "",
+        type: latest.type!,
+        status: latest.status!,
+        check: latest.envelope?.data.check ?? null,
+      };
     }
     return { versions, lastSequence, lastForwarded };
   }
@@ -230,9 +236,9 @@ export class CaseStore {
 
   /** Deliveries to one endpoint, of every event. */
   deliveriesTo(endpointId: string): DeliveryRef[] {
-    return this.deliveriesWhere(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE json_extract(d.value, '$.endpoint_id') = ${endpointId})`).filter(
-      (r) => r.delivery.endpoint_id === endpointId,
-    );
+    return this.deliveriesWhere(
+      sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE json_extract(d.value, '$.endpoint_id') = ${endpointId})`,
+    ).filter((r) => r.delivery.endpoint_id === endpointId);
   }
 
   allDeliveries(): DeliveryRef[] {
@@ -283,7 +289,9 @@ export class CaseStore {
     if (!this.ready) return null;
     const row = this.db
       .select({
-        body: sql<number | null>`MIN(CASE WHEN ${receipts.body} IS NOT NULL AND ${receipts.outcome} NOT IN ('failed', 'pending') THEN ${receipts.receivedAt} END)`,
+        body: sql<
+          number | null
+        >`MIN(CASE WHEN ${receipts.body} IS NOT NULL AND ${receipts.outcome} NOT IN ('failed', 'pending') THEN ${receipts.receivedAt} END)`,
         undecided: sql<number | null>`MIN(CASE WHEN ${receipts.outcome} IN ('stale', 'unchanged') THEN ${receipts.receivedAt} END)`,
         any: sql<number | null>`MIN(${receipts.receivedAt})`,
       })

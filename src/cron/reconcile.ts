@@ -35,7 +35,13 @@ export async function reconcileDueCases(env: Env, now: number, limit: number): P
           result = await caseObject(env, { sourceId: row.source_id, caseId: row.case_id }).reconcile(now);
         } catch (err) {
           log("error", "reconcile failed to run", { case: name, error: errorSummary(err) });
-          result = { checked: "failed", nextCheckAt: now, outcome: null, eventId: null, error: { reason: "internal_error", detail: "the case object could not run the reconcile (see the logs)" } };
+          result = {
+            checked: "failed",
+            nextCheckAt: now,
+            outcome: null,
+            eventId: null,
+            error: { reason: "internal_error", detail: "the case object could not run the reconcile (see the logs)" },
+          };
         }
         updates.push(nextCheck(env.DB, row, result, now, counts));
       }
@@ -52,7 +58,9 @@ function nextCheck(db: D1Database, row: DueRow, r: ReconcileResult, now: number,
     else counts[r.checked]!++;
     if (r.outcome === "forwarded" || r.outcome === "unchanged") counts[r.outcome]!++;
     if (r.outcome === "failed") counts.closed!++;
-    return db.prepare(`UPDATE cases SET check_after = ?3, reconcile_failures = 0, reconcile_error = NULL ${where}`).bind(row.source_id, row.case_id, r.nextCheckAt);
+    return db
+      .prepare(`UPDATE cases SET check_after = ?3, reconcile_failures = 0, reconcile_error = NULL ${where}`)
+      .bind(row.source_id, row.case_id, r.nextCheckAt);
   }
   counts.failed!++;
   const failures = row.reconcile_failures + 1;

@@ -32,17 +32,26 @@ export async function enforceRetention(env: Env, now: number, config: Config): P
   for (const { id } of customers.results) {
     if (!budgetLeft()) break;
     await drain("events", () =>
-      env.DB.prepare(`DELETE FROM events WHERE customer_id = ?1 AND id IN (SELECT id FROM events WHERE customer_id = ?1 AND id < ?2 LIMIT ${BATCH})`).bind(id, floor),
+      env.DB.prepare(`DELETE FROM events WHERE customer_id = ?1 AND id IN (SELECT id FROM events WHERE customer_id = ?1 AND id < ?2 LIMIT ${BATCH})`).bind(
+        id,
+        floor,
+      ),
     );
   }
-  await drain("deliveries", () => env.DB.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ?1 LIMIT ${BATCH})`).bind(idFloor("dlv", cutoff)));
-  await drain("failed_receipts", () => env.DB.prepare(`DELETE FROM failed_receipts WHERE id IN (SELECT id FROM failed_receipts WHERE failed_at < ?1 LIMIT ${BATCH})`).bind(cutoff));
+  await drain("deliveries", () =>
+    env.DB.prepare(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ?1 LIMIT ${BATCH})`).bind(idFloor("dlv", cutoff)),
+  );
+  await drain("failed_receipts", () =>
+    env.DB.prepare(`DELETE FROM failed_receipts WHERE id IN (SELECT id FROM failed_receipts WHERE failed_at < ?1 LIMIT ${BATCH})`).bind(cutoff),
+  );
   await drain("cases", () =>
     env.DB.prepare(
       `DELETE FROM cases WHERE (source_id, case_id) IN (SELECT source_id, case_id FROM cases WHERE terminal = 1 AND updated_at < ?1 LIMIT ${BATCH})`,
     ).bind(cutoff),
   );
-  await drain("endpoint_tests", () => env.DB.prepare(`DELETE FROM endpoint_tests WHERE id IN (SELECT id FROM endpoint_tests WHERE at < ?1 LIMIT ${BATCH})`).bind(cutoff));
+  await drain("endpoint_tests", () =>
+    env.DB.prepare(`DELETE FROM endpoint_tests WHERE id IN (SELECT id FROM endpoint_tests WHERE at < ?1 LIMIT ${BATCH})`).bind(cutoff),
+  );
   await drain("source_days", () => env.DB.prepare(`DELETE FROM source_days WHERE day < ?1`).bind(now - 8 * DAY_MS));
   await drain("endpoint_hours", () => env.DB.prepare(`DELETE FROM endpoint_hours WHERE hour < ?1`).bind(now - 2 * DAY_MS));
   return counts;

@@ -25,7 +25,9 @@ export async function flagSilentSources(env: Env, now: number): Promise<Record<s
     }));
     // Make their open cases due now: missed webhooks are the likely reason for the silence.
     const results = await env.DB.batch([
-      ...silent.results.map((s) => env.DB.prepare("UPDATE cases SET check_after = ?2 WHERE source_id = ?1 AND terminal = 0 AND check_after > ?2").bind(s.id, now)),
+      ...silent.results.map((s) =>
+        env.DB.prepare("UPDATE cases SET check_after = ?2 WHERE source_id = ?1 AND terminal = 0 AND check_after > ?2").bind(s.id, now),
+      ),
       ...indexStatements(env.DB, issues),
     ]);
     await announce(env, results);

@@ -110,7 +110,10 @@ function keyOf(w: IndexWrite): string {
 export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): D1PreparedStatement[] {
   const all = coalesce(writes);
   const issues = all.filter(isIssueWrite).sort((a, b) => a.at - b.at);
-  return [...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<IndexWrite, IssueWrite>)), ...issues.flatMap((w) => issueStatements(db, w))];
+  return [
+    ...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<IndexWrite, IssueWrite>)),
+    ...issues.flatMap((w) => issueStatements(db, w)),
+  ];
 }
 
 /**
@@ -120,7 +123,9 @@ export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): 
 export const disablesEndpoints = (writes: readonly IndexWrite[]) => writes.some((w) => w.kind === "endpoint_disable" || w.kind === "endpoint_health");
 
 /** Customers one of whose endpoints was just throttled: their cached endpoints are stale once D1 has it. */
-export const throttledCustomers = (writes: readonly IndexWrite[]) => [...new Set(writes.flatMap((w) => (w.kind === "endpoint_throttle" ? [w.customerId] : [])))];
+export const throttledCustomers = (writes: readonly IndexWrite[]) => [
+  ...new Set(writes.flatMap((w) => (w.kind === "endpoint_throttle" ? [w.customerId] : []))),
+];
 
 function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
   const one = statement(db, w);
@@ -202,7 +207,9 @@ function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1Prepar
         : db.prepare("UPDATE endpoints SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL").bind(w.endpointId, w.at);
     case "endpoint_disable":
       return db
-        .prepare("UPDATE endpoints SET status = 'disabled', disabled_reason = ?2, failing_since = COALESCE(failing_since, ?3), updated_at = ?3 WHERE id = ?1 AND status = 'active'")
+        .prepare(
+          "UPDATE endpoints SET status = 'disabled', disabled_reason = ?2, failing_since = COALESCE(failing_since, ?3), updated_at = ?3 WHERE id = ?1 AND status = 'active'",
+        )
         .bind(w.endpointId, w.reason, w.at);
     case "endpoint_throttle":
       // Only ever lengthens a cooldown: two objects' answers may arrive in any order.

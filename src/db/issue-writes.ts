@@ -106,7 +106,10 @@ function seenStatement(db: D1Database, w: IssueSeen): D1PreparedStatement {
 
 function clearStatements(db: D1Database, w: IssueClear): D1PreparedStatement[] {
   const spec = KINDS[w.issue];
-  const conditions = [spec.guardedClear ? "last_seen_at <= ?3" : null, w.unless ? LEFT[w.unless] : null].filter(Boolean).map((c) => ` AND ${c}`).join("");
+  const conditions = [spec.guardedClear ? "last_seen_at <= ?3" : null, w.unless ? LEFT[w.unless] : null]
+    .filter(Boolean)
+    .map((c) => ` AND ${c}`)
+    .join("");
   const key = openKey(w.issue, w.subjectId);
   const resolve = db
     .prepare(
@@ -120,7 +123,9 @@ function clearStatements(db: D1Database, w: IssueClear): D1PreparedStatement[] {
   return [
     resolve,
     // D1 wants exactly as many values as the statement's highest parameter number.
-    db.prepare(`DELETE FROM issues WHERE open_key = ?1 AND subject_id = ?2 AND status = 'pending'${conditions}`).bind(...(spec.guardedClear ? [key, w.subjectId, w.at] : [key, w.subjectId])),
+    db
+      .prepare(`DELETE FROM issues WHERE open_key = ?1 AND subject_id = ?2 AND status = 'pending'${conditions}`)
+      .bind(...(spec.guardedClear ? [key, w.subjectId, w.at] : [key, w.subjectId])),
   ];
 }
 

@@ -36,16 +36,14 @@ export const EnvelopeDataSchema = z
     provider: z.string().openapi({ example: "karmacheck" }),
     source_id: z.string(),
     case_id: z.string(),
-    sequence: z
-      .number()
-      .int()
-      .min(0)
-      .openapi({ description: "Per case: 1, 2, 3, ...; a higher one is always newer. 0 only for a test send, never a case's." }),
+    sequence: z.number().int().min(0).openapi({ description: "Per case: 1, 2, 3, ...; a higher one is always newer. 0 only for a test send, never a case's." }),
     status: z.enum(STATUSES),
     provider_status: z.string().nullable(),
     check: CheckSchema.nullable(),
     trigger: TriggerSchema,
-    verified: z.boolean().openapi({ description: "`state` was refetched from the provider's API after the webhook arrived; false when the provider has none." }),
+    verified: z
+      .boolean()
+      .openapi({ description: "`state` was refetched from the provider's API after the webhook arrived; false when the provider has none." }),
     state: z.unknown().openapi({ description: "The refetched provider entity, credentials stripped (or the webhook body when `verified` is false)." }),
   })
   .openapi("EnvelopeData");
@@ -64,7 +62,7 @@ export type Trigger = z.infer<typeof TriggerSchema>;
 
 /** The event catalog: what each type means, and an example of it. */
 export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
-  "case.created": "The provider announced a new case (its own \"created\" event).",
+  "case.created": 'The provider announced a new case (its own "created" event).',
   "case.updated": "A case changed and is still open, or its change fits no other type (an ATS `applicant.hired` is one).",
   "case.completed": "The case reached a final result (`status: completed`).",
   "case.canceled": "The case was canceled before it completed.",
@@ -76,7 +74,10 @@ const pascal = (type: EventType) => type.replace(/(^|\.)([a-z])/g, (_, _dot: str
 
 /** Per event type, the envelope with its `type` fixed: each `webhooks` entry's body, and what test deliveries are validated against. */
 export const WEBHOOK_SCHEMAS = Object.fromEntries(
-  EVENT_TYPES.map((type) => [type, EnvelopeSchema.extend({ type: z.literal(type) }).openapi(`${pascal(type)}Event`, { description: EVENT_DESCRIPTIONS[type] })]),
+  EVENT_TYPES.map((type) => [
+    type,
+    EnvelopeSchema.extend({ type: z.literal(type) }).openapi(`${pascal(type)}Event`, { description: EVENT_DESCRIPTIONS[type] }),
+  ]),
 ) as unknown as { [T in EventType]: z.ZodType<Envelope & { type: T }> };
 
 const EXAMPLE_STATUS: Record<EventType, { status: Envelope["data"]["status"]; provider_status: string; provider_event_type: string }> = {
@@ -105,7 +106,12 @@ export function exampleEnvelope(type: EventType, at = Date.UTC(2026, 10, 22, 10)
       status: e.status,
       provider_status: e.provider_status,
       check,
-      trigger: { kind: "webhook", provider_event_type: e.provider_event_type, provider_event_id: "9f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", received_at: timestamp },
+      trigger: {
+        kind: "webhook",
+        provider_event_type: e.provider_event_type,
+        provider_event_id: "9f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        received_at: timestamp,
+      },
       verified: true,
       state: { id: "d0ca736f-4a43-4c3e-9d58-0b8f3c0c5e2a", caseStatus: e.provider_status.split(" / ")[0], modStamp: timestamp, groupProfileId: "group-1" },
     },

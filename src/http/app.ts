@@ -23,7 +23,10 @@ export function createApp() {
       if (!result.success) {
         const details = issuesToDetails(result.error.issues);
         const where = result.target === "json" ? "body" : result.target;
-        return c.json(errorBody("validation_failed", `Invalid request ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, c.var.requestId, details), 422);
+        return c.json(
+          errorBody("validation_failed", `Invalid request ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, c.var.requestId, details),
+          422,
+        );
       }
     },
   });
@@ -82,7 +85,15 @@ export function createApp() {
   registerConsole(app);
 
   app.use("/v1/*", requireAuth);
-  app.use("/v1/*", bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: () => { throw new ApiError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`); } }));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`);
+      },
+    }),
+  );
   app.use("/v1/*", async (c, next) => {
     if (c.req.method === "POST" || c.req.method === "PATCH") {
       const type = c.req.header("content-type");

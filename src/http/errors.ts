@@ -65,9 +65,7 @@ export function errorResponses(...statuses: ContentfulStatusCode[]) {
     413: "Body too large",
     422: "Validation failed",
   };
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } }]),
-  );
+  return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } }]));
 }
 
 export { issuesToDetails } from "../lib/issues";

@@ -49,13 +49,7 @@ export async function matchesAny(candidate: string, secrets: readonly string[]):
 export type HmacAlgorithm = "sha256" | "sha512";
 
 export async function hmac(algorithm: HmacAlgorithm, key: Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    key,
-    { name: "HMAC", hash: algorithm === "sha256" ? "SHA-256" : "SHA-512" },
-    false,
-    ["sign"],
-  );
+  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: algorithm === "sha256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
   const input = typeof data === "string" ? encoder.encode(data) : data;
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, input));
 }
@@ -84,11 +78,7 @@ export async function encryptJson(base64Key: string, value: unknown): Promise<st
 export async function decryptJson<T>(base64Key: string, sealed: string): Promise<T> {
   const [version, iv, ciphertext] = sealed.split(".");
   if (version !== "v1" || !iv || !ciphertext) throw new Error("unrecognized ciphertext format");
-  const plaintext = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: base64ToBytes(iv) },
-    await aesKey(base64Key),
-    base64ToBytes(ciphertext),
-  );
+  const plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64ToBytes(iv) }, await aesKey(base64Key), base64ToBytes(ciphertext));
   return JSON.parse(decoder.decode(plaintext)) as T;
 }
 

@@ -134,6 +134,14 @@ function sourceCounters(done: CaseDone[], now: number): IndexWrite[] {
   return done.flatMap((d) => {
     const latest = Math.max(...d.batch.msgs.map((m) => m.body.received_at));
     const duplicates = d.results.filter((r) => r.outcome === "duplicate").length;
-    return [{ kind: "source_receipts" as const, sourceId: d.batch.sourceId, at: Number.isFinite(latest) ? latest : now, receipts: d.results.length - duplicates, duplicates }];
+    return [
+      {
+        kind: "source_receipts" as const,
+        sourceId: d.batch.sourceId,
+        at: Number.isFinite(latest) ? latest : now,
+        receipts: d.results.length - duplicates,
+        duplicates,
+      },
+    ];
   });
 }

@@ -10,7 +10,6 @@ export const SEND_TIMEOUT_MS = 15_000;
 export const RESPONSE_EXCERPT_BYTES = 4096;
 export const USER_AGENT = "caserelay/1.0 (+webhooks; Standard Webhooks)";
 
-
 export type SendResult = {
   attempt: Attempt;
   /** succeeded: 2xx. gone: 410, disable the endpoint. retry: anything else. */
@@ -58,7 +57,12 @@ export async function sendOnce(endpoint: EndpointRecord, envelope: Envelope, now
     "user-agent": USER_AGENT,
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signatureHeader({ schemes: endpoint.row.signatureSchemes, secrets: endpoint.secrets, signingKeys: endpoint.signingKeys }, id, timestamp, body),
+    "webhook-signature": await signatureHeader(
+      { schemes: endpoint.row.signatureSchemes, secrets: endpoint.secrets, signingKeys: endpoint.signingKeys },
+      id,
+      timestamp,
+      body,
+    ),
   };
   const started = Date.now();
   const base = { id: newId("att", now), at: new Date(now).toISOString() };

@@ -58,11 +58,11 @@ export type Signer = { schemes: readonly SignatureScheme[]; secrets: readonly st
 export async function signatureHeader(signer: Signer, id: string, timestamp: number, body: string): Promise<string> {
   const content = `${id}.${timestamp}.${body}`;
   const data = encoder.encode(content);
-  const v1 = signer.schemes.includes("v1")
-    ? signer.secrets.map(async (s) => `v1,${bytesToBase64(await hmac("sha256", standardWebhooksKey(s), content))}`)
-    : [];
+  const v1 = signer.schemes.includes("v1") ? signer.secrets.map(async (s) => `v1,${bytesToBase64(await hmac("sha256", standardWebhooksKey(s), content))}`) : [];
   const v1a = signer.schemes.includes("v1a")
-    ? signer.signingKeys.map(async (k) => `v1a,${bytesToBase64(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, await importSigningKey(k), data)))}`)
+    ? signer.signingKeys.map(
+        async (k) => `v1a,${bytesToBase64(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, await importSigningKey(k), data)))}`,
+      )
     : [];
   return (await Promise.all([...v1, ...v1a])).join(" ");
 }

@@ -16,7 +16,10 @@ import { RefetchError, type ProviderAdapter } from "./types";
 const ConfigSchema = z.strictObject({
   /** Optional static token sent by Case Keeper in `token_header`. */
   token: SharedSecretSchema.optional(),
-  token_header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).default("x-casekeeper-token"),
+  token_header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,100}$/)
+    .default("x-casekeeper-token"),
   api: z.strictObject({
     base_url: BaseUrlSchema,
     client_id: z.string().min(1).max(500),
@@ -27,7 +30,10 @@ const ConfigSchema = z.strictObject({
 export type CaseKeeperConfig = z.output<typeof ConfigSchema>;
 
 const Envelope = z.looseObject({
-  key: z.string().min(1).regex(/^verification\./, "must start with verification."),
+  key: z
+    .string()
+    .min(1)
+    .regex(/^verification\./, "must start with verification."),
   data: z.looseObject({ id: z.union([z.string().min(1), z.number()]).transform(String) }),
 });
 
@@ -68,7 +74,16 @@ const TOKEN_SKEW_MS = 30_000;
 export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
   name: "casekeeper",
   configSchema: ConfigSchema,
-  example: { token: "example-casekeeper-token", token_header: "x-casekeeper-token", api: { base_url: "https://api.casekeeper.example", client_id: "caserelay", client_secret: "example-client-secret", token_url: "https://auth.casekeeper.example/oauth/token" } },
+  example: {
+    token: "example-casekeeper-token",
+    token_header: "x-casekeeper-token",
+    api: {
+      base_url: "https://api.casekeeper.example",
+      client_id: "caserelay",
+      client_secret: "example-client-secret",
+      token_url: "https://auth.casekeeper.example/oauth/token",
+    },
+  },
 
   verify: async (req, config) => (config.token ? verifyToken(req, config.token_header, config.token) : { ok: true }),
 
@@ -153,7 +168,10 @@ export const casekeeper: ProviderAdapter<CaseKeeperConfig> = {
             id: step.step,
             name: step.step,
             // Without a token the key is only a hint of which step moved: its status comes from the state.
-            status: (stepStatus ? lookup(VERIFICATION_STATUS, stepStatus.toLowerCase()) : undefined) ?? (trusted ? lookup(STEP_ACTION, step.action) : undefined) ?? "in_progress",
+            status:
+              (stepStatus ? lookup(VERIFICATION_STATUS, stepStatus.toLowerCase()) : undefined) ??
+              (trusted ? lookup(STEP_ACTION, step.action) : undefined) ??
+              "in_progress",
             provider_status: stepStatus ?? (trusted ? step.action : null),
           }
         : null,

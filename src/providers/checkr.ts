@@ -119,7 +119,12 @@ export const checkr: ProviderAdapter<CheckrConfig> = {
     // Checkr ids do not say what they name: try each kind of object a case can be.
     let last: RefetchOutcome = { kind: "gone", httpStatus: 404 };
     for (const kind of KINDS) {
-      last = await fetchState(http, `${api.base_url}/v1/${kind.path}/${encodeURIComponent(caseId)}`, { authorization: basicAuthorization(api.api_key) }, `Checkr /v1/${kind.path}`);
+      last = await fetchState(
+        http,
+        `${api.base_url}/v1/${kind.path}/${encodeURIComponent(caseId)}`,
+        { authorization: basicAuthorization(api.api_key) },
+        `Checkr /v1/${kind.path}`,
+      );
       if (last.kind !== "gone" || last.httpStatus !== 404) return last;
     }
     return last;

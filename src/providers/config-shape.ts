@@ -88,7 +88,9 @@ export class ConfigShape {
   }
 
   private itemSchemas(schemas: readonly JsonSchema[], i: number): JsonSchema[] {
-    return schemas.flatMap((s) => [s.prefixItems?.[i], isObject(s.items) ? (s.items as JsonSchema) : undefined].filter((x): x is JsonSchema => x !== undefined));
+    return schemas.flatMap((s) =>
+      [s.prefixItems?.[i], isObject(s.items) ? (s.items as JsonSchema) : undefined].filter((x): x is JsonSchema => x !== undefined),
+    );
   }
 
   private propertySchemas(schemas: readonly JsonSchema[], key: string): JsonSchema[] {

@@ -77,7 +77,11 @@ function isPing(rawBody: string): boolean {
 export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
   name: "greenhouse",
   configSchema: ConfigSchema,
-  example: { secret: "example-greenhouse-secret-key", dedupe: "event_id", api: { base_url: "https://harvest.greenhouse.io", api_key: "example-harvest-api-token" } },
+  example: {
+    secret: "example-greenhouse-secret-key",
+    dedupe: "event_id",
+    api: { base_url: "https://harvest.greenhouse.io", api_key: "example-harvest-api-token" },
+  },
 
   verify: (req, config) => verifySignature(req, SIGNATURE, config.secret),
 
@@ -85,7 +89,9 @@ export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
   async handshake(req, config) {
     if (req.method !== "POST" || !isPing(req.rawBody)) return null;
     const inbound: InboundRequest = { headers: req.headers, rawBody: req.rawBody, json: null, now: req.now };
-    return (await verifySignature(inbound, SIGNATURE, config.secret)).ok ? { status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' } : null;
+    return (await verifySignature(inbound, SIGNATURE, config.secret)).ok
+      ? { status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' }
+      : null;
   },
 
   parse(req, config) {
@@ -101,7 +107,8 @@ export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
       event: {
         caseId,
         // The payload as received: the parsed one has its ids turned into text.
-        dedupeKey: config.dedupe === "event_id" && eventId ? dedupeKey([eventId]) : dedupeKey([action, caseId, version, contentHash((req.json as Json).payload)]),
+        dedupeKey:
+          config.dedupe === "event_id" && eventId ? dedupeKey([eventId]) : dedupeKey([action, caseId, version, contentHash((req.json as Json).payload)]),
         providerEventId: eventId,
         eventType: action,
         version,
@@ -115,7 +122,12 @@ export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
 
   refetch: async ({ config, http }, caseId) =>
     config.api
-      ? fetchState(http, `${config.api.base_url}/v1/applications/${encodeURIComponent(caseId)}`, { authorization: basicAuthorization(config.api.api_key) }, "Greenhouse Harvest /v1/applications")
+      ? fetchState(
+          http,
+          `${config.api.base_url}/v1/applications/${encodeURIComponent(caseId)}`,
+          { authorization: basicAuthorization(config.api.api_key) },
+          "Greenhouse Harvest /v1/applications",
+        )
       : { kind: "none" },
 
   normalize({ event, state, verified }) {
@@ -124,8 +136,7 @@ export const greenhouse: ProviderAdapter<GreenhouseConfig> = {
     const application = verified ? state : payload.application;
     const raw = firstText(application, "status") ?? (verified ? null : (lookup(IMPLIED, event.eventType) ?? null));
     const stage = isRecord(application) ? firstText(application.current_stage, "name") : null;
-    const status: Status =
-      event.eventType === "delete_application" ? "deleted" : ((raw ? lookup(STATUS, raw.toLowerCase()) : undefined) ?? "in_progress");
+    const status: Status = event.eventType === "delete_application" ? "deleted" : ((raw ? lookup(STATUS, raw.toLowerCase()) : undefined) ?? "in_progress");
     return {
       type: eventTypeFor(status, { check: false, created: CREATED.has(event.eventType) }),
       status,

@@ -26,7 +26,15 @@ export const GetChallengeSchema = z.strictObject({
   /** The query parameter whose value is answered, e.g. "challenge" or "hub.challenge". */
   param: QueryParam,
   /** A token the provider sends with the challenge, e.g. "hub.verify_token"; the challenge is refused unless it matches. */
-  verify_token: z.strictObject({ param: QueryParam, tokens: z.array(credential(z.string().min(1).max(512))).min(1).max(10) }).optional(),
+  verify_token: z
+    .strictObject({
+      param: QueryParam,
+      tokens: z
+        .array(credential(z.string().min(1).max(512)))
+        .min(1)
+        .max(10),
+    })
+    .optional(),
   /** The challenge as the whole body (text/plain), or as `{ "<param>": "<challenge>" }`. */
   respond: z.enum(["text", "json"]).default("text"),
 });

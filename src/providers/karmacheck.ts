@@ -34,7 +34,10 @@ const ConfigSchema = z
 export type KarmaCheckConfig = z.output<typeof ConfigSchema>;
 
 const Id = z.union([z.string().min(1), z.number()]).transform(String);
-const Nullable = z.union([z.string(), z.number()]).nullish().transform((v) => (v == null ? null : String(v)));
+const Nullable = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v == null ? null : String(v)));
 
 const Envelope = z.looseObject({
   messageId: z.string().min(1),
@@ -102,7 +105,12 @@ function serviceCheck(service: Json, fallbackId: string): Check {
 export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
   name: "karmacheck",
   configSchema: ConfigSchema,
-  example: { username: "karmacheck-hooks", password: "example-webhook-password", signing_secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=", api: { base_url: "https://api.karmacheck.io", api_key: "example-karmacheck-api-key", client_access_token: "example-client-access-token" } },
+  example: {
+    username: "karmacheck-hooks",
+    password: "example-webhook-password",
+    signing_secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=",
+    api: { base_url: "https://api.karmacheck.io", api_key: "example-karmacheck-api-key", client_access_token: "example-client-access-token" },
+  },
 
   async verify(req, config) {
     if (config.signing_secret) {
@@ -157,7 +165,10 @@ export const karmacheck: ProviderAdapter<KarmaCheckConfig> = {
     const tokenKey = `karmacheck:${api.base_url}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await tokens.obtain(tokenKey, async () => {
-        const auth = await http.request(`${api.base_url}/auth/api`, { method: "POST", json: { apiKey: api.api_key, clientAccessToken: api.client_access_token } });
+        const auth = await http.request(`${api.base_url}/auth/api`, {
+          method: "POST",
+          json: { apiKey: api.api_key, clientAccessToken: api.client_access_token },
+        });
         const fresh = firstText(auth.body, "token");
         if (auth.status >= 400 || !fresh) throw new RefetchError(`KarmaCheck /auth/api answered ${auth.status} without a token`, false);
         return { token: fresh, expiresAt: null }; // The JWT does not expire; a 401 below replaces it.

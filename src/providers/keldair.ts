@@ -12,7 +12,10 @@ import type { ProviderAdapter } from "./types";
 
 const ConfigSchema = z.strictObject({
   /** `{ secret }` alone means Standard Webhooks. */
-  verify: z.union([VerifySchema, z.strictObject({ secret: StandardWebhooksSecretSchema }).transform((v) => ({ scheme: "standard_webhooks" as const, secret: v.secret }))]),
+  verify: z.union([
+    VerifySchema,
+    z.strictObject({ secret: StandardWebhooksSecretSchema }).transform((v) => ({ scheme: "standard_webhooks" as const, secret: v.secret })),
+  ]),
   case_id_pointer: JsonPointerSchema.default("/data/id"),
   refetch: RefetchTemplateSchema.optional(),
 });
@@ -34,7 +37,11 @@ function statusOf(type: string): Status {
 export const keldair: ProviderAdapter<KeldairConfig> = {
   name: "keldair",
   configSchema: ConfigSchema,
-  example: { verify: { secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=" }, case_id_pointer: "/data/id", refetch: { url: "https://api.keldair.example/applicants/{case_id}", headers: { authorization: "Bearer example-keldair-api-token" } } },
+  example: {
+    verify: { secret: "whsec_Y2FzZXJlbGF5LWV4YW1wbGUtc2lnbmluZy1rZXk=" },
+    case_id_pointer: "/data/id",
+    refetch: { url: "https://api.keldair.example/applicants/{case_id}", headers: { authorization: "Bearer example-keldair-api-token" } },
+  },
 
   verify: (req, config) => verifyWith(req, config.verify),
 

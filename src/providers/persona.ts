@@ -79,7 +79,10 @@ const inquiryOf = (doc: unknown): unknown => (isRecord(doc) && isRecord(doc.data
 export const persona: ProviderAdapter<PersonaConfig> = {
   name: "persona",
   configSchema: ConfigSchema,
-  example: { secret: "wbhsec_example-persona-secret", api: { base_url: "https://api.withpersona.com", api_key: "persona_sandbox_example-api-key", version: "2023-01-05" } },
+  example: {
+    secret: "wbhsec_example-persona-secret",
+    api: { base_url: "https://api.withpersona.com", api_key: "persona_sandbox_example-api-key", version: "2023-01-05" },
+  },
 
   verify: (req, config) => verifySignature(req, SIGNATURE, config.secret),
 

@@ -183,11 +183,7 @@ export function basicCredentials(headers: Headers): { username: string; password
   return i < 0 ? null : { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
-export async function credentialsMatch(
-  given: { username: string; password: string },
-  username: string,
-  passwords: readonly string[],
-): Promise<boolean> {
+export async function credentialsMatch(given: { username: string; password: string }, username: string, passwords: readonly string[]): Promise<boolean> {
   const [user, pass] = await Promise.all([timingSafeEqualStrings(given.username, username), matchesAny(given.password, passwords)]);
   return user && pass;
 }

@@ -6,7 +6,10 @@ import { problemOnWrite } from "./config-rules";
 import { credential, outboundUrl } from "./config-shape";
 import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
 
-export const JsonPointerSchema = z.string().regex(/^(\/[^/]*)*$/, "must be a JSON pointer such as /data/id").max(200);
+export const JsonPointerSchema = z
+  .string()
+  .regex(/^(\/[^/]*)*$/, "must be a JSON pointer such as /data/id")
+  .max(200);
 
 /** An unambiguous dedupe key from the provider's fields (nulls kept in place). */
 export function dedupeKey(parts: (string | null)[]): string {
@@ -32,7 +35,12 @@ export function eventTypeFor(status: Status, opts: { check: boolean; created: bo
 export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "deleted"]);
 
 /** A provider API base URL; which hosts are allowed is checked where the source is saved. */
-export const BaseUrlSchema = outboundUrl(z.url({ protocol: /^https?$/ }).max(500).transform((u) => u.replace(/\/+$/, "")));
+export const BaseUrlSchema = outboundUrl(
+  z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .transform((u) => u.replace(/\/+$/, "")),
+);
 
 /** A value sent in an HTTP header (a refetch header, an API key after "Bearer "): fetch refuses CR, LF and NUL. */
 export const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL");

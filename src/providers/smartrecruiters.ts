@@ -76,7 +76,12 @@ function bodyId(json: unknown): string | null {
 export const smartrecruiters: ProviderAdapter<SmartRecruitersConfig> = {
   name: "smartrecruiters",
   configSchema: ConfigSchema,
-  example: { secret: ["example-smartrecruiters-key-new", "example-smartrecruiters-key-old"], callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["example-callback-token"] }, api: { base_url: "https://api.smartrecruiters.com", api_key: "example-smarttoken" }, case_id: "link" },
+  example: {
+    secret: ["example-smartrecruiters-key-new", "example-smartrecruiters-key-old"],
+    callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["example-callback-token"] },
+    api: { base_url: "https://api.smartrecruiters.com", api_key: "example-smarttoken" },
+    case_id: "link",
+  },
   ackStatus: 202,
 
   async verify(req, config) {
@@ -98,7 +103,10 @@ export const smartrecruiters: ProviderAdapter<SmartRecruitersConfig> = {
     // Paths start with "/", body ids do not: refetch tells them apart.
     const caseId = config.case_id === "link" && onApiHost ? `${link.pathname}${link.search}` : bodyId(req.json);
     if (!caseId) {
-      const issue: Issue = config.case_id === "link" ? { path: "headers.link", message: "Required: a link on the API host, or an id in the body" } : { path: "id", message: "Required: the resource's id" };
+      const issue: Issue =
+        config.case_id === "link"
+          ? { path: "headers.link", message: "Required: a link on the API host, or an id in the body" }
+          : { path: "id", message: "Required: the resource's id" };
       return { ok: false, issues: [issue] };
     }
     // Only a link may make a path: an id that looked like one would be fetched from the API host.

@@ -39,11 +39,22 @@ export const standard: ProviderAdapter<StandardConfig> = {
   name: "standard",
   configSchema: ConfigSchema,
   example: {
-    verify: { scheme: "hmac", header: "x-signature", algorithm: "sha256", encoding: "hex", prefix: "sha256=", secret: "example-hmac-secret-key", timestamp_header: "x-timestamp" },
+    verify: {
+      scheme: "hmac",
+      header: "x-signature",
+      algorithm: "sha256",
+      encoding: "hex",
+      prefix: "sha256=",
+      secret: "example-hmac-secret-key",
+      timestamp_header: "x-timestamp",
+    },
     fields: { case_id: "/data/case_id", event_id: "/id", type: "/type", version: "/occurred_at", status: "/data/status", group: "/data/package" },
     status_map: { clear: "completed", consider: "action_required", canceled: "canceled" },
     refetch: { url: "https://api.vendor.example/cases/{case_id}", headers: { authorization: "Bearer example-vendor-api-token" } },
-    handshake: { echo_header: "x-hook-secret", get_challenge: { param: "challenge", verify_token: { param: "verify_token", tokens: ["example-verify-token"] } } },
+    handshake: {
+      echo_header: "x-hook-secret",
+      get_challenge: { param: "challenge", verify_token: { param: "verify_token", tokens: ["example-verify-token"] } },
+    },
   },
 
   verify: (req, config) => (config.verify.scheme === "signature" ? verifySignature(req, config.verify, config.verify.secret) : verifyWith(req, config.verify)),
@@ -79,7 +90,7 @@ export const standard: ProviderAdapter<StandardConfig> = {
   refetch: async ({ config, http }, caseId) => (config.refetch ? refetchTemplate(http, config.refetch, caseId) : { kind: "none" }),
 
   normalize({ event, state }, config) {
-    const read = (p: string | undefined) => (p === undefined ? null : text(jsonPointer(state, p)) ?? text(jsonPointer(event.body, p)));
+    const read = (p: string | undefined) => (p === undefined ? null : (text(jsonPointer(state, p)) ?? text(jsonPointer(event.body, p))));
     const raw = read(config.fields.status);
     const status = (raw !== null ? lookup(config.status_map, raw) : undefined) ?? (event.eventType.endsWith(".deleted") ? "deleted" : "in_progress");
     return {

@@ -38,7 +38,10 @@ const ALGORITHMS: Record<string, SignatureSpec> = {
   sha512: signatureSpec({ header: "x-payload-digest", algorithm: "sha512" }),
 };
 
-const Nullable = z.union([z.string(), z.number()]).nullish().transform((v) => (v == null ? null : String(v)));
+const Nullable = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v == null ? null : String(v)));
 
 const Envelope = z.looseObject({
   applicantId: z.string().min(1),
@@ -82,7 +85,10 @@ function reviewStatus(entity: unknown): { status: Status; provider_status: strin
 export const sumsub: ProviderAdapter<SumsubConfig> = {
   name: "sumsub",
   configSchema: ConfigSchema,
-  example: { secret: "example-sumsub-webhook-secret", api: { base_url: "https://api.sumsub.com", token: "sbx:example-sumsub-app-token", secret: "example-sumsub-app-secret" } },
+  example: {
+    secret: "example-sumsub-webhook-secret",
+    api: { base_url: "https://api.sumsub.com", token: "sbx:example-sumsub-app-token", secret: "example-sumsub-app-secret" },
+  },
 
   async verify(req, config) {
     const alg = (req.headers.get("x-payload-digest-alg") ?? "HMAC_SHA256_HEX").trim().toLowerCase();
@@ -120,7 +126,12 @@ export const sumsub: ProviderAdapter<SumsubConfig> = {
     const ts = String(Math.floor(Date.now() / 1000));
     // The signature covers ts + METHOD + path with query + body (none for a GET).
     const sig = bytesToHex(await hmac("sha256", new TextEncoder().encode(api.secret), `${ts}GET${path}`));
-    return fetchState(http, `${api.base_url}${path}`, { "x-app-token": api.token, "x-app-access-ts": ts, "x-app-access-sig": sig }, "Sumsub /resources/applicants/{id}/status");
+    return fetchState(
+      http,
+      `${api.base_url}${path}`,
+      { "x-app-token": api.token, "x-app-access-ts": ts, "x-app-access-sig": sig },
+      "Sumsub /resources/applicants/{id}/status",
+    );
   },
 
   normalize({ event, state, verified }) {

@@ -100,9 +100,7 @@ export type HandshakeRequest = {
 };
 
 /** What ingest answers to a handshake instead of queuing anything; a 401 is sent in the error envelope. */
-export type HandshakeResponse =
-  | { status: 200 | 202; headers?: Record<string, string>; body?: string }
-  | { status: 401; reason: string };
+export type HandshakeResponse = { status: 200 | 202; headers?: Record<string, string>; body?: string } | { status: 401; reason: string };
 
 export interface ProviderAdapter<C = unknown> {
   readonly name: string;

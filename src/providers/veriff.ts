@@ -86,7 +86,15 @@ export const veriff: ProviderAdapter<VeriffConfig> = {
       const time = firstText(json, "time");
       return {
         ok: true,
-        event: { caseId: id, dedupeKey: dedupeKey([eventType, id, attemptId, time]), providerEventId: null, eventType, version: time, subject: "case", body: json },
+        event: {
+          caseId: id,
+          dedupeKey: dedupeKey([eventType, id, attemptId, time]),
+          providerEventId: null,
+          eventType,
+          version: time,
+          subject: "case",
+          body: json,
+        },
       };
     }
     const action = firstText(json, "action");

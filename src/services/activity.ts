@@ -54,8 +54,16 @@ export async function endpointActivity(db: D1Database, endpointIds: string[], no
   if (!endpointIds.length) return { since, byEndpoint };
   const list = endpointIds.map((_, i) => `?${i + 2}`).join(", ");
   const [hours, states] = await db.batch([
-    db.prepare(`SELECT endpoint_id, SUM(attempts) AS attempts, SUM(failures) AS failures FROM endpoint_hours WHERE hour >= ?1 AND endpoint_id IN (${list}) GROUP BY endpoint_id`).bind(Math.floor(since / HOUR_MS) * HOUR_MS, ...endpointIds),
-    db.prepare(`SELECT endpoint_id, status, COUNT(*) AS n FROM deliveries WHERE endpoint_id IN (${list.replace(/\?(\d+)/g, (_, n) => `?${Number(n) - 1}`)}) GROUP BY endpoint_id, status`).bind(...endpointIds),
+    db
+      .prepare(
+        `SELECT endpoint_id, SUM(attempts) AS attempts, SUM(failures) AS failures FROM endpoint_hours WHERE hour >= ?1 AND endpoint_id IN (${list}) GROUP BY endpoint_id`,
+      )
+      .bind(Math.floor(since / HOUR_MS) * HOUR_MS, ...endpointIds),
+    db
+      .prepare(
+        `SELECT endpoint_id, status, COUNT(*) AS n FROM deliveries WHERE endpoint_id IN (${list.replace(/\?(\d+)/g, (_, n) => `?${Number(n) - 1}`)}) GROUP BY endpoint_id, status`,
+      )
+      .bind(...endpointIds),
   ]);
   const get = (id: string) => {
     let a = byEndpoint.get(id);

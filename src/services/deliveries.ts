@@ -25,7 +25,11 @@ export async function deliveryAttempts(env: Env, deliveryId: string, customerId?
 
 /** Starts handing the endpoint's held and recovering deliveries to their cases now; the cron finishes. */
 export function kickFanout(env: Env, bg: Background, endpointId: string): void {
-  bg.waitUntil(releaseAndRecover(env, { endpointId }).catch((err) => log("error", "release or recover pass failed", { endpoint_id: endpointId, error: errorSummary(err) })));
+  bg.waitUntil(
+    releaseAndRecover(env, { endpointId }).catch((err) =>
+      log("error", "release or recover pass failed", { endpoint_id: endpointId, error: errorSummary(err) }),
+    ),
+  );
 }
 
 /**

@@ -21,7 +21,16 @@ export type EventPage = { rows: EventIndexRow[]; nextCursor: string | null };
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function eventSummaryView(r: EventIndexRow) {
-  return { id: r.id, customer_id: r.customer_id, source_id: r.source_id, case_id: r.case_id, sequence: r.sequence, type: r.type, status: r.status, created_at: iso(timeOfId(r.id)) };
+  return {
+    id: r.id,
+    customer_id: r.customer_id,
+    source_id: r.source_id,
+    case_id: r.case_id,
+    sequence: r.sequence,
+    type: r.type,
+    status: r.status,
+    created_at: iso(timeOfId(r.id)),
+  };
 }
 
 export function eventView(e: EventRecord) {
@@ -104,7 +113,17 @@ export async function caseEvents(env: Env, sourceId: string, caseId: string, q: 
   const all = trail.events
     .filter((e) => (!q.type || e.type === q.type) && (!q.cursor || e.id < q.cursor) && (!q.customerId || e.customerId === q.customerId))
     .sort((a, b) => (a.id < b.id ? 1 : -1))
-    .map((e): EventIndexRow => ({ customer_id: e.customerId, id: e.id, source_id: e.sourceId, case_id: e.caseId, sequence: e.sequence, type: e.type, status: e.status }));
+    .map(
+      (e): EventIndexRow => ({
+        customer_id: e.customerId,
+        id: e.id,
+        source_id: e.sourceId,
+        case_id: e.caseId,
+        sequence: e.sequence,
+        type: e.type,
+        status: e.status,
+      }),
+    );
   const rows = all.slice(0, q.limit);
   return { rows, nextCursor: all.length > q.limit ? (rows.at(-1)?.id ?? null) : null };
 }

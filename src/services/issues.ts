@@ -61,10 +61,23 @@ export async function setIssueStatus(env: Env, db: Db, id: string, status: "ackn
   if (current.status === "resolved") return { ok: false, error: "already_resolved" };
   const [row] =
     status === "acknowledged"
-      ? await db.update(issues).set({ status, acknowledgedAt: now, updatedAt: now }).where(and(eq(issues.id, id), eq(issues.status, "open"))).returning()
+      ? await db
+          .update(issues)
+          .set({ status, acknowledgedAt: now, updatedAt: now })
+          .where(and(eq(issues.id, id), eq(issues.status, "open")))
+          .returning()
       : await db
           .update(issues)
-          .set({ status, openKey: null, resolvedAt: now, resolvedBy: "operator", resolution: "resolved by an operator", revision: sql`${issues.revision} + 1`, revisedAt: now, updatedAt: now })
+          .set({
+            status,
+            openKey: null,
+            resolvedAt: now,
+            resolvedBy: "operator",
+            resolution: "resolved by an operator",
+            revision: sql`${issues.revision} + 1`,
+            revisedAt: now,
+            updatedAt: now,
+          })
           .where(and(eq(issues.id, id), inArray(issues.status, ["open", "acknowledged"])))
           .returning();
   // Changed meanwhile (the relay resolved it): answer with what it is now.

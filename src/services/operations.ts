@@ -54,7 +54,13 @@ export async function updateEndpoint(env: Env, bg: Background, db: Db, current: 
   if (resuming) kickFanout(env, bg, current.id);
   if (resuming && current.status === "disabled") {
     // Its endpoint.disabled issue resolves; endpoint.failing waits for an answer.
-    const clear = { kind: "issue_clear" as const, issue: "endpoint.disabled" as const, subjectId: current.id, resolution: "the endpoint was re-enabled", at: Date.now() };
+    const clear = {
+      kind: "issue_clear" as const,
+      issue: "endpoint.disabled" as const,
+      subjectId: current.id,
+      resolution: "the endpoint was re-enabled",
+      at: Date.now(),
+    };
     await announce(env, await env.DB.batch(indexStatements(env.DB, [clear])));
   }
   return row;

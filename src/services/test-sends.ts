@@ -27,7 +27,13 @@ export function testEnvelope(type: EventType, now: number): Envelope {
   const at = new Date(now).toISOString();
   return {
     ...example,
-    data: { ...example.data, event_id: newId("evt", now), sequence: 0, verified: false, trigger: { kind: "test", provider_event_type: null, provider_event_id: null, received_at: at } },
+    data: {
+      ...example.data,
+      event_id: newId("evt", now),
+      sequence: 0,
+      verified: false,
+      trigger: { kind: "test", provider_event_type: null, provider_event_id: null, received_at: at },
+    },
   };
 }
 
@@ -59,7 +65,15 @@ export async function sendTestEvent(db: Db, config: Config, endpoint: EndpointRo
       .where(
         and(
           eq(endpointTests.endpointId, endpoint.id),
-          notInArray(endpointTests.id, db.select({ id: endpointTests.id }).from(endpointTests).where(eq(endpointTests.endpointId, endpoint.id)).orderBy(desc(endpointTests.id)).limit(TEST_ATTEMPTS_KEPT)),
+          notInArray(
+            endpointTests.id,
+            db
+              .select({ id: endpointTests.id })
+              .from(endpointTests)
+              .where(eq(endpointTests.endpointId, endpoint.id))
+              .orderBy(desc(endpointTests.id))
+              .limit(TEST_ATTEMPTS_KEPT),
+          ),
         ),
       ),
   ]);

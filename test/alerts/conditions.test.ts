@@ -29,10 +29,13 @@ const stamp = (m: number) => new Date(Date.UTC(2024, 4, 25, 19, m)).toISOString(
 
 /** The subject's only issue of `kind` once it is in `status`; fails if there is ever more than one. */
 async function issueIn(subjectId: string, kind: string, status: string): Promise<IssueRow> {
-  const rows = await eventually(async () => {
-    const all = await issuesOf(subjectId, kind);
-    return all.some((i) => i.status === status) && all;
-  }, { message: `${kind} ${status} for ${subjectId}` });
+  const rows = await eventually(
+    async () => {
+      const all = await issuesOf(subjectId, kind);
+      return all.some((i) => i.status === status) && all;
+    },
+    { message: `${kind} ${status} for ${subjectId}` },
+  );
   expect(rows, `one ${kind} issue for ${subjectId}`).toHaveLength(1);
   return rows[0]!;
 }
@@ -70,7 +73,9 @@ describe("endpoint.failing", () => {
     await attemptsUpTo(r, "ef-1", 6);
     await eventually(async () => (await issuesOf(r.endpoint.id, "endpoint.failing"))[0]?.count === 6);
     const listed = (await api.get(`/v1/issues?customer_id=${r.customer.id}`)).body.data;
-    expect(listed).toEqual([expect.objectContaining({ id: open.id, kind: "endpoint.failing", status: "open", count: 6, subject: { type: "endpoint", id: r.endpoint.id } })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: open.id, kind: "endpoint.failing", status: "open", count: 6, subject: { type: "endpoint", id: r.endpoint.id } }),
+    ]);
     expect(listed[0].ref).toMatchObject({ source_id: r.source.id, case_id: "ef-1" });
     expect(listed[0].detail).toBe("HTTP 500");
     r.hook.respond(() => new Response("ok"));
@@ -121,13 +126,19 @@ describe("delivery.exhausted", () => {
     });
     const open = await issueIn(r.endpoint.id, "delivery.exhausted", "open");
     expect(open.count).toBe(1);
-    expect((await api.get(`/v1/issues/${open.id}`)).body).toMatchObject({ detail: "failed after 10 attempts, the whole retry schedule", ref: { delivery_id: d!.id, case_id: "dx-1" } });
+    expect((await api.get(`/v1/issues/${open.id}`)).body).toMatchObject({
+      detail: "failed after 10 attempts, the whole retry schedule",
+      ref: { delivery_id: d!.id, case_id: "dx-1" },
+    });
     // The streak of failed attempts opened endpoint.failing on the way.
     await issueIn(r.endpoint.id, "endpoint.failing", "open");
     // The operator recovers it: nothing is left failed, the issue resolves; the resend succeeds, so does the other.
     r.hook.respond(() => new Response("ok"));
     expect((await api.post(`/v1/endpoints/${r.endpoint.id}/recover`, { since: new Date(Date.now() - 3600_000).toISOString() })).status).toBe(202);
-    expect(await issueIn(r.endpoint.id, "delivery.exhausted", "resolved")).toMatchObject({ id: open.id, resolution: "no failed delivery is left to the endpoint" });
+    expect(await issueIn(r.endpoint.id, "delivery.exhausted", "resolved")).toMatchObject({
+      id: open.id,
+      resolution: "no failed delivery is left to the endpoint",
+    });
     await issueIn(r.endpoint.id, "endpoint.failing", "resolved");
   });
 });
@@ -136,7 +147,9 @@ describe("source.silent", () => {
   it("opens when the cron flags the source, once, and resolves with the next webhook", async () => {
     const r = await karmacheckRelay(net);
     await api.patch(`/v1/sources/${r.source.id}`, { silence_after_seconds: 300 });
-    await env.DB.prepare("UPDATE sources SET created_at = ?2 WHERE id = ?1").bind(r.source.id, Date.now() - 3600_000).run();
+    await env.DB.prepare("UPDATE sources SET created_at = ?2 WHERE id = ?1")
+      .bind(r.source.id, Date.now() - 3600_000)
+      .run();
     await flagSilentSources(env, Date.now());
     const open = await issueIn(r.source.id, "source.silent", "open");
     expect(open.customer_id).toBe(r.customer.id);
@@ -154,7 +167,9 @@ describe("source.refetch_failing and receipt.failed", () => {
     let refuse = true;
     net.on(`${KC_BASE}/case/id/rf-`, (req) => {
       const id = decodeURIComponent(new URL(req.url).pathname.split("/").pop()!);
-      return refuse ? new Response("bad request", { status: 400 }) : new Response(JSON.stringify({ cases: [{ id, caseStatus: "Pending", modStamp: stamp(1) }] }), { headers: { "content-type": "application/json" } });
+      return refuse
+        ? new Response("bad request", { status: 400 })
+        : new Response(JSON.stringify({ cases: [{ id, caseStatus: "Pending", modStamp: stamp(1) }] }), { headers: { "content-type": "application/json" } });
     });
     for (const id of ["rf-1", "rf-2"]) await r.send(kcCaseEvent(id, stamp(0), "Pending", null));
     await eventually(async () => (await issuesOf(r.source.id, "source.refetch_failing"))[0]?.count === 2, { message: "a streak of 2" });
@@ -188,7 +203,12 @@ describe("source.refetch_failing and receipt.failed", () => {
     const r = await karmacheckRelay(net);
     const body: ReceiptMessage = {
       kind: "receipt",
-      id: `rcv_01JD${crypto.randomUUID().replace(/-/g, "").slice(0, 22).toUpperCase().replace(/[ILOU]/g, "A")}`,
+      id: `rcv_01JD${crypto
+        .randomUUID()
+        .replace(/-/g, "")
+        .slice(0, 22)
+        .toUpperCase()
+        .replace(/[ILOU]/g, "A")}`,
       source_id: r.source.id,
       customer_id: r.customer.id,
       case_id: "dl-1",
@@ -206,7 +226,10 @@ describe("source.refetch_failing and receipt.failed", () => {
     await worker.queue(batch as MessageBatch<never>, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dl"]);
     const open = await issueIn(r.source.id, "receipt.failed", "open");
-    expect((await api.get(`/v1/issues/${open.id}`)).body).toMatchObject({ detail: "a receipt was dead-lettered after every retry", ref: { receipt_id: body.id, case_id: "dl-1" } });
+    expect((await api.get(`/v1/issues/${open.id}`)).body).toMatchObject({
+      detail: "a receipt was dead-lettered after every retry",
+      ref: { receipt_id: body.id, case_id: "dl-1" },
+    });
     r.api.set("dl-1", "Pending", null, stamp(0));
     expect((await api.post(`/v1/receipts/${body.id}/replay`)).body.outcome).toBe("forwarded");
     await issueIn(r.source.id, "receipt.failed", "resolved");

@@ -4,11 +4,25 @@ import { Webhook } from "standardwebhooks";
 import { api } from "../helpers/api";
 import type { Network } from "../helpers/net";
 
-export type IssueRow = { id: string; kind: string; status: string; subject_id: string; customer_id: string; count: number; revision: number; notified_revision: number; resolved_by: string | null; resolution: string | null; open_key: string | null };
+export type IssueRow = {
+  id: string;
+  kind: string;
+  status: string;
+  subject_id: string;
+  customer_id: string;
+  count: number;
+  revision: number;
+  notified_revision: number;
+  resolved_by: string | null;
+  resolution: string | null;
+  open_key: string | null;
+};
 
 /** Every issue row of a subject (pending streaks included), oldest first. */
 export async function issuesOf(subjectId: string, kind?: string): Promise<IssueRow[]> {
-  const rows = await env.DB.prepare("SELECT * FROM issues WHERE subject_id = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY id").bind(subjectId, kind ?? null).all<IssueRow>();
+  const rows = await env.DB.prepare("SELECT * FROM issues WHERE subject_id = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY id")
+    .bind(subjectId, kind ?? null)
+    .all<IssueRow>();
   return rows.results;
 }
 
@@ -20,7 +34,11 @@ export function alertReceiver(net: Network, url: string) {
   let secret = "";
   let respond: (a: Alert) => Response | Promise<Response> = () => new Response("ok");
   net.on(url, async (_req, call) => {
-    const headers = { "webhook-id": call.headers["webhook-id"] ?? "", "webhook-timestamp": call.headers["webhook-timestamp"] ?? "", "webhook-signature": call.headers["webhook-signature"] ?? "" };
+    const headers = {
+      "webhook-id": call.headers["webhook-id"] ?? "",
+      "webhook-timestamp": call.headers["webhook-timestamp"] ?? "",
+      "webhook-signature": call.headers["webhook-signature"] ?? "",
+    };
     let verified = false;
     try {
       new Webhook(secret).verify(call.body, headers);
@@ -52,8 +70,16 @@ export function alertReceiver(net: Network, url: string) {
 export async function alertEndpoint(net: Network, opts: { token?: string; kinds?: string[]; customer_id?: string } = {}) {
   const url = `https://alerts.example.com/${crypto.randomUUID()}`;
   const receiver = alertReceiver(net, url);
-  const res = await api.post("/v1/alert-endpoints", { url, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.customer_id ? { customer_id: opts.customer_id } : {}) }, opts.token);
+  const res = await api.post(
+    "/v1/alert-endpoints",
+    { url, ...(opts.kinds ? { kinds: opts.kinds } : {}), ...(opts.customer_id ? { customer_id: opts.customer_id } : {}) },
+    opts.token,
+  );
   if (res.status !== 201) throw new Error(`alert endpoint not created: ${res.status} ${res.text}`);
   receiver.setSecret(res.body.secret);
-  return { ...receiver, endpoint: res.body as { id: string; secret: string; customer_id: string | null }, remove: () => api.delete(`/v1/alert-endpoints/${res.body.id}`) };
+  return {
+    ...receiver,
+    endpoint: res.body as { id: string; secret: string; customer_id: string | null },
+    remove: () => api.delete(`/v1/alert-endpoints/${res.body.id}`),
+  };
 }

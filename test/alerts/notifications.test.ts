@@ -96,9 +96,14 @@ describe("notifications", () => {
     r.hook.respond(() => new Response("ok"));
     r.api.set("fe-ok", "Pending", null, stamp(0));
     await r.send(kcCaseEvent("fe-ok", stamp(0), "Pending", null));
-    const resolved = await eventually(() => operator.about(r.endpoint.id).find((a) => a.body.data.transition === "resolved"), { message: "the resolution notified" });
+    const resolved = await eventually(() => operator.about(r.endpoint.id).find((a) => a.body.data.transition === "resolved"), {
+      message: "the resolution notified",
+    });
     expect(resolved.verified).toBe(true);
-    expect(resolved.body).toMatchObject({ type: "endpoint.recovered", data: { issue: { id: issue.id, status: "resolved", resolved_by: "relay", resolution: "the endpoint answered 2xx again" } } });
+    expect(resolved.body).toMatchObject({
+      type: "endpoint.recovered",
+      data: { issue: { id: issue.id, status: "resolved", resolved_by: "relay", resolution: "the endpoint answered 2xx again" } },
+    });
     expect(resolved.id).not.toBe(opened!.id);
     expect(operator.about(r.endpoint.id)).toHaveLength(2);
     const view = (await api.get(`/v1/alert-endpoints/${operator.endpoint.id}`)).body;
@@ -120,7 +125,9 @@ describe("notifications", () => {
     });
     // Opened before the alert endpoints existed: a resolution reaches them. And a source issue of A's, for the operator only.
     const issue = await openIssue(a.endpoint.id);
-    await env.DB.prepare("UPDATE sources SET created_at = ?2, last_receipt_at = ?2, silence_after_seconds = 300 WHERE id = ?1").bind(a.source.id, Date.now() - 3600_000).run();
+    await env.DB.prepare("UPDATE sources SET created_at = ?2, last_receipt_at = ?2, silence_after_seconds = 300 WHERE id = ?1")
+      .bind(a.source.id, Date.now() - 3600_000)
+      .run();
     await flagSilentSources(env, Date.now());
     await eventually(() => operator.about(a.source.id).length === 1, { message: "the operator told of the silent source" });
     a.hook.respond(() => new Response("ok"));
@@ -197,7 +204,9 @@ describe("rate limit", () => {
     const resolved = await api.patch(`/v1/issues/${issue.id}`, { status: "resolved" });
     expect(resolved.body).toMatchObject({ status: "resolved", resolved_by: "operator" });
     expect(await planIssue(env, config, issue.id, now + 2 * config.alertRepeatMs)).toBe("sent");
-    expect(queued.filter((m) => m.kind === "alert_deliver").at(-1)).toMatchObject({ notification: { type: "endpoint.recovered", data: { transition: "resolved" } } });
+    expect(queued.filter((m) => m.kind === "alert_deliver").at(-1)).toMatchObject({
+      notification: { type: "endpoint.recovered", data: { transition: "resolved" } },
+    });
     expect(await planIssue(env, config, issue.id, now + 2 * config.alertRepeatMs)).toBe("nothing");
   });
 
@@ -234,12 +243,21 @@ describe("rate limit", () => {
           version: dateOccurred,
           received_at: Date.now(),
           body_sha256: "0".repeat(64),
-          body: JSON.stringify({ id: `${caseId}-${i}`, type: "applicant.stage_changed", version: "2022-02-23", dateOccurred, data: { id: caseId, stage: `stage-${i}` } }),
+          body: JSON.stringify({
+            id: `${caseId}-${i}`,
+            type: "applicant.stage_changed",
+            version: "2022-02-23",
+            dateOccurred,
+            data: { id: caseId, stage: `stage-${i}` },
+          }),
         };
       });
       await env.INBOX.sendBatch(messages.map((body) => ({ body, contentType: "json" })));
     }
-    const issue = await eventually(async () => (await issuesOf(ep.id, "endpoint.failing")).find((i) => i.count >= CASES * PER_CASE), { timeout: 60_000, message: "1,000 failed attempts counted" });
+    const issue = await eventually(async () => (await issuesOf(ep.id, "endpoint.failing")).find((i) => i.count >= CASES * PER_CASE), {
+      timeout: 60_000,
+      message: "1,000 failed attempts counted",
+    });
     expect(await issuesOf(ep.id, "endpoint.failing")).toHaveLength(1);
     expect(issue.status).toBe("open");
     // The count went past 50 and 500: escalations, held back by the repeat interval.
@@ -262,7 +280,25 @@ describe("rate limit", () => {
 
 describe("delivery of notifications", () => {
   async function deliverOnce(alertEndpointId: string, attempts: number) {
-    const row = { id: "iss_01JD00000000000000000000A1", kind: "endpoint.failing", status: "open", subjectType: "endpoint", subjectId: "ep_x", customerId: "cus_x", count: 5, threshold: 5, detail: "HTTP 500", ref: null, firstSeenAt: 1, lastSeenAt: 2, acknowledgedAt: null, resolvedAt: null, resolvedBy: null, resolution: null, revision: 1 } as unknown as Row;
+    const row = {
+      id: "iss_01JD00000000000000000000A1",
+      kind: "endpoint.failing",
+      status: "open",
+      subjectType: "endpoint",
+      subjectId: "ep_x",
+      customerId: "cus_x",
+      count: 5,
+      threshold: 5,
+      detail: "HTTP 500",
+      ref: null,
+      firstSeenAt: 1,
+      lastSeenAt: 2,
+      acknowledgedAt: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      resolution: null,
+      revision: 1,
+    } as unknown as Row;
     const body: AlertMessage = { kind: "alert_deliver", alert_endpoint_id: alertEndpointId, notification: notificationFor(row, "opened", Date.now()) };
     const batch = createMessageBatch<AlertMessage>("caserelay-alerts", [{ id: "m1", timestamp: new Date(), attempts, body }]);
     const retry = vi.spyOn(batch.messages[0]!, "retry");
@@ -319,7 +355,9 @@ describe("delivery of notifications", () => {
     // Still hanging: nothing above waited for it.
     expect((await api.get(`/v1/alert-endpoints/${operator.endpoint.id}`)).body.last_success_at).toBeNull();
     release();
-    await eventually(async () => (await api.get(`/v1/alert-endpoints/${operator.endpoint.id}`)).body.last_success_at !== null, { message: "the late answer recorded" });
+    await eventually(async () => (await api.get(`/v1/alert-endpoints/${operator.endpoint.id}`)).body.last_success_at !== null, {
+      message: "the late answer recorded",
+    });
     expect(await createDb(env.DB).select().from(issues).where(eq(issues.subjectId, r.endpoint.id))).toHaveLength(1);
   });
 });

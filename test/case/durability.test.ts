@@ -24,7 +24,8 @@ afterEach(() => {
 
 const DAY = 86_400_000;
 const stamp = (minute: number) => new Date(Date.UTC(2024, 4, 25, 19, minute)).toISOString();
-const sequencesOf = (got: { body: { data: { case_id: string; sequence: number } } }[], caseId: string) => got.filter((g) => g.body.data.case_id === caseId).map((g) => g.body.data.sequence);
+const sequencesOf = (got: { body: { data: { case_id: string; sequence: number } } }[], caseId: string) =>
+  got.filter((g) => g.body.data.case_id === caseId).map((g) => g.body.data.sequence);
 
 /** A promise the test resolves by hand, for a provider API or an endpoint that hangs. */
 function gate() {
@@ -46,7 +47,10 @@ describe("a case object reset at any step", () => {
     await abortAllDurableObjects();
     release();
     // The queue brings both back; the provider's state is now the second one.
-    await eventually(async () => (await storedReceipts(r.source.id, "rs-1")).filter((x) => x.outcome !== "pending").length === 2, { timeout: 30_000, message: "both receipts decided" });
+    await eventually(async () => (await storedReceipts(r.source.id, "rs-1")).filter((x) => x.outcome !== "pending").length === 2, {
+      timeout: 30_000,
+      message: "both receipts decided",
+    });
     const receipts = await storedReceipts(r.source.id, "rs-1");
     expect(receipts.map((x) => x.id).sort()).toEqual([first.body.id, second.body.id].sort());
     const sequences = receipts.filter((x) => x.sequence !== null).map((x) => x.sequence);
@@ -169,10 +173,13 @@ describe("the index", () => {
     });
     r.api.set("ix-1", "Pending", null, stamp(0));
     await r.send(kcCaseEvent("ix-1", stamp(0), "Pending", null));
-    await eventually(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE source_id = ?").bind(r.source.id).first<{ n: number }>())!.n === 1, {
-      timeout: 30_000,
-      message: "the event indexed after the retry",
-    });
+    await eventually(
+      async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE source_id = ?").bind(r.source.id).first<{ n: number }>())!.n === 1,
+      {
+        timeout: 30_000,
+        message: "the event indexed after the retry",
+      },
+    );
     expect(failed).toBe(2);
     // Delivered once: the retried message was answered from the case's storage.
     expect(r.hook.got).toHaveLength(1);

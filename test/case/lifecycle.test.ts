@@ -33,7 +33,8 @@ async function unauthenticatedCaseKeeper() {
     const s = states.get(decodeURIComponent(new URL(req.url).pathname.split("/").pop()!));
     return s ? json({ data: s }) : new Response("not found", { status: 404 });
   });
-  const post = (body: unknown) => request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const post = (body: unknown) =>
+    request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } });
   return { source, hook, states, post };
 }
 
@@ -42,14 +43,20 @@ describe("an unauthenticated source", () => {
     const ck = await unauthenticatedCaseKeeper();
     ck.states.set("v-1", { id: "v-1", status: "in_progress", updatedAt: "2024-06-01T08:30:00.000Z", frontIdCardResult: { status: "in_progress" } });
     // Forged: claims the verification completed, with a version far in the future.
-    const forged = await ck.post({ key: "verification.frontIdCardResult.confirmed", data: { id: "v-1", status: "completed", updatedAt: "2099-01-01T00:00:00.000Z" } });
+    const forged = await ck.post({
+      key: "verification.frontIdCardResult.confirmed",
+      data: { id: "v-1", status: "completed", updatedAt: "2099-01-01T00:00:00.000Z" },
+    });
     expect(forged.status).toBe(200);
     await eventually(() => ck.hook.got.length === 1, { message: "the refetched state forwarded" });
     const first = ck.hook.got[0]!.body.data;
     expect(first).toMatchObject({ status: "in_progress", verified: true, check: { id: "frontIdCardResult", status: "in_progress" } });
     // The version recorded is the provider's, so the forged one does not make the next real change stale.
     const [r1] = await storedReceipts(ck.source.id, "v-1");
-    const version = await runInDurableObject(caseStub(ck.source.id, "v-1"), (_o, state) => state.storage.sql.exec("SELECT version FROM receipts WHERE id = ?", r1!.id).one().version);
+    const version = await runInDurableObject(
+      caseStub(ck.source.id, "v-1"),
+      (_o, state) => state.storage.sql.exec("SELECT version FROM receipts WHERE id = ?", r1!.id).one().version,
+    );
     expect(version).toBe("2024-06-01T08:30:00.000Z");
     ck.states.set("v-1", { id: "v-1", status: "completed", updatedAt: "2024-06-01T09:00:00.000Z", frontIdCardResult: { status: "completed" } });
     await ck.post({ key: "verification.completed", data: { id: "v-1", updatedAt: "2024-06-01T09:00:00.000Z" } });
@@ -62,13 +69,19 @@ describe("a refetch the provider refuses for good", () => {
   it("fails the receipt at once (a 4xx other than 408/429), shows and indexes it, and replays it once fixed", async () => {
     const r = await karmacheckRelay(net);
     let refuse = true;
-    net.on("https://api-stage.karmacheck.io/case/id/rf-1", () => (refuse ? new Response("bad request", { status: 400 }) : json({ cases: [{ id: "rf-1", caseStatus: "Pending", modStamp: "2024-05-25T19:00:00.000Z" }] })));
+    net.on("https://api-stage.karmacheck.io/case/id/rf-1", () =>
+      refuse ? new Response("bad request", { status: 400 }) : json({ cases: [{ id: "rf-1", caseStatus: "Pending", modStamp: "2024-05-25T19:00:00.000Z" }] }),
+    );
     const res = await r.send(kcCaseEvent("rf-1", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const receipt = await eventually(async () => (await storedReceipts(r.source.id, "rf-1")).find((x) => x.outcome === "failed"), { message: "the receipt failed" });
+    const receipt = await eventually(async () => (await storedReceipts(r.source.id, "rf-1")).find((x) => x.outcome === "failed"), {
+      message: "the receipt failed",
+    });
     expect(receipt).toMatchObject({ id: res.body.id, reason: "refetch_rejected" });
     // Not retried: one call, not the three tries of a transient failure, and no pending receipt.
     expect(net.callsTo("https://api-stage.karmacheck.io/case/id/rf-1")).toHaveLength(1);
-    const indexed = await eventually(() => env.DB.prepare("SELECT * FROM failed_receipts WHERE id = ?").bind(res.body.id).first(), { message: "indexed as failed" });
+    const indexed = await eventually(() => env.DB.prepare("SELECT * FROM failed_receipts WHERE id = ?").bind(res.body.id).first(), {
+      message: "indexed as failed",
+    });
     expect(indexed).toMatchObject({ source_id: r.source.id, case_id: "rf-1", reason: "refetch_rejected" });
     expect(r.hook.got).toHaveLength(0);
     refuse = false;
@@ -82,7 +95,9 @@ describe("a refetch the provider refuses for good", () => {
     const r = await karmacheckRelay(net);
     net.on("https://api-stage.karmacheck.io/case/id/rf-2", () => new Response("slow down", { status: 429 }));
     await r.send(kcCaseEvent("rf-2", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const receipt = await eventually(async () => (await storedReceipts(r.source.id, "rf-2")).find((x) => x.reason === "refetch_failed"), { message: "pending, saying why" });
+    const receipt = await eventually(async () => (await storedReceipts(r.source.id, "rf-2")).find((x) => x.reason === "refetch_failed"), {
+      message: "pending, saying why",
+    });
     expect(receipt.outcome).toBe("pending");
   });
 });
@@ -99,10 +114,13 @@ describe("a provider redelivery after the dedupe window", () => {
       state.storage.sql.exec("UPDATE receipts SET received_at = received_at - ?", 8 * DAY);
     });
     const again = await r.send(webhook);
-    const receipts = await eventually(async () => {
-      const rows = await storedReceipts(r.source.id, "dw-1");
-      return rows.length === 2 && rows.every((x) => x.outcome !== "pending") && rows;
-    }, { message: "two receipts decided" });
+    const receipts = await eventually(
+      async () => {
+        const rows = await storedReceipts(r.source.id, "dw-1");
+        return rows.length === 2 && rows.every((x) => x.outcome !== "pending") && rows;
+      },
+      { message: "two receipts decided" },
+    );
     expect(receipts.map((x) => x.id)).toEqual([first.body.id, again.body.id]);
     // Same provider state: nothing new to forward; the first event and its delivery are untouched.
     expect(receipts[1]!.outcome).toBe("unchanged");

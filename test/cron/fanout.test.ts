@@ -20,7 +20,11 @@ beforeEach(() => {
 });
 afterEach(() => net.restore());
 
-const heldRows = (endpointId: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?1 AND status = 'held'").bind(endpointId).first<{ n: number }>().then((r) => r!.n);
+const heldRows = (endpointId: string) =>
+  env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?1 AND status = 'held'")
+    .bind(endpointId)
+    .first<{ n: number }>()
+    .then((r) => r!.n);
 
 describe("held deliveries", () => {
   it("are all released, however many passes it takes, and one held while a pass ran goes too", async () => {
@@ -49,14 +53,27 @@ describe("held deliveries", () => {
     await r.send(kcCaseEvent(late, "2024-05-25T19:00:00.000Z", "Pending", null));
     await eventually(() => r.hook.forCase(late).length === 1);
     await runInDurableObject(caseStub(r.source.id, late), (_o, state) => {
-      const row = state.storage.sql.exec("SELECT n, deliveries, event_id, sequence FROM receipts WHERE sequence IS NOT NULL").one() as { n: number; deliveries: string; event_id: string; sequence: number };
-      const held = (JSON.parse(row.deliveries) as Delivery[]).map((d) => ({ ...d, id: `${d.id.slice(0, -1)}Z`, status: "held" as const, attempts: [], next_attempt_at: null }));
+      const row = state.storage.sql.exec("SELECT n, deliveries, event_id, sequence FROM receipts WHERE sequence IS NOT NULL").one() as {
+        n: number;
+        deliveries: string;
+        event_id: string;
+        sequence: number;
+      };
+      const held = (JSON.parse(row.deliveries) as Delivery[]).map((d) => ({
+        ...d,
+        id: `${d.id.slice(0, -1)}Z`,
+        status: "held" as const,
+        attempts: [],
+        next_attempt_at: null,
+      }));
       state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify([...JSON.parse(row.deliveries), ...held]), row.n);
     });
     const heldId = (await storedDeliveries(r.source.id, late)).find((d) => d.status === "held")!.id;
     await env.DB.prepare(
       "INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'evt_x', 1, 'held', 0, 0)",
-    ).bind(heldId, r.customer.id, r.endpoint.id, r.source.id, late).run();
+    )
+      .bind(heldId, r.customer.id, r.endpoint.id, r.source.id, late)
+      .run();
     expect((await releaseAndRecover(env)).released).toBe(1);
     await eventually(() => r.hook.forCase(late).length === 2, { message: "the late one sent" });
     expect(await heldRows(r.endpoint.id)).toBe(0);
@@ -68,7 +85,9 @@ describe("recovering deliveries", () => {
     const r = await karmacheckRelay(net);
     await env.DB.prepare(
       "INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at) VALUES ('dlv_01JD00000000000000000000GONE01', ?1, ?2, ?3, 'forgotten', 'evt_01JD00000000000000000000GONE', 1, 'recovering', 0, 0)",
-    ).bind(r.customer.id, r.endpoint.id, r.source.id).run();
+    )
+      .bind(r.customer.id, r.endpoint.id, r.source.id)
+      .run();
     expect(await releaseAndRecover(env, { endpointId: r.endpoint.id })).toMatchObject({ unknown: 1 });
     expect(await env.DB.prepare("SELECT 1 FROM deliveries WHERE id = 'dlv_01JD00000000000000000000GONE01'").first()).toBeNull();
   });

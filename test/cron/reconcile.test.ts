@@ -44,7 +44,10 @@ describe("reconcile", () => {
     await cronAt(Date.now() + 601_000);
     const got = await eventually(() => r.hook.forCase("rc-1").length === 2 && r.hook.forCase("rc-1")[1]);
     expect(got.verified).toBe(true);
-    expect(got.body).toMatchObject({ type: "case.completed", data: { sequence: 2, status: "completed", trigger: { kind: "reconcile", provider_event_type: null } } });
+    expect(got.body).toMatchObject({
+      type: "case.completed",
+      data: { sequence: 2, status: "completed", trigger: { kind: "reconcile", provider_event_type: null } },
+    });
     const view = await eventually(async () => {
       const v = (await api.get(`/v1/cases/${r.source.id}/rc-1`)).body;
       return v.events?.length === 2 && v;
@@ -60,7 +63,9 @@ describe("reconcile", () => {
     const at = await cronAt(Date.now() + 601_000);
     expect(r.api.stats.fetches.length).toBe(before + 1);
     expect(r.hook.forCase("rc-2")).toHaveLength(1);
-    const row = await env.DB.prepare("SELECT check_after FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-2").first<{ check_after: number }>();
+    const row = await env.DB.prepare("SELECT check_after FROM cases WHERE source_id = ? AND case_id = ?")
+      .bind(r.source.id, "rc-2")
+      .first<{ check_after: number }>();
     expect(row!.check_after).toBe(at + 600_000);
     const view = (await api.get(`/v1/cases/${r.source.id}/rc-2`)).body;
     expect(view.receipts.filter((x: { kind: string }) => x.kind === "reconcile")).toHaveLength(0);
@@ -82,7 +87,9 @@ describe("reconcile", () => {
     await env.DB.prepare("UPDATE cases SET check_after = 0 WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-4").run();
     await cronAt(Date.now() + 60_000);
     expect(r.api.stats.fetches.filter((id) => id === "rc-4").length).toBe(before);
-    const row = await env.DB.prepare("SELECT check_after FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-4").first<{ check_after: number }>();
+    const row = await env.DB.prepare("SELECT check_after FROM cases WHERE source_id = ? AND case_id = ?")
+      .bind(r.source.id, "rc-4")
+      .first<{ check_after: number }>();
     expect(row!.check_after).toBeGreaterThan(Date.now() + 3500_000);
   });
 
@@ -106,7 +113,9 @@ describe("reconcile when the provider is down", () => {
     r.api.set("rc-6", "Complete", null, "2024-05-25T20:00:00.000Z");
     r.api.failNext("rc-6", 1);
     const at = await cronAt(Date.now() + 601_000);
-    const row = await env.DB.prepare("SELECT terminal, check_after FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-6").first<{ terminal: number; check_after: number }>();
+    const row = await env.DB.prepare("SELECT terminal, check_after FROM cases WHERE source_id = ? AND case_id = ?")
+      .bind(r.source.id, "rc-6")
+      .first<{ terminal: number; check_after: number }>();
     expect(row).toEqual({ terminal: 0, check_after: at + 15 * 60_000 });
     expect(r.hook.forCase("rc-6")).toHaveLength(1);
     await cronAt(at + 16 * 60_000);
@@ -120,7 +129,10 @@ describe("reconcile when the provider keeps failing", () => {
     const r = await relay();
     await deliveredOnce(r, "rc-7", "Pending", "2024-05-25T19:00:00.000Z");
     r.api.failNext("rc-7", 1_000);
-    const row = () => env.DB.prepare("SELECT check_after, reconcile_failures, reconcile_error FROM cases WHERE source_id = ? AND case_id = ?").bind(r.source.id, "rc-7").first<{ check_after: number; reconcile_failures: number; reconcile_error: string | null }>();
+    const row = () =>
+      env.DB.prepare("SELECT check_after, reconcile_failures, reconcile_error FROM cases WHERE source_id = ? AND case_id = ?")
+        .bind(r.source.id, "rc-7")
+        .first<{ check_after: number; reconcile_failures: number; reconcile_error: string | null }>();
     let at = Date.now() + 601_000;
     let lastRun = at;
     const waits: number[] = [];

@@ -19,7 +19,9 @@ it("deletes index rows and test sends past the event retention, and health count
   const sourceId = `src_${ulid()}`;
   await env.DB.batch([
     ...[old, recent].map((u) =>
-      env.DB.prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')").bind(customer.id, `evt_${u}`, sourceId),
+      env.DB.prepare(
+        "INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')",
+      ).bind(customer.id, `evt_${u}`, sourceId),
     ),
     ...[old, recent].map((u) =>
       env.DB.prepare(
@@ -31,7 +33,9 @@ it("deletes index rows and test sends past the event retention, and health count
       [old, now - 31 * DAY],
       [recent, now - 29 * DAY],
     ].map(([u, at]) =>
-      env.DB.prepare("INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, 'c', 'dead_lettered', '', ?4)").bind(`rcv_${u}`, customer.id, sourceId, at),
+      env.DB.prepare(
+        "INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, 'c', 'dead_lettered', '', ?4)",
+      ).bind(`rcv_${u}`, customer.id, sourceId, at),
     ),
     ...[
       ["closed-old", 1, now - 31 * DAY],
@@ -45,12 +49,9 @@ it("deletes index rows and test sends past the event retention, and health count
     env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1), (?1, ?3, 1)").bind(sourceId, now - 9 * DAY, now - 2 * DAY),
     env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES ('ep_ret', ?1, 1), ('ep_ret', ?2, 1)").bind(now - 3 * DAY, now - 3600_000),
     ...[old, recent].map((u, i) =>
-      env.DB.prepare("INSERT INTO endpoint_tests (id, endpoint_id, customer_id, event_id, event_type, at, status_code, duration_ms) VALUES (?1, 'ep_ret', ?2, ?3, 'case.updated', ?4, 200, 5)").bind(
-        `att_${u}`,
-        customer.id,
-        `evt_${u}`,
-        i === 0 ? now - 31 * DAY : now - 29 * DAY,
-      ),
+      env.DB.prepare(
+        "INSERT INTO endpoint_tests (id, endpoint_id, customer_id, event_id, event_type, at, status_code, duration_ms) VALUES (?1, 'ep_ret', ?2, ?3, 'case.updated', ?4, 200, 5)",
+      ).bind(`att_${u}`, customer.id, `evt_${u}`, i === 0 ? now - 31 * DAY : now - 29 * DAY),
     ),
   ]);
 
@@ -66,5 +67,7 @@ it("deletes index rows and test sends past the event retention, and health count
   expect(await ids("SELECT CAST(day AS TEXT) AS id FROM source_days WHERE source_id = ?1")).toEqual([String(now - 2 * DAY)]);
   const hours = await env.DB.prepare("SELECT hour FROM endpoint_hours WHERE endpoint_id = 'ep_ret'").all<{ hour: number }>();
   expect(hours.results.map((h) => h.hour)).toEqual([now - 3600_000]);
-  expect((await env.DB.prepare("SELECT id FROM endpoint_tests WHERE endpoint_id = 'ep_ret'").all<{ id: string }>()).results.map((r) => r.id)).toEqual([`att_${recent}`]);
+  expect((await env.DB.prepare("SELECT id FROM endpoint_tests WHERE endpoint_id = 'ep_ret'").all<{ id: string }>()).results.map((r) => r.id)).toEqual([
+    `att_${recent}`,
+  ]);
 });

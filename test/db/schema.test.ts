@@ -19,19 +19,28 @@ function declared(table: SQLiteTable) {
   return Object.fromEntries(
     config.columns.map((c) => {
       const d = c.default;
-      const dflt = d === undefined ? null : typeof d === "string" ? `'${d}'` : typeof d === "boolean" ? String(d) : typeof d === "object" ? `'${JSON.stringify(d)}'` : String(d);
+      const dflt =
+        d === undefined
+          ? null
+          : typeof d === "string"
+            ? `'${d}'`
+            : typeof d === "boolean"
+              ? String(d)
+              : typeof d === "object"
+                ? `'${JSON.stringify(d)}'`
+                : String(d);
       return [c.name, { type: c.getSQLType(), notnull: c.notNull || c.primary || pk.has(c.name), dflt }];
     }),
   );
 }
 
-const actual = (rows: Column[]) =>
-  Object.fromEntries(rows.map((r) => [r.name, { type: r.type, notnull: r.notnull === 1 || undefined, dflt: r.dflt_value }]));
+const actual = (rows: Column[]) => Object.fromEntries(rows.map((r) => [r.name, { type: r.type, notnull: r.notnull === 1 || undefined, dflt: r.dflt_value }]));
 
 const normalize = (cols: Record<string, { type: string; notnull: boolean | undefined; dflt: string | null }>) =>
   Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, { type: v.type.toLowerCase(), notnull: Boolean(v.notnull), dflt: v.dflt }]));
 
-const tables = (mod: Record<string, unknown>) => Object.values(mod).filter((t): t is SQLiteTable => typeof t === "object" && t !== null && Symbol.for("drizzle:Name") in t);
+const tables = (mod: Record<string, unknown>) =>
+  Object.values(mod).filter((t): t is SQLiteTable => typeof t === "object" && t !== null && Symbol.for("drizzle:Name") in t);
 
 describe("D1 migrations", () => {
   it("create every table of the drizzle schema with the same columns, types, NOT NULL and defaults", async () => {
@@ -56,7 +65,17 @@ describe("D1 migrations", () => {
 describe("case object migrations", () => {
   it("create the drizzle schema of the case record, with no secondary index, once the case is first written", async () => {
     const r = await env.CASES.get(env.CASES.idFromName(`src_SCHEMA:${crypto.randomUUID()}`));
-    await r.stash({ id: "rcv_01JD00000000000000000000S1", dedupeKey: "k", subject: "case", version: null, providerEventId: null, providerEventType: "x", receivedAt: Date.now(), bodySha256: "0".repeat(64), body: "{}" });
+    await r.stash({
+      id: "rcv_01JD00000000000000000000S1",
+      dedupeKey: "k",
+      subject: "case",
+      version: null,
+      providerEventId: null,
+      providerEventType: "x",
+      receivedAt: Date.now(),
+      bodySha256: "0".repeat(64),
+      body: "{}",
+    });
     await runInDurableObject(r, (_o, state) => {
       for (const table of tables(caseSchema)) {
         const name = getTableConfig(table).name;

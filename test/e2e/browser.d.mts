@@ -6,4 +6,6 @@ export function hasChromium(): boolean;
 export function artifact(name: string): string;
 export function docsFile(name: string): string;
 export function fileSize(path: string): number;
-export function launchChromium(opts?: { viewport?: { width: number; height: number } }): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }>;
+export function launchChromium(opts?: {
+  viewport?: { width: number; height: number };
+}): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }>;

@@ -63,16 +63,32 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
     const endpoint = await admin("POST", "/v1/endpoints", { customer_id: customer.id, url: receiver.url, description: "Hiring pipeline" });
     endpointId = endpoint.id;
     receiver.setSecret(endpoint.secret);
-    const dead = await admin("POST", "/v1/endpoints", { customer_id: customer.id, url: `http://127.0.0.1:${await freePort()}/gone`, description: "Nobody listens", filter: { types: ["case.created"] } });
+    const dead = await admin("POST", "/v1/endpoints", {
+      customer_id: customer.id,
+      url: `http://127.0.0.1:${await freePort()}/gone`,
+      description: "Nobody listens",
+      filter: { types: ["case.created"] },
+    });
     deadEndpointId = dead.id;
 
     const send = async (type: string, minutes: number, data: Record<string, unknown>) => {
-      const body = { id: crypto.randomUUID(), type, version: "2022-02-23", dateOccurred: new Date(Date.now() - (30 - minutes) * 60_000).toISOString(), data: { id: caseId, ...data } };
+      const body = {
+        id: crypto.randomUUID(),
+        type,
+        version: "2022-02-23",
+        dateOccurred: new Date(Date.now() - (30 - minutes) * 60_000).toISOString(),
+        data: { id: caseId, ...data },
+      };
       const raw = JSON.stringify(body);
       const res = await fetch(`${relay.url}/in/${sourceId}`, {
         method: "POST",
         body: raw,
-        headers: { "content-type": "application/json", "webhook-id": body.id, "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": new Webhook(secret).sign(body.id, new Date(), raw) },
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": body.id,
+          "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+          "webhook-signature": new Webhook(secret).sign(body.id, new Date(), raw),
+        },
       });
       expect(res.status, await res.text()).toBe(200);
     };
@@ -88,10 +104,14 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
     });
     await waitFor(() => receiver.deliveries.length >= 2, { timeout: 30_000, what: "both events delivered" });
     await waitFor(async () => (await admin("GET", `/v1/cases/${sourceId}/${caseId}`)).events.length === 2, { timeout: 30_000, what: "both events stored" });
-    issueId = await waitFor(async () => (await admin("GET", "/v1/issues?kind=endpoint.failing&status=open")).data.find((i: { subject: { id: string } }) => i.subject.id === deadEndpointId)?.id, {
-      timeout: 30_000,
-      what: "the unreachable endpoint's issue",
-    });
+    issueId = await waitFor(
+      async () =>
+        (await admin("GET", "/v1/issues?kind=endpoint.failing&status=open")).data.find((i: { subject: { id: string } }) => i.subject.id === deadEndpointId)?.id,
+      {
+        timeout: 30_000,
+        what: "the unreachable endpoint's issue",
+      },
+    );
 
     browser = await launchChromium();
     ({ context, page } = browser);

@@ -62,7 +62,10 @@ describe("npm run demo", () => {
   });
 
   it("prints each delivery and a summary", () => {
-    const stories = output.slice(0, output.findIndex((l) => l.startsWith("\nOutage:")));
+    const stories = output.slice(
+      0,
+      output.findIndex((l) => l.startsWith("\nOutage:")),
+    );
     expect(stories.filter((l) => l.includes("⇢") && l.includes("signature ok"))).toHaveLength(summary.delivered);
     expect(output.join("\n")).toContain("Every story ended delivered, signed and in order.");
   });

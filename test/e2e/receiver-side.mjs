@@ -14,7 +14,10 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** True when a v1a signature in `header` verifies with the whpk_ public key (the README's snippet). */
 export function verifyV1a(publicKey, id, timestamp, body, header) {
-  const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey.slice("whpk_".length), "base64").toString("base64url") }, format: "jwk" });
+  const key = createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey.slice("whpk_".length), "base64").toString("base64url") },
+    format: "jwk",
+  });
   const signed = Buffer.from(`${id}.${timestamp}.${body}`);
   return header.split(" ").some((entry) => {
     const [version, signature] = entry.split(",");
@@ -37,7 +40,10 @@ export async function generateAndCompile(doc, code) {
     writeFileSync(join(dir, "receiver.ts"), code);
     writeFileSync(
       join(dir, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "es2022", moduleResolution: "bundler", skipLibCheck: true, types: [] }, include: ["*.ts"] }),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "es2022", moduleResolution: "bundler", skipLibCheck: true, types: [] },
+        include: ["*.ts"],
+      }),
     );
     let errors = "";
     try {

@@ -19,7 +19,10 @@ describe("the OpenAPI document", () => {
     const result = await validateOpenApi(doc);
     expect(result.errors).toBeNull();
     expect(result).toMatchObject({ valid: true, version: "3.1" });
-    const webhooks = doc.webhooks as Record<string, { post: { parameters: { name: string; in: string; required: boolean }[]; requestBody: { content: Record<string, { schema: { $ref: string } }> } } }>;
+    const webhooks = doc.webhooks as Record<
+      string,
+      { post: { parameters: { name: string; in: string; required: boolean }[]; requestBody: { content: Record<string, { schema: { $ref: string } }> } } }
+    >;
     // Events, and alert notifications (test/http/event-types.test.ts checks those).
     expect(Object.keys(webhooks).sort()).toEqual([...EVENT_TYPES, ...ALERT_TYPES].sort());
     for (const type of EVENT_TYPES) {
@@ -31,7 +34,9 @@ describe("the OpenAPI document", () => {
       ]);
       // The envelope, with its `type` narrowed to this one.
       const ref = post.requestBody.content["application/json"]!.schema.$ref;
-      const schema = (doc.components!.schemas as Record<string, { allOf: { $ref?: string; properties?: { type: { enum: string[] } } }[] }>)[ref.split("/").pop()!]!;
+      const schema = (doc.components!.schemas as Record<string, { allOf: { $ref?: string; properties?: { type: { enum: string[] } } }[] }>)[
+        ref.split("/").pop()!
+      ]!;
       expect(schema.allOf[0]!.$ref).toBe("#/components/schemas/Envelope");
       expect(schema.allOf[1]!.properties!.type.enum).toEqual([type]);
     }
@@ -69,7 +74,16 @@ describe("v1a in Node", () => {
     expect(verifyV1a(current.publicKey, id, ts, body, one)).toBe(true);
     expect(verifyV1a(old.publicKey, id, ts, body, one)).toBe(false);
     expect(verifyV1a(current.publicKey, id, ts, body.replace("in_progress", "completed"), one)).toBe(false);
-    const both = await signatureHeader({ schemes: ["v1", "v1a"], secrets: [`whsec_${Buffer.from("0123456789abcdef01234567").toString("base64")}`], signingKeys: [current.signingKey, old.signingKey] }, id, ts, body);
+    const both = await signatureHeader(
+      {
+        schemes: ["v1", "v1a"],
+        secrets: [`whsec_${Buffer.from("0123456789abcdef01234567").toString("base64")}`],
+        signingKeys: [current.signingKey, old.signingKey],
+      },
+      id,
+      ts,
+      body,
+    );
     expect(both.split(" ").map((e) => e.split(",")[0])).toEqual(["v1", "v1a", "v1a"]);
     expect(verifyV1a(current.publicKey, id, ts, body, both)).toBe(true);
     expect(verifyV1a(old.publicKey, id, ts, body, both)).toBe(true);

@@ -17,7 +17,15 @@ import { eventually } from "../helpers/wait";
 
 const AT = Date.parse("2026-11-22T10:00:00.000Z");
 const answered = (status: number | null, retryAfterSeconds: number | null = null): SendResult => ({
-  attempt: { id: "att_1", at: new Date(AT).toISOString(), status_code: status, duration_ms: 200, response_excerpt: null, error_kind: status === null ? "timeout" : "http", flagged: false } satisfies Attempt,
+  attempt: {
+    id: "att_1",
+    at: new Date(AT).toISOString(),
+    status_code: status,
+    duration_ms: 200,
+    response_excerpt: null,
+    error_kind: status === null ? "timeout" : "http",
+    flagged: false,
+  } satisfies Attempt,
   outcome: status !== null && status < 300 ? "succeeded" : "retry",
   retryAfterSeconds,
 });
@@ -52,10 +60,13 @@ describe("throttle answers", () => {
     // One case first: its attempt gets the 429.
     await r.send(kcCaseEvent("c-1", "2024-05-25T19:00:00.000Z", "Pending", null));
     await eventually(() => hook.got.length === 1 && r.hook.forCase("c-1").length === 1, { message: "first deliveries" });
-    const ep = await eventually(async () => {
-      const e = (await api.get(`/v1/endpoints/${slow.id}`)).body;
-      return e.throttled_until && e;
-    }, { message: "the cooldown recorded" });
+    const ep = await eventually(
+      async () => {
+        const e = (await api.get(`/v1/endpoints/${slow.id}`)).body;
+        return e.throttled_until && e;
+      },
+      { message: "the cooldown recorded" },
+    );
     const until = Date.parse(ep.throttled_until);
     expect(until - Date.now()).toBeGreaterThan(25_000);
     expect(until - Date.now()).toBeLessThanOrEqual(30_500);
@@ -65,7 +76,9 @@ describe("throttle answers", () => {
     for (const id of cases.slice(1)) await r.send(kcCaseEvent(id, "2024-05-25T19:00:00.000Z", "Pending", null));
     await eventually(() => cases.every((id) => r.hook.forCase(id).length === 1), { message: "the other endpoint served" });
     for (const id of cases.slice(1)) {
-      const d = await eventually(async () => (await storedDeliveries(r.source.id, id)).find((x) => x.endpoint_id === slow.id && x.deferred === "cooldown"), { message: `${id} deferred` });
+      const d = await eventually(async () => (await storedDeliveries(r.source.id, id)).find((x) => x.endpoint_id === slow.id && x.deferred === "cooldown"), {
+        message: `${id} deferred`,
+      });
       expect(d).toMatchObject({ status: "pending", attempts: [] });
       const wait = Date.parse(d.next_attempt_at!) - until;
       expect(wait).toBeGreaterThanOrEqual(0);
@@ -88,10 +101,13 @@ describe("throttle answers", () => {
     r.hook.respond(() => new Response("bad gateway", { status: 502 }));
     r.api.set("c-1", "Pending", null, "2024-05-25T19:00:00.000Z");
     await r.send(kcCaseEvent("c-1", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const ep = await eventually(async () => {
-      const e = (await api.get(`/v1/endpoints/${r.endpoint.id}`)).body;
-      return e.throttled_until && e;
-    }, { message: "the cooldown recorded" });
+    const ep = await eventually(
+      async () => {
+        const e = (await api.get(`/v1/endpoints/${r.endpoint.id}`)).body;
+        return e.throttled_until && e;
+      },
+      { message: "the cooldown recorded" },
+    );
     expect(Date.parse(ep.throttled_until) - Date.now()).toBeLessThanOrEqual(COOLDOWN_DEFAULT_MS);
     // The failed attempt itself is retried on its schedule, as any 5xx.
     const [d] = await storedDeliveries(r.source.id, "c-1");

@@ -132,14 +132,28 @@ describe("endpoint limiter", () => {
     const seed = (Date.now() >> 3) % 1_000_000;
     console.log(`limiter in-flight seed ${seed}`);
     const random = seeded(seed + 1);
-    const { grants, maxInFlight, asks } = simulate({ limit: { max_in_flight: 4 }, cases: 100, perCase: 3, seed, maxLateMs: 10, attemptMs: () => 50 + random() * 400 });
+    const { grants, maxInFlight, asks } = simulate({
+      limit: { max_in_flight: 4 },
+      cases: 100,
+      perCase: 3,
+      seed,
+      maxLateMs: 10,
+      attemptMs: () => 50 + random() * 400,
+    });
     expect(grants).toHaveLength(300);
     expect(maxInFlight, `seed ${seed}`).toBe(4);
     expect(asks, `seed ${seed}`).toBeLessThanOrEqual(6 * grants.length);
   });
 
   it("combines both limits", () => {
-    const { grants, maxInFlight } = simulate({ limit: { per_second: 20, max_in_flight: 2 }, cases: 30, perCase: 2, seed: 11, maxLateMs: 10, attemptMs: () => 200 });
+    const { grants, maxInFlight } = simulate({
+      limit: { per_second: 20, max_in_flight: 2 },
+      cases: 30,
+      perCase: 2,
+      seed: 11,
+      maxLateMs: 10,
+      attemptMs: () => 200,
+    });
     expect(grants).toHaveLength(60);
     expect(maxInFlight).toBeLessThanOrEqual(2);
     const times = grants.map((g) => g.at);

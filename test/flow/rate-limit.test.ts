@@ -40,7 +40,17 @@ describe("rate_limit", () => {
     expect(ep.rate_limit).toEqual({ per_second: 10, max_in_flight: 3 });
     expect((await api.get(`/v1/endpoints/${ep.id}`)).body.rate_limit).toEqual({ per_second: 10, max_in_flight: 3 });
     expect((await api.patch(`/v1/endpoints/${ep.id}`, { rate_limit: { per_second: 0.5 } })).body.rate_limit).toEqual({ per_second: 0.5 });
-    for (const bad of [{}, { per_second: 0 }, { per_second: 0.05 }, { per_second: 1001 }, { max_in_flight: 0 }, { max_in_flight: 2.5 }, { max_in_flight: 5000 }, { per_second: "10" }, { burst: 5 }]) {
+    for (const bad of [
+      {},
+      { per_second: 0 },
+      { per_second: 0.05 },
+      { per_second: 1001 },
+      { max_in_flight: 0 },
+      { max_in_flight: 2.5 },
+      { max_in_flight: 5000 },
+      { per_second: "10" },
+      { burst: 5 },
+    ]) {
       const res = await api.patch(`/v1/endpoints/${ep.id}`, { rate_limit: bad });
       expect(res.status, JSON.stringify(bad)).toBe(422);
       expect(res.body.error.code).toBe("validation_failed");
@@ -66,13 +76,18 @@ describe("rate_limit", () => {
     for (const [n, [primary, secondary, at]] of steps.entries()) {
       for (const id of cases) r.api.set(id, primary, secondary, at);
       await Promise.all(cases.map((id) => r.send(kcCaseEvent(id, at, primary, secondary))));
-      await eventually(async () => (await Promise.all(cases.map((id) => storedDeliveries(r.source.id, id)))).every((ds) => ds.length === n + 1), { message: `events of step ${n + 1}` });
+      await eventually(async () => (await Promise.all(cases.map((id) => storedDeliveries(r.source.id, id)))).every((ds) => ds.length === n + 1), {
+        message: `events of step ${n + 1}`,
+      });
     }
     expect(r.hook.got).toHaveLength(0);
     await api.patch(`/v1/endpoints/${r.endpoint.id}`, { status: "active" });
     await eventually(() => r.hook.got.length === cases.length * steps.length, { timeout: 20_000, message: "every event delivered" });
     for (const id of cases) {
-      expect(r.hook.forCase(id).map((g) => g.body.data.sequence), id).toEqual([1, 2, 3]);
+      expect(
+        r.hook.forCase(id).map((g) => g.body.data.sequence),
+        id,
+      ).toEqual([1, 2, 3]);
       // Nothing superseded, failed or retried: a wait is neither an attempt nor a failure.
       for (const d of await storedDeliveries(r.source.id, id)) {
         expect(d, id).toMatchObject({ status: "succeeded", attempts: [expect.objectContaining({ status_code: 200 })] });
@@ -129,7 +144,11 @@ describe("rate_limit", () => {
     const cases = Array.from({ length: 6 }, (_, i) => `inf-${i}`);
     for (const id of cases) r.api.set(id, "Pending", null, "2024-05-25T19:00:00.000Z");
     await Promise.all(cases.map((id) => r.send(kcCaseEvent(id, "2024-05-25T19:00:00.000Z", "Pending", null))));
-    await eventually(async () => (await Promise.all(cases.map((id) => storedDeliveries(r.source.id, id)))).flat().filter((d) => d.status === "succeeded").length === cases.length, { timeout: 20_000, message: "all succeeded" });
+    await eventually(
+      async () =>
+        (await Promise.all(cases.map((id) => storedDeliveries(r.source.id, id)))).flat().filter((d) => d.status === "succeeded").length === cases.length,
+      { timeout: 20_000, message: "all succeeded" },
+    );
     expect(load.most).toBeLessThanOrEqual(2);
     expect(r.hook.got).toHaveLength(cases.length);
     expect((await limiterStub(env, r.endpoint.id).snapshot()).leases).toBe(0);

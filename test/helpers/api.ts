@@ -6,7 +6,11 @@ export const BASE = "http://relay.test";
 
 export type ApiResponse<T = any> = { status: number; body: T; headers: Headers; text: string };
 
-export async function request<T = any>(method: string, path: string, opts: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<ApiResponse<T>> {
+export async function request<T = any>(
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: BodyInit } = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;

@@ -24,7 +24,11 @@ export function storedReceipts(sourceId: string, caseId: string): Promise<Row[]>
 }
 
 /** One receipt as its case object stores it, body included. */
-export function storedReceipt(sourceId: string, caseId: string, receiptId: string): Promise<{ id: string; outcome: string; body: string | null; body_sha256: string | null } | undefined> {
+export function storedReceipt(
+  sourceId: string,
+  caseId: string,
+  receiptId: string,
+): Promise<{ id: string; outcome: string; body: string | null; body_sha256: string | null } | undefined> {
   return runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
     const exists = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'receipts'").toArray().length > 0;
     return exists ? (state.storage.sql.exec("SELECT id, outcome, body, body_sha256 FROM receipts WHERE id = ?", receiptId).toArray()[0] as never) : undefined;
@@ -33,7 +37,9 @@ export function storedReceipt(sourceId: string, caseId: string, receiptId: strin
 
 export async function storedDeliveries(sourceId: string, caseId: string): Promise<StoredDelivery[]> {
   const rows = await storedReceipts(sourceId, caseId);
-  return rows.filter((r) => r.sequence !== null).flatMap((r) => (JSON.parse(r.deliveries) as Delivery[]).map((d) => ({ ...d, sequence: r.sequence!, event_id: r.event_id! })));
+  return rows
+    .filter((r) => r.sequence !== null)
+    .flatMap((r) => (JSON.parse(r.deliveries) as Delivery[]).map((d) => ({ ...d, sequence: r.sequence!, event_id: r.event_id! })));
 }
 
 /**
@@ -45,16 +51,27 @@ export async function makeDue(sourceId: string, caseId: string): Promise<number>
   const moved = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
     let moved = 0;
     const past = new Date(Date.now() - 1).toISOString();
-    for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as { n: number; deliveries: string }[]) {
+    for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
+      n: number;
+      deliveries: string;
+    }[]) {
       const list = JSON.parse(row.deliveries) as Delivery[];
-      const next = list.map((d) => ((d.status === "pending" || d.status === "retrying") && d.next_attempt_at !== null ? (moved++, endpointIds.add(d.endpoint_id), { ...d, next_attempt_at: past }) : d));
+      const next = list.map((d) =>
+        (d.status === "pending" || d.status === "retrying") && d.next_attempt_at !== null
+          ? (moved++, endpointIds.add(d.endpoint_id), { ...d, next_attempt_at: past })
+          : d,
+      );
       state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
     }
     return moved;
   });
   const ids = [...endpointIds];
   if (ids.length) {
-    const cooled = await env.DB.prepare(`UPDATE endpoints SET throttled_until = NULL WHERE throttled_until IS NOT NULL AND id IN (${ids.map(() => "?").join(", ")})`).bind(...ids).run();
+    const cooled = await env.DB.prepare(
+      `UPDATE endpoints SET throttled_until = NULL WHERE throttled_until IS NOT NULL AND id IN (${ids.map(() => "?").join(", ")})`,
+    )
+      .bind(...ids)
+      .run();
     if (cooled.meta.changes) forgetEndpoints();
   }
   return moved;
@@ -67,7 +84,12 @@ export async function makeDue(sourceId: string, caseId: string): Promise<number>
 export async function markFailed(sourceId: string, caseId: string, customerId: string, endpointId: string): Promise<string[]> {
   const failed = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
     const out: { id: string; eventId: string; sequence: number; createdAt: number }[] = [];
-    for (const row of state.storage.sql.exec("SELECT n, sequence, event_id, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as { n: number; sequence: number; event_id: string; deliveries: string }[]) {
+    for (const row of state.storage.sql.exec("SELECT n, sequence, event_id, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
+      n: number;
+      sequence: number;
+      event_id: string;
+      deliveries: string;
+    }[]) {
       const list = (JSON.parse(row.deliveries) as Delivery[]).map((d) => {
         if (d.endpoint_id !== endpointId) return d;
         out.push({ id: d.id, eventId: row.event_id, sequence: row.sequence, createdAt: Date.parse(d.created_at) });

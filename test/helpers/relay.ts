@@ -31,7 +31,11 @@ export function receiver(net: Network, url: string, secret: () => string, opts: 
   const got: Received[] = [];
   let respond: (n: number, r: Received) => Response | Promise<Response> = () => new Response("ok");
   net.on(url, async (req, call) => {
-    const headers = { "webhook-id": call.headers["webhook-id"]!, "webhook-timestamp": call.headers["webhook-timestamp"]!, "webhook-signature": call.headers["webhook-signature"]! };
+    const headers = {
+      "webhook-id": call.headers["webhook-id"]!,
+      "webhook-timestamp": call.headers["webhook-timestamp"]!,
+      "webhook-signature": call.headers["webhook-signature"]!,
+    };
     let verified = false;
     try {
       new Webhook(secret()).verify(call.body, headers);
@@ -40,7 +44,8 @@ export function receiver(net: Network, url: string, secret: () => string, opts: 
       verified = false;
     }
     let verifiedV1a = false;
-    for (const key of opts.publicKeys?.() ?? []) verifiedV1a ||= await verifiesV1a(key, headers["webhook-id"], headers["webhook-timestamp"], call.body, headers["webhook-signature"]);
+    for (const key of opts.publicKeys?.() ?? [])
+      verifiedV1a ||= await verifiesV1a(key, headers["webhook-id"], headers["webhook-timestamp"], call.body, headers["webhook-signature"]);
     const r: Received = {
       id: headers["webhook-id"],
       timestamp: headers["webhook-timestamp"],
@@ -116,7 +121,16 @@ export function kcCaseEvent(caseId: string, modStamp: string, primary: string, s
     apiTrackingUser: null,
     username: "kc-hooks",
     password: "kc-password-123",
-    eventObject: { id: caseId, caseStatusId: `st-${primary}`, caseStatus: primary, secondaryCaseStatusId: secondary ? `sec-${secondary}` : null, secondaryStatus: secondary, modStamp, groupProfileId: "group-1", ...extra },
+    eventObject: {
+      id: caseId,
+      caseStatusId: `st-${primary}`,
+      caseStatus: primary,
+      secondaryCaseStatusId: secondary ? `sec-${secondary}` : null,
+      secondaryStatus: secondary,
+      modStamp,
+      groupProfileId: "group-1",
+      ...extra,
+    },
   };
 }
 
@@ -139,7 +153,6 @@ export async function karmacheckRelay(net: Network, opts: { endpointFilter?: Rec
     endpoint,
     hook,
     secret,
-    send: (body: unknown) =>
-      request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    send: (body: unknown) => request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } }),
   };
 }

@@ -1,5 +1,8 @@
 /** Waits for a condition with a bound: no fixed sleeps in tests. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: { timeout?: number; interval?: number; message?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  opts: { timeout?: number; interval?: number; message?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeout ?? 10_000);
   let last: unknown;
   for (;;) {
@@ -10,7 +13,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.message ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${opts.message ?? "condition"}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, opts.interval ?? 25));
   }
 }

@@ -17,7 +17,16 @@ afterEach(async () => {
 
 /** An issue written as the pipeline writes it. */
 async function seen(kind: "endpoint.failing" | "source.silent" | "delivery.exhausted", subjectId: string, count = 5, at = Date.now()) {
-  const w: IndexWrite = { kind: "issue", issue: kind, subjectId, count, ...(kind === "endpoint.failing" ? { threshold: 5 } : {}), detail: "HTTP 500", ref: null, at };
+  const w: IndexWrite = {
+    kind: "issue",
+    issue: kind,
+    subjectId,
+    count,
+    ...(kind === "endpoint.failing" ? { threshold: 5 } : {}),
+    detail: "HTTP 500",
+    ref: null,
+    at,
+  };
   await env.DB.batch(indexStatements(env.DB, [w]));
   const row = await env.DB.prepare("SELECT id FROM issues WHERE subject_id = ?1 AND kind = ?2 ORDER BY id DESC").bind(subjectId, kind).first<{ id: string }>();
   return row!.id;
@@ -139,9 +148,20 @@ describe("issues", () => {
     expect((await api.get(`/v1/issues?customer_id=${a.id}`, b.api_key)).status).toBe(404);
     const page1 = (await api.get(`/v1/issues?customer_id=${a.id}&limit=1`)).body;
     expect(page1.data.map((i: { id: string }) => i.id)).toEqual([silent]);
-    expect((await api.get(`/v1/issues?customer_id=${a.id}&limit=1&cursor=${page1.next_cursor}`)).body).toMatchObject({ data: [{ id: failing }], next_cursor: null });
+    expect((await api.get(`/v1/issues?customer_id=${a.id}&limit=1&cursor=${page1.next_cursor}`)).body).toMatchObject({
+      data: [{ id: failing }],
+      next_cursor: null,
+    });
     const one = (await api.get(`/v1/issues/${failing}`, a.api_key)).body;
-    expect(one).toMatchObject({ id: failing, kind: "endpoint.failing", status: "open", count: 5, customer_id: a.id, subject: { type: "endpoint", id: ep.id }, links: { subject: `/v1/endpoints/${ep.id}` } });
+    expect(one).toMatchObject({
+      id: failing,
+      kind: "endpoint.failing",
+      status: "open",
+      count: 5,
+      customer_id: a.id,
+      subject: { type: "endpoint", id: ep.id },
+      links: { subject: `/v1/endpoints/${ep.id}` },
+    });
     expect((await api.get(`/v1/issues/${failing}`, b.api_key)).status).toBe(404);
     for (const q of ["status=pending", "kind=endpoint.broken", "customer_id=nope", "limit=0"]) {
       const res = await api.get(`/v1/issues?${q}`);

@@ -18,7 +18,11 @@ describe("bench routes", () => {
 
   it("do not exist in production", async () => {
     const prod = new Proxy(env, { get: (t, p) => (p === "ENVIRONMENT" ? "production" : Reflect.get(t, p)) });
-    for (const [method, path] of [["POST", "/bench/noop"], ["GET", "/bench/metrics"], ["POST", "/bench/metrics/reset"]]) {
+    for (const [method, path] of [
+      ["POST", "/bench/noop"],
+      ["GET", "/bench/metrics"],
+      ["POST", "/bench/metrics/reset"],
+    ]) {
       const res = await worker.fetch(new Request(`http://relay.test${path}`, { method }), prod, createExecutionContext());
       expect(res.status, path).toBe(404);
     }

@@ -21,7 +21,9 @@ async function visit(path: string, opts: { ip?: string; cookie?: string; form?: 
     headers["content-type"] = "application/x-www-form-urlencoded";
   }
   const req = new Request(`${BASE}${path}`, { method: opts.form ? "POST" : "GET", headers, body, redirect: "manual" });
-  const res = opts.env ? await worker.fetch!(req as Request<unknown, IncomingRequestCfProperties>, opts.env, createExecutionContext()) : await exports.default.fetch(req);
+  const res = opts.env
+    ? await worker.fetch!(req as Request<unknown, IncomingRequestCfProperties>, opts.env, createExecutionContext())
+    : await exports.default.fetch(req);
   return { status: res.status, headers: res.headers, text: await res.text(), location: res.headers.get("location") };
 }
 

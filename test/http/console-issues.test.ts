@@ -22,7 +22,11 @@ async function visit(path: string, opts: { cookie?: string; form?: Record<string
 
 async function logIn(): Promise<{ cookie: string; csrf: string }> {
   const res = await visit("/console/login", { form: { token: ADMIN_TOKEN } });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!.slice(SESSION_COOKIE.length + 1).split(";")[0]!;
+  const cookie = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`))!
+    .slice(SESSION_COOKIE.length + 1)
+    .split(";")[0]!;
   const page = await visit("/console", { cookie });
   return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]! };
 }
@@ -45,7 +49,16 @@ describe("console issues", () => {
     const src = await createSource(c.id);
     const at = Date.now();
     const writes: IndexWrite[] = [
-      { kind: "issue", issue: "endpoint.failing", subjectId: ep.id, count: 7, threshold: 5, detail: "HTTP 503 <b>busy</b>", ref: { source_id: src.id, case_id: "case-<i>1</i>", event_id: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6" }, at },
+      {
+        kind: "issue",
+        issue: "endpoint.failing",
+        subjectId: ep.id,
+        count: 7,
+        threshold: 5,
+        detail: "HTTP 503 <b>busy</b>",
+        ref: { source_id: src.id, case_id: "case-<i>1</i>", event_id: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6" },
+        at,
+      },
     ];
     await env.DB.batch(indexStatements(env.DB, writes));
     const id = (await api.get(`/v1/issues?customer_id=${c.id}`)).body.data[0].id as string;

@@ -16,7 +16,10 @@ import { eventually } from "../helpers/wait";
 type Page = { status: number; headers: Headers; text: string; location: string | null };
 
 /** A browser-like request to the console: cookie, form body, no redirects followed. */
-async function visit(path: string, opts: { method?: string; cookie?: string | null; form?: Record<string, string>; headers?: Record<string, string>; base?: string } = {}): Promise<Page> {
+async function visit(
+  path: string,
+  opts: { method?: string; cookie?: string | null; form?: Record<string, string>; headers?: Record<string, string>; base?: string } = {},
+): Promise<Page> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.cookie) headers.cookie = `${SESSION_COOKIE}=${opts.cookie}`;
   let body: string | undefined;
@@ -24,7 +27,12 @@ async function visit(path: string, opts: { method?: string; cookie?: string | nu
     body = new URLSearchParams(opts.form).toString();
     headers["content-type"] = "application/x-www-form-urlencoded";
   }
-  const res = await exports.default.fetch(`${opts.base ?? BASE}${path}`, { method: opts.method ?? (opts.form ? "POST" : "GET"), headers, body, redirect: "manual" });
+  const res = await exports.default.fetch(`${opts.base ?? BASE}${path}`, {
+    method: opts.method ?? (opts.form ? "POST" : "GET"),
+    headers,
+    body,
+    redirect: "manual",
+  });
   return { status: res.status, headers: res.headers, text: await res.text(), location: res.headers.get("location") };
 }
 
@@ -115,7 +123,9 @@ describe("console login and sessions", () => {
     const login = await visit("/console/events?source=src_x");
     expect(login.status).toBe(303);
     expect(login.location).toBe(`/console/login?next=${encodeURIComponent("/console/events?source=src_x")}`);
-    expect((await visit("/console/login", { form: { token: ADMIN_TOKEN, next: "/console/events?source=src_x" } })).location).toBe("/console/events?source=src_x");
+    expect((await visit("/console/login", { form: { token: ADMIN_TOKEN, next: "/console/events?source=src_x" } })).location).toBe(
+      "/console/events?source=src_x",
+    );
     for (const next of ["https://evil.example", "//evil.example", "/v1/customers", "/consolex", "/console\r\nx: y"]) {
       expect((await visit("/console/login", { form: { token: ADMIN_TOKEN, next } })).location).toBe("/console");
     }
@@ -180,7 +190,11 @@ describe("console access control", () => {
       }
     }
     expect((await api.get("/healthz", null)).status).toBe(200);
-    const ingest = await exports.default.fetch(`${BASE}/in/src_00000000000000000000000000`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const ingest = await exports.default.fetch(`${BASE}/in/src_00000000000000000000000000`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     expect(ingest.status).toBe(404); // the ingest route answered, not a login redirect
     expect((await ingest.json<any>()).error.code).toBe("not_found");
     // The API still wants its bearer token, whatever the console cookie.
@@ -200,7 +214,12 @@ describe("console access control", () => {
     const mine = await logIn();
     const other = await logIn();
     const action = `/console/endpoints/${endpoint.id}/status`;
-    const forms: Record<string, string>[] = [{ status: "paused" }, { status: "paused", csrf: "" }, { status: "paused", csrf: other.csrf }, { status: "paused", csrf: `${mine.csrf}x` }];
+    const forms: Record<string, string>[] = [
+      { status: "paused" },
+      { status: "paused", csrf: "" },
+      { status: "paused", csrf: other.csrf },
+      { status: "paused", csrf: `${mine.csrf}x` },
+    ];
     for (const form of forms) {
       const res = await visit(action, { cookie: mine.cookie, form });
       expect(res.status).toBe(403);
@@ -233,7 +252,12 @@ describe("console pages", () => {
     const hook = receiver(net, endpoint.url, () => endpoint.secret);
     const send = async (body: Record<string, unknown>) => {
       const raw = JSON.stringify(body);
-      const headers = { "content-type": "application/json", "webhook-id": String(body.id), "webhook-timestamp": String(Math.floor(Date.now() / 1000)), "webhook-signature": new Webhook(secret).sign(String(body.id), new Date(), raw) };
+      const headers = {
+        "content-type": "application/json",
+        "webhook-id": String(body.id),
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": new Webhook(secret).sign(String(body.id), new Date(), raw),
+      };
       const res = await exports.default.fetch(`${BASE}/in/${source.id}`, { method: "POST", body: raw, headers });
       expect(res.status, await res.clone().text()).toBe(200);
     };
@@ -449,8 +473,17 @@ describe("console pages", () => {
     const endpoint = await createEndpoint(customer.id);
     const day = Math.floor(Date.now() / 86_400_000) * 86_400_000;
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts, duplicates) VALUES (?1, ?2, 40, 3), (?1, ?3, 7, 0), (?1, ?4, 9, 9)").bind(source.id, day, day - 86_400_000, day - 30 * 86_400_000),
-      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts, failures) VALUES (?1, ?2, 10, 4), (?1, ?3, 99, 99)").bind(endpoint.id, Math.floor(Date.now() / 3_600_000) * 3_600_000, Date.now() - 3 * 86_400_000),
+      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts, duplicates) VALUES (?1, ?2, 40, 3), (?1, ?3, 7, 0), (?1, ?4, 9, 9)").bind(
+        source.id,
+        day,
+        day - 86_400_000,
+        day - 30 * 86_400_000,
+      ),
+      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts, failures) VALUES (?1, ?2, 10, 4), (?1, ?3, 99, 99)").bind(
+        endpoint.id,
+        Math.floor(Date.now() / 3_600_000) * 3_600_000,
+        Date.now() - 3 * 86_400_000,
+      ),
     ]);
     const activity = (await sourceActivity(env.DB, [source.id])).get(source.id)!;
     expect(activity.days).toHaveLength(7);

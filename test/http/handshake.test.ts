@@ -51,7 +51,9 @@ describe("echoed header", () => {
 
 describe("GET challenge", () => {
   it("answers the challenge as text, refuses a wrong verify token, and nothing is queued", async () => {
-    const s = await standardSource({ get_challenge: { param: "hub.challenge", verify_token: { param: "hub.verify_token", tokens: ["verify-0123456789abcdef"] } } });
+    const s = await standardSource({
+      get_challenge: { param: "hub.challenge", verify_token: { param: "hub.verify_token", tokens: ["verify-0123456789abcdef"] } },
+    });
     const ok = await get(`/in/${s.id}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-0123456789abcdef`);
     expect(ok.status).toBe(200);
     expect(ok.text).toBe("1158201444");
@@ -96,7 +98,11 @@ describe("smartrecruiters at the ingest URL", () => {
     expect(res.status, res.text).toBe(202);
     expect(res.body).toEqual({ received: true, id: expect.stringMatching(/^rcv_/) });
     expect(sends).toHaveBeenCalledTimes(1);
-    expect(sends.mock.calls[0]![0]).toMatchObject({ case_id: "/jobs/743999999990053", event_type: "job.updated", provider_event_id: srJobUpdated.headers["event-id"] });
+    expect(sends.mock.calls[0]![0]).toMatchObject({
+      case_id: "/jobs/743999999990053",
+      event_type: "job.updated",
+      provider_event_id: srJobUpdated.headers["event-id"],
+    });
   });
 });
 
@@ -113,7 +119,11 @@ describe("greenhouse at the ingest URL", () => {
     expect(forged.status).toBe(401);
 
     const event = JSON.stringify(greenhouseStage);
-    const res = await post(s.id, event, { "content-type": "application/json", signature: `sha256 ${await hmacHex(config.secret, event)}`, "greenhouse-event-id": "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a" });
+    const res = await post(s.id, event, {
+      "content-type": "application/json",
+      signature: `sha256 ${await hmacHex(config.secret, event)}`,
+      "greenhouse-event-id": "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a",
+    });
     expect(res.status, res.text).toBe(200);
     expect(sends).toHaveBeenCalledTimes(1);
     expect(sends.mock.calls[0]![0]).toMatchObject({ case_id: "265277", event_type: "candidate_stage_change", version: "2015-02-09T16:38:36Z" });

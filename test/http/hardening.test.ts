@@ -50,7 +50,11 @@ async function customerRows(customerId: string): Promise<string> {
 }
 
 /** Sends a request that must be refused: this status, code and message; nothing of the customer's stored or queued. */
-async function refused(customerId: string, send: () => Promise<ApiResponse>, expected: { status: number; code: string; message: RegExp }): Promise<ApiResponse> {
+async function refused(
+  customerId: string,
+  send: () => Promise<ApiResponse>,
+  expected: { status: number; code: string; message: RegExp },
+): Promise<ApiResponse> {
   const before = await customerRows(customerId);
   const queued = sends.mock.calls.length;
   const res = await send();
@@ -81,7 +85,17 @@ async function savedEarlier(customerId: string, provider: string, config: unknow
   const now = Date.now();
   await createDb(env.DB)
     .insert(sources)
-    .values({ id, customerId, provider, name: `saved earlier ${id}`, configEnc: await encryptJson(getConfig(env).encryptionKey, config), reconcileAfterSeconds: 21600, silenceAfterSeconds: 86400, createdAt: now, updatedAt: now });
+    .values({
+      id,
+      customerId,
+      provider,
+      name: `saved earlier ${id}`,
+      configEnc: await encryptJson(getConfig(env).encryptionKey, config),
+      reconcileAfterSeconds: 21600,
+      silenceAfterSeconds: 86400,
+      createdAt: now,
+      updatedAt: now,
+    });
   return id;
 }
 
@@ -95,7 +109,12 @@ function postKeldair(sourceId: string, body: unknown, secret = KD_SECRET) {
   const raw = JSON.stringify(body);
   const id = `msg_${crypto.randomUUID()}`;
   const at = new Date();
-  const headers = { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(id, at, raw) };
+  const headers = {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, at, raw),
+  };
   return request("POST", `/in/${sourceId}`, { token: null, raw, headers });
 }
 
@@ -117,9 +136,24 @@ describe("redaction of credential names", () => {
   const NAMES = ["token", "auth_token", "session_token", "x-api-key", "secret_key", "api_secret", "credentials", "bearer"];
 
   it("strips every common credential name at any depth, whatever its case or separators, and keeps the rest", () => {
-    const variants = [...NAMES, "Token", "AUTH_TOKEN", "authToken", "Session-Token", "X-API-Key", "x_api_key", "SecretKey", "apiSecret", "Credentials", "Bearer", "access-token", "Proxy-Authorization"];
+    const variants = [
+      ...NAMES,
+      "Token",
+      "AUTH_TOKEN",
+      "authToken",
+      "Session-Token",
+      "X-API-Key",
+      "x_api_key",
+      "SecretKey",
+      "apiSecret",
+      "Credentials",
+      "Bearer",
+      "access-token",
+      "Proxy-Authorization",
+    ];
     for (const name of variants) expect(isCredentialKey(name), name).toBe(true);
-    for (const name of ["token_type", "tokenCount", "tokens_used", "session", "credential_type", "bearer_name", "id", "status"]) expect(isCredentialKey(name), name).toBe(false);
+    for (const name of ["token_type", "tokenCount", "tokens_used", "session", "credential_type", "bearer_name", "id", "status"])
+      expect(isCredentialKey(name), name).toBe(false);
     const deep = { a: [{ b: { c: Object.fromEntries(variants.map((v, i) => [v, `value-${i}`])) } }], token_type: "Bearer", status: "clear" };
     expect(redactCredentials(deep)).toEqual({ a: [{ b: { c: {} } }], token_type: "Bearer", status: "clear" });
   });
@@ -132,7 +166,11 @@ describe("redaction of credential names", () => {
     const hook = receiver(net, endpoint.url, () => endpoint.secret);
     const values = NAMES.map((n) => `leak-${n}-${crypto.randomUUID()}`);
     const credentials = Object.fromEntries(NAMES.map((n, i) => [n, values[i]]));
-    const body = keldairEvent("app-redact", { reviewer: { name: "Lee", ...credentials }, history: [{ step: "screen", Credentials: { user: "x", pass: values[0] } }], Session_Token: values[2] });
+    const body = keldairEvent("app-redact", {
+      reviewer: { name: "Lee", ...credentials },
+      history: [{ step: "screen", Credentials: { user: "x", pass: values[0] } }],
+      Session_Token: values[2],
+    });
     const res = await postKeldair(source.id, body);
     expect(res.status, res.text).toBe(200);
     await eventually(() => hook.got.length === 1, { message: "the forwarded event" });
@@ -157,17 +195,33 @@ describe("JSON merge patches with prototype keys", () => {
   ])("refuses %s with 422, changing nothing", async (_name, raw, path) => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET } });
-    const res = await refused(customer.id, () => patchRaw(source.id, raw), { status: 422, code: "validation_failed", message: /is not allowed in a merge patch/ });
+    const res = await refused(customer.id, () => patchRaw(source.id, raw), {
+      status: 422,
+      code: "validation_failed",
+      message: /is not allowed in a merge patch/,
+    });
     expect(res.body.error.details).toEqual([{ path, message: expect.stringContaining("is not allowed in a merge patch") }]);
     expect(({} as Record<string, unknown>).secret).toBeUndefined();
   });
 
   it.each([
-    ["__proto__ beside a valid secret", (c: string) => `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"__proto__":{"refetch":{"url":"https://169.254.169.254/{case_id}"}}}}`],
-    ["constructor inside refetch", (c: string) => `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"refetch":{"url":"https://api.example.com/{case_id}","constructor":{}}}}`],
+    [
+      "__proto__ beside a valid secret",
+      (c: string) =>
+        `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"__proto__":{"refetch":{"url":"https://169.254.169.254/{case_id}"}}}}`,
+    ],
+    [
+      "constructor inside refetch",
+      (c: string) =>
+        `{"customer_id":"${c}","provider":"keldair","name":"x","config":{"verify":{"secret":"${KD_SECRET}"},"refetch":{"url":"https://api.example.com/{case_id}","constructor":{}}}}`,
+    ],
   ])("refuses a new source with %s, storing nothing", async (_name, body) => {
     const customer = await createCustomer();
-    const res = await refused(customer.id, () => request("POST", "/v1/sources", { raw: body(customer.id), headers: { "content-type": "application/json" } }), { status: 422, code: "validation_failed", message: /not allowed|Unrecognized key/ });
+    const res = await refused(customer.id, () => request("POST", "/v1/sources", { raw: body(customer.id), headers: { "content-type": "application/json" } }), {
+      status: 422,
+      code: "validation_failed",
+      message: /not allowed|Unrecognized key/,
+    });
     expect(JSON.stringify(res.body.error.details)).toMatch(/__proto__|constructor/);
   });
 
@@ -182,7 +236,11 @@ describe("body_sha256", () => {
   it("hashes the body as stored, credentials stripped, never the raw bytes that carried them", async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "karmacheck", { username: "kc-hooks", password: "hardening-kc-password" });
-    const raw = JSON.stringify({ ...kcCaseEvent("case-sha", "2026-01-01T00:00:00.000Z", "Pending", null), username: "kc-hooks", password: "hardening-kc-password" });
+    const raw = JSON.stringify({
+      ...kcCaseEvent("case-sha", "2026-01-01T00:00:00.000Z", "Pending", null),
+      username: "kc-hooks",
+      password: "hardening-kc-password",
+    });
     const res = await request("POST", `/in/${source.id}`, { token: null, raw, headers: { "content-type": "application/json" } });
     expect(res.status, res.text).toBe(200);
     const message = sends.mock.calls.at(-1)![0] as { body: string; body_sha256: string };
@@ -202,25 +260,62 @@ describe("weak verification settings", () => {
   const chars = (n: number) => "s".repeat(n);
 
   it.each([
-    ["an hmac payload_template without {body}", "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(32), timestamp_header: "x-ts", payload_template: "{timestamp}" }, fields }, "config.verify.payload_template", /must contain \{body\}/],
-    ["a one-byte Standard Webhooks secret", "standard", { verify: { scheme: "standard_webhooks", secret: sw(1) }, fields }, "config.verify.secret", /at least 24 bytes/],
+    [
+      "an hmac payload_template without {body}",
+      "standard",
+      { verify: { scheme: "hmac", header: "x-sig", secret: chars(32), timestamp_header: "x-ts", payload_template: "{timestamp}" }, fields },
+      "config.verify.payload_template",
+      /must contain \{body\}/,
+    ],
+    [
+      "a one-byte Standard Webhooks secret",
+      "standard",
+      { verify: { scheme: "standard_webhooks", secret: sw(1) }, fields },
+      "config.verify.secret",
+      /at least 24 bytes/,
+    ],
     ["a 23-byte Standard Webhooks secret, as Keldair's shorthand", "keldair", { verify: { secret: sw(23) } }, "config.verify.secret", /at least 24 bytes/],
     ["a short second secret while rotating", "keldair", { verify: { secret: [sw(32), sw(8)] } }, "config.verify.secret", /at least 24 bytes/],
     ["a short KarmaCheck signing_secret", "karmacheck", { signing_secret: sw(16) }, "config.signing_secret", /at least 24 bytes/],
-    ["a 15-character hmac secret", "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(15) }, fields }, "config.verify.secret", /at least 16 characters/],
-    ["a short static token", "standard", { verify: { scheme: "token", header: "x-token", tokens: [chars(40), "abc"] }, fields }, "config.verify.tokens.1", /at least 16 characters/],
+    [
+      "a 15-character hmac secret",
+      "standard",
+      { verify: { scheme: "hmac", header: "x-sig", secret: chars(15) }, fields },
+      "config.verify.secret",
+      /at least 16 characters/,
+    ],
+    [
+      "a short static token",
+      "standard",
+      { verify: { scheme: "token", header: "x-token", tokens: [chars(40), "abc"] }, fields },
+      "config.verify.tokens.1",
+      /at least 16 characters/,
+    ],
     ["a short Truework token", "truework", { tokens: ["tw-1"] }, "config.tokens.0", /at least 16 characters/],
-    ["a short Case Keeper token", "casekeeper", { token: "ck", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } }, "config.token", /at least 16 characters/],
+    [
+      "a short Case Keeper token",
+      "casekeeper",
+      { token: "ck", api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } },
+      "config.token",
+      /at least 16 characters/,
+    ],
   ])("refuses %s with 422 naming the field", async (_name, provider, config, path, message) => {
     const customer = await createCustomer();
-    const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "weak", config }), { status: 422, code: "validation_failed", message });
+    const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "weak", config }), {
+      status: 422,
+      code: "validation_failed",
+      message,
+    });
     expect(res.body.error.details).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 
   it("accepts each minimum exactly", async () => {
     const customer = await createCustomer();
     await createSource(customer.id, "keldair", { verify: { secret: sw(24) } });
-    await createSource(customer.id, "standard", { verify: { scheme: "hmac", header: "x-sig", secret: chars(16), timestamp_header: "x-ts", payload_template: "v0:{timestamp}:{body}" }, fields });
+    await createSource(customer.id, "standard", {
+      verify: { scheme: "hmac", header: "x-sig", secret: chars(16), timestamp_header: "x-ts", payload_template: "v0:{timestamp}:{body}" },
+      fields,
+    });
     await createSource(customer.id, "standard", { verify: { scheme: "token", header: "x-token", tokens: [chars(16)] }, fields });
     await createSource(customer.id, "truework", { tokens: [chars(16)] });
   });
@@ -235,7 +330,11 @@ describe("weak verification settings", () => {
     expect(warnings.join("\n")).not.toContain(weak.slice(6));
     // A rename alone is fine; a config change must fix the secret.
     expect((await api.patch(`/v1/sources/${id}`, { name: "renamed" })).status).toBe(200);
-    await refused(customer.id, () => api.patch(`/v1/sources/${id}`, { config: { case_id_pointer: "/data/id" } }), { status: 422, code: "validation_failed", message: /config\.verify\.secret: must be a Standard Webhooks secret of at least 24 bytes/ });
+    await refused(customer.id, () => api.patch(`/v1/sources/${id}`, { config: { case_id_pointer: "/data/id" } }), {
+      status: 422,
+      code: "validation_failed",
+      message: /config\.verify\.secret: must be a Standard Webhooks secret of at least 24 bytes/,
+    });
     expect((await api.patch(`/v1/sources/${id}`, { config: { verify: { secret: sw(32) } } })).status).toBe(200);
   });
 });
@@ -259,22 +358,40 @@ describe("refetch templates", () => {
       ["keldair", { verify: { secret: KD_SECRET }, refetch: { url } }],
       ["standard", { verify: { scheme: "standard_webhooks", secret: KD_SECRET }, fields: { case_id: "/data/id" }, refetch: { url } }],
     ] as const) {
-      const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "template", config }), { status: 422, code: "validation_failed", message: /\{case_id\} only in the path or query/ });
+      const res = await refused(customer.id, () => api.post("/v1/sources", { customer_id: customer.id, provider, name: "template", config }), {
+        status: 422,
+        code: "validation_failed",
+        message: /\{case_id\} only in the path or query/,
+      });
       expect(res.body.error.details).toContainEqual({ path: "config.refetch.url", message: expect.stringContaining("only in the path or query") });
     }
     const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET } });
-    await refused(customer.id, () => api.patch(`/v1/sources/${source.id}`, { config: { refetch: { url } } }), { status: 422, code: "validation_failed", message: /only in the path or query/ });
+    await refused(customer.id, () => api.patch(`/v1/sources/${source.id}`, { config: { refetch: { url } } }), {
+      status: 422,
+      code: "validation_failed",
+      message: /only in the path or query/,
+    });
   });
 
   it("accepts {case_id} in the path and the query", async () => {
     const customer = await createCustomer();
-    await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://ats.example.com/v2/applicants/{case_id}?expand=jobs&ref={case_id}" } });
+    await createSource(customer.id, "keldair", {
+      verify: { secret: KD_SECRET },
+      refetch: { url: "https://ats.example.com/v2/applicants/{case_id}?expand=jobs&ref={case_id}" },
+    });
   });
 
   it.each([".", "..", "..."])("refuses a webhook whose case id is %j with 422, queueing nothing", async (caseId) => {
     const customer = await createCustomer();
-    const source = await createSource(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://ats.example.com/applicants/{case_id}" } });
-    const res = await refused(customer.id, () => postKeldair(source.id, keldairEvent(caseId)), { status: 422, code: "invalid_payload", message: /case id .* is refused: the case id is empty or only dots/ });
+    const source = await createSource(customer.id, "keldair", {
+      verify: { secret: KD_SECRET },
+      refetch: { url: "https://ats.example.com/applicants/{case_id}" },
+    });
+    const res = await refused(customer.id, () => postKeldair(source.id, keldairEvent(caseId)), {
+      status: 422,
+      code: "invalid_payload",
+      message: /case id .* is refused: the case id is empty or only dots/,
+    });
     expect(res.body.error.details).toEqual([{ path: "case_id", message: expect.stringContaining("only dots") }]);
     expect(net.calls).toEqual([]);
   });
@@ -283,13 +400,21 @@ describe("refetch templates", () => {
     const customer = await createCustomer();
     const endpoint = await createEndpoint(customer.id);
     const hook = receiver(net, endpoint.url, () => endpoint.secret);
-    const hostPicked = await savedEarlier(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://169.254.169.{case_id}/latest/meta-data" } });
-    const internalBase = await savedEarlier(customer.id, "keldair", { verify: { secret: KD_SECRET }, refetch: { url: "https://169.254.169.254/latest/{case_id}" } });
+    const hostPicked = await savedEarlier(customer.id, "keldair", {
+      verify: { secret: KD_SECRET },
+      refetch: { url: "https://169.254.169.{case_id}/latest/meta-data" },
+    });
+    const internalBase = await savedEarlier(customer.id, "keldair", {
+      verify: { secret: KD_SECRET },
+      refetch: { url: "https://169.254.169.254/latest/{case_id}" },
+    });
     expect((await postKeldair(hostPicked, keldairEvent("254"))).status).toBe(200);
     expect((await postKeldair(internalBase, keldairEvent("meta-data"))).status).toBe(200);
     // Refused for good, so recorded as failed (shown, replayable once fixed), never retried for ever.
     expect(await receiptDetail(hostPicked, "254")).toMatch(/^failed refetch_rejected: .*the refetch URL template puts \{case_id\} in the host/);
-    expect(await receiptDetail(internalBase, "meta-data")).toMatch(/^failed refetch_rejected: .*provider API URL refused: it must not point at a private, loopback or link-local address/);
+    expect(await receiptDetail(internalBase, "meta-data")).toMatch(
+      /^failed refetch_rejected: .*provider API URL refused: it must not point at a private, loopback or link-local address/,
+    );
     expect(toMetadata()).toEqual([]);
     expect(hook.got).toEqual([]);
   });
@@ -301,7 +426,11 @@ describe("provider API responses", () => {
   it("are cut off past 1 MiB: the receipt says why and nothing is forwarded", async () => {
     const customer = await createCustomer();
     const base = `https://kc-${customer.id.toLowerCase()}.hardening.test`;
-    const source = await createSource(customer.id, "karmacheck", { username: "kc-hooks", password: "hardening-kc-password", api: { base_url: base, api_key: "hardening-kc-key", client_access_token: "hardening-kc-cat" } });
+    const source = await createSource(customer.id, "karmacheck", {
+      username: "kc-hooks",
+      password: "hardening-kc-password",
+      api: { base_url: base, api_key: "hardening-kc-key", client_access_token: "hardening-kc-cat" },
+    });
     const endpoint = await createEndpoint(customer.id);
     const hook = receiver(net, endpoint.url, () => endpoint.secret);
     let served = 0;
@@ -337,11 +466,19 @@ describe("endpoints aimed at the relay itself", () => {
       `https://hooks.example.com/in/${other.id}`,
       `https://hooks.example.com/in/%73rc_${other.id.slice(4)}`,
     ]) {
-      const res = await refused(customer.id, () => api.post("/v1/endpoints", { customer_id: customer.id, url }), { status: 422, code: "validation_failed", message: selfLoop });
+      const res = await refused(customer.id, () => api.post("/v1/endpoints", { customer_id: customer.id, url }), {
+        status: 422,
+        code: "validation_failed",
+        message: selfLoop,
+      });
       expect(res.body.error.details, url).toEqual([{ path: "url", message: expect.stringMatching(selfLoop) }]);
     }
     const endpoint = await createEndpoint(customer.id);
-    await refused(customer.id, () => api.patch(`/v1/endpoints/${endpoint.id}`, { url: `https://other.example.net/in/${source.id}` }), { status: 422, code: "validation_failed", message: selfLoop });
+    await refused(customer.id, () => api.patch(`/v1/endpoints/${endpoint.id}`, { url: `https://other.example.net/in/${source.id}` }), {
+      status: 422,
+      code: "validation_failed",
+      message: selfLoop,
+    });
     expect((await api.get(`/v1/endpoints/${endpoint.id}`)).body.url).toBe(endpoint.url);
     expect(net.calls).toEqual([]);
     // An ingest-shaped path that names no source of this relay is someone else's.
@@ -366,10 +503,15 @@ describe("per-customer caps", () => {
   it("refuse the endpoint past MAX_ENDPOINTS_PER_CUSTOMER with 409 limit_reached, even when created all at once", async () => {
     const customer = await createCustomer();
     const call = withVars({ MAX_ENDPOINTS_PER_CUSTOMER: "3" });
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => call("POST", "/v1/endpoints", { customer_id: customer.id, url: `https://hooks.example.com/cap-${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => call("POST", "/v1/endpoints", { customer_id: customer.id, url: `https://hooks.example.com/cap-${i}` })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) {
-      expect(r.body.error).toMatchObject({ code: "limit_reached", message: `Customer ${customer.id} already has 3 endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.` });
+      expect(r.body.error).toMatchObject({
+        code: "limit_reached",
+        message: `Customer ${customer.id} already has 3 endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.`,
+      });
     }
     const count = await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE customer_id = ?").bind(customer.id).first<{ n: number }>();
     expect(count!.n).toBe(3);
@@ -382,10 +524,15 @@ describe("per-customer caps", () => {
   it("refuse the source past MAX_SOURCES_PER_CUSTOMER with 409 limit_reached, storing nothing", async () => {
     const customer = await createCustomer();
     const call = withVars({ MAX_SOURCES_PER_CUSTOMER: "2" });
-    const create = () => call("POST", "/v1/sources", { customer_id: customer.id, provider: "keldair", name: "capped", config: { verify: { secret: KD_SECRET } } });
+    const create = () =>
+      call("POST", "/v1/sources", { customer_id: customer.id, provider: "keldair", name: "capped", config: { verify: { secret: KD_SECRET } } });
     expect((await create()).status).toBe(201);
     expect((await create()).status).toBe(201);
-    const res = await refused(customer.id, create, { status: 409, code: "limit_reached", message: /already has 2 sources, the most allowed \(MAX_SOURCES_PER_CUSTOMER\)/ });
+    const res = await refused(customer.id, create, {
+      status: 409,
+      code: "limit_reached",
+      message: /already has 2 sources, the most allowed \(MAX_SOURCES_PER_CUSTOMER\)/,
+    });
     expect(res.body.error.message).toContain(customer.id);
   });
 });

@@ -30,7 +30,11 @@ afterEach(() => {
 });
 
 const post = (sourceId: string, body: unknown, headers: Record<string, string> = {}) =>
-  request("POST", `/in/${sourceId}`, { token: null, raw: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+  request("POST", `/in/${sourceId}`, {
+    token: null,
+    raw: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json", ...headers },
+  });
 
 async function karmacheckSource() {
   const c = await createCustomer();
@@ -56,8 +60,18 @@ describe("POST /in/{source_id}", () => {
     const kdBody = JSON.stringify(keldairEvent);
     const cases: [string, string | object, Record<string, string>, { case_id: string; event_type: string; version: string | null }][] = [
       [kc.id, withCredentials(caseEvent), {}, { case_id: caseEvent.eventObject.id, event_type: "case.statuschange", version: caseEvent.eventObject.modStamp }],
-      [kc.id, withCredentials(serviceEvent), {}, { case_id: serviceEvent.eventObject.caseId, event_type: "casedata.statuschange", version: serviceEvent.eventObject.modStamp }],
-      [tw.id, trueworkEvent, { "x-truework-token": "tw-token-0123456789" }, { case_id: "ord_7f3c1b2a9e8d4c6b", event_type: "order.completed", version: trueworkEvent.hook.triggered_at }],
+      [
+        kc.id,
+        withCredentials(serviceEvent),
+        {},
+        { case_id: serviceEvent.eventObject.caseId, event_type: "casedata.statuschange", version: serviceEvent.eventObject.modStamp },
+      ],
+      [
+        tw.id,
+        trueworkEvent,
+        { "x-truework-token": "tw-token-0123456789" },
+        { case_id: "ord_7f3c1b2a9e8d4c6b", event_type: "order.completed", version: trueworkEvent.hook.triggered_at },
+      ],
       [ck.id, casekeeperEvent, {}, { case_id: casekeeperEvent.data.id, event_type: "verification.updated", version: casekeeperEvent.data.updatedAt }],
       [kd.id, kdBody, await signStandard(kdSecret, kdBody), { case_id: "app_00012345", event_type: "applicant.hired", version: keldairEvent.dateOccurred }],
     ];
@@ -79,8 +93,15 @@ describe("POST /in/{source_id}", () => {
     const res = await post(s.id, withCredentials(caseEvent));
     expect(res.status).toBe(200);
     // Stored by the case's object, whatever became of it (the source has no API: forwarded unverified).
-    const row = await eventually(async () => (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string }) => r.id === res.body.id), { message: "receipt in its case" });
-    expect(row).toMatchObject({ provider_event_id: caseEvent.messageId, event_type: "case.statuschange", version: caseEvent.eventObject.modStamp, kind: "webhook" });
+    const row = await eventually(async () => (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string }) => r.id === res.body.id), {
+      message: "receipt in its case",
+    });
+    expect(row).toMatchObject({
+      provider_event_id: caseEvent.messageId,
+      event_type: "case.statuschange",
+      version: caseEvent.eventObject.modStamp,
+      kind: "webhook",
+    });
     expect(JSON.stringify(row.body)).not.toContain("s3cret-kc-password");
     expect(row.body).not.toHaveProperty("password");
     expect(row.body.eventObject.id).toBe(caseEvent.eventObject.id);
@@ -98,8 +119,23 @@ describe("POST /in/{source_id}", () => {
     ["oversize body", (id) => post(id, JSON.stringify({ ...withCredentials(caseEvent), pad: "x".repeat(1024 * 1024) })), 413, "payload_too_large"],
     ["empty body", (id) => post(id, ""), 400, "invalid_json"],
     ["not JSON", (id) => post(id, "{ this is not json"), 400, "invalid_json"],
-    ["invalid UTF-8", (id) => request("POST", `/in/${id}`, { token: null, raw: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers: { "content-type": "application/json" } }), 400, "invalid_json"],
-    ["form body", (id) => request("POST", `/in/${id}`, { token: null, raw: "a=b", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type"],
+    [
+      "invalid UTF-8",
+      (id) =>
+        request("POST", `/in/${id}`, {
+          token: null,
+          raw: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+          headers: { "content-type": "application/json" },
+        }),
+      400,
+      "invalid_json",
+    ],
+    [
+      "form body",
+      (id) => request("POST", `/in/${id}`, { token: null, raw: "a=b", headers: { "content-type": "application/x-www-form-urlencoded" } }),
+      415,
+      "unsupported_media_type",
+    ],
     ["wrong password", (id) => post(id, withCredentials(caseEvent, "kc-hooks", "guess")), 401, "unauthorized"],
     ["no credentials", (id) => post(id, caseEvent), 401, "unauthorized"],
     ["missing eventObject.id", (id) => post(id, withCredentials({ ...caseEvent, eventObject: { modStamp: "x" } })), 422, "invalid_payload"],
@@ -148,7 +184,8 @@ describe("POST /in/{source_id}", () => {
     expect(msg.body).toBeNull();
     expect(messageBytes(msg)).toBeLessThan(QUEUE_MESSAGE_BYTES);
     const row = await eventually(
-      async () => (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string; outcome: string }) => r.id === res.body.id && r.outcome !== "pending"),
+      async () =>
+        (await trail(s.id, caseEvent.eventObject.id)).receipts?.find((r: { id: string; outcome: string }) => r.id === res.body.id && r.outcome !== "pending"),
       { message: "the stashed receipt processed" },
     );
     expect(row.outcome).toBe("forwarded");
@@ -160,9 +197,18 @@ describe("POST /in/{source_id}", () => {
     const s = await karmacheckSource();
     // A quote and two backslashes are 3 bytes received, 6 in the stored JSON body, 12 in the message
     // that carries that body as a string: a 32 KB webhook can make a message of more than 128 KB.
-    for (const [n, stashed] of [[5_000, false], [10_400, false], [10_700, true], [40_000, true]] as const) {
+    for (const [n, stashed] of [
+      [5_000, false],
+      [10_400, false],
+      [10_700, true],
+      [40_000, true],
+    ] as const) {
       sends.mockClear();
-      const body = withCredentials({ ...caseEvent, messageId: crypto.randomUUID(), eventObject: { ...caseEvent.eventObject, modStamp: new Date(Date.UTC(2024, 0, 1, 0, 0, n)).toISOString(), notes: '"\\\\'.repeat(n) } });
+      const body = withCredentials({
+        ...caseEvent,
+        messageId: crypto.randomUUID(),
+        eventObject: { ...caseEvent.eventObject, modStamp: new Date(Date.UTC(2024, 0, 1, 0, 0, n)).toISOString(), notes: '"\\\\'.repeat(n) },
+      });
       const res = await post(s.id, body);
       expect(res.status, `${n}: ${res.text}`).toBe(200);
       const msg = sends.mock.calls.at(-1)![0] as ReceiptMessage;

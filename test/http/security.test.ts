@@ -22,7 +22,9 @@ afterAll(() => net.restore());
 
 /** Every row of every D1 table: a refused request must leave it unchanged. */
 async function dumpD1(): Promise<string> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name",
+  ).all<{ name: string }>();
   const rows = await env.DB.batch(tables.results.map((t) => env.DB.prepare(`SELECT * FROM "${t.name}"`)));
   return JSON.stringify(rows.map((r) => r.results));
 }
@@ -35,26 +37,70 @@ async function tenant() {
   const customer = await createCustomer();
   const source = await createSource(customer.id, "keldair");
   const endpoint = await createEndpoint(customer.id);
-  const alerts = (await api.post("/v1/alert-endpoints", { url: "https://hooks.example.com/alerts-a" }, customer.api_key)).body as { id: string; url: string; secret: string };
+  const alerts = (await api.post("/v1/alert-endpoints", { url: "https://hooks.example.com/alerts-a" }, customer.api_key)).body as {
+    id: string;
+    url: string;
+    secret: string;
+  };
   const caseId = `tenant-${crypto.randomUUID()}`;
   const raw = JSON.stringify({ id: `evt-${caseId}`, type: "applicant.created", dateOccurred: "2026-11-01T10:00:00+00:00", data: { id: caseId } });
   const msgId = `msg_${crypto.randomUUID()}`;
   const at = new Date();
-  const signed = { "webhook-id": msgId, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(source.secrets.verify.secret).sign(msgId, at, raw) };
+  const signed = {
+    "webhook-id": msgId,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": new Webhook(source.secrets.verify.secret).sign(msgId, at, raw),
+  };
   expect((await request("POST", `/in/${source.id}`, { token: null, raw, headers: { "content-type": "application/json", ...signed } })).status).toBe(200);
-  const { eventId, deliveryId } = await eventually(async () => {
-    const v = (await api.get(`/v1/cases/${source.id}/${encodeURIComponent(caseId)}`)).body;
-    const d = v.deliveries?.[0];
-    return d?.status === "succeeded" && { eventId: v.events[0].id as string, deliveryId: d.id as string };
-  }, { message: "customer A's event delivered" });
+  const { eventId, deliveryId } = await eventually(
+    async () => {
+      const v = (await api.get(`/v1/cases/${source.id}/${encodeURIComponent(caseId)}`)).body;
+      const d = v.deliveries?.[0];
+      return d?.status === "succeeded" && { eventId: v.events[0].id as string, deliveryId: d.id as string };
+    },
+    { message: "customer A's event delivered" },
+  );
   // A receipt the pipeline gave up on, as the dead-letter queue hands it over.
   const receiptId = `rcv_${crypto.randomUUID().replace(/-/g, "").slice(0, 26).toUpperCase()}`;
-  const dead = { kind: "receipt", id: receiptId, source_id: source.id, customer_id: customer.id, case_id: caseId, dedupe_key: `k-${caseId}`, subject: "case", provider_event_id: null, event_type: "applicant.updated", version: null, received_at: Date.now(), body_sha256: "0".repeat(64), body: "{}" };
-  await worker.queue!(createMessageBatch("caserelay-inbox-dlq", [{ id: "dl", timestamp: new Date(), attempts: 1, body: dead }]) as MessageBatch<never>, env, createExecutionContext());
-  await eventually(async () => (await env.DB.prepare("SELECT 1 FROM failed_receipts WHERE id = ?").bind(receiptId).first()) !== null, { message: "the failed receipt indexed" });
-  await env.DB.batch(indexStatements(env.DB, [{ kind: "issue", issue: "endpoint.failing", subjectId: endpoint.id, count: 5, threshold: 5, detail: "HTTP 500", ref: null, at: Date.now() }]));
+  const dead = {
+    kind: "receipt",
+    id: receiptId,
+    source_id: source.id,
+    customer_id: customer.id,
+    case_id: caseId,
+    dedupe_key: `k-${caseId}`,
+    subject: "case",
+    provider_event_id: null,
+    event_type: "applicant.updated",
+    version: null,
+    received_at: Date.now(),
+    body_sha256: "0".repeat(64),
+    body: "{}",
+  };
+  await worker.queue!(
+    createMessageBatch("caserelay-inbox-dlq", [{ id: "dl", timestamp: new Date(), attempts: 1, body: dead }]) as MessageBatch<never>,
+    env,
+    createExecutionContext(),
+  );
+  await eventually(async () => (await env.DB.prepare("SELECT 1 FROM failed_receipts WHERE id = ?").bind(receiptId).first()) !== null, {
+    message: "the failed receipt indexed",
+  });
+  await env.DB.batch(
+    indexStatements(env.DB, [
+      { kind: "issue", issue: "endpoint.failing", subjectId: endpoint.id, count: 5, threshold: 5, detail: "HTTP 500", ref: null, at: Date.now() },
+    ]),
+  );
   const issueId = (await env.DB.prepare("SELECT id FROM issues WHERE subject_id = ?").bind(endpoint.id).first<{ id: string }>())!.id;
-  const byKind: Record<string, string> = { customers: customer.id, sources: source.id, endpoints: endpoint.id, events: eventId, deliveries: deliveryId, receipts: receiptId, issues: issueId, "alert-endpoints": alerts.id };
+  const byKind: Record<string, string> = {
+    customers: customer.id,
+    sources: source.id,
+    endpoints: endpoint.id,
+    events: eventId,
+    deliveries: deliveryId,
+    receipts: receiptId,
+    issues: issueId,
+    "alert-endpoints": alerts.id,
+  };
   const idsFor = (path: string): Record<string, string> => {
     const kind = path.split("/")[2]!;
     if (!path.includes("{id}")) return { source_id: source.id, case_id: encodeURIComponent(caseId) };
@@ -147,7 +193,14 @@ describe("admin API security", () => {
       expect(res.status === 404 || (res.status === 200 && res.body.data.length === 0), `${path}: ${res.text}`).toBe(true);
     }
     // B's endpoint can neither subscribe to A's source nor receive A's replay, even by the operator.
-    expect((await request("POST", "/v1/endpoints", { token: b.api_key, body: { customer_id: b.id, url: "https://hooks.example.com/b2", filter: { source_ids: [a.source.id] } } })).status).toBe(422);
+    expect(
+      (
+        await request("POST", "/v1/endpoints", {
+          token: b.api_key,
+          body: { customer_id: b.id, url: "https://hooks.example.com/b2", filter: { source_ids: [a.source.id] } },
+        })
+      ).status,
+    ).toBe(422);
     expect((await api.post(`/v1/events/${a.eventId}/replay`, { endpoint_id: bEndpoint.id })).status).toBe(404);
     // And A's things are all still there.
     expect((await api.get(`/v1/sources/${a.source.id}`)).status).toBe(200);

@@ -22,7 +22,14 @@ describe("sources", () => {
     const s = await createSource(c.id, provider, config);
     expect(s.id).toMatch(/^src_/);
     expect(s.ingest_url).toBe(`http://relay.test/in/${s.id}`);
-    expect(s).toMatchObject({ customer_id: c.id, provider, reconcile_after_seconds: 21600, silence_after_seconds: 86400, last_receipt_at: null, silent_since: null });
+    expect(s).toMatchObject({
+      customer_id: c.id,
+      provider,
+      reconcile_after_seconds: 21600,
+      silence_after_seconds: 86400,
+      last_receipt_at: null,
+      silent_since: null,
+    });
     const secrets = secretValues(config);
     expect(secrets.length).toBeGreaterThan(0);
     const { secrets: _ignored, ...created } = s;
@@ -62,7 +69,12 @@ describe("sources", () => {
     const unknown = await api.post("/v1/sources", { customer_id: c.id, provider: "acme", name: "x", config: {} });
     expect(unknown.status).toBe(422);
     expect((await api.post("/v1/sources", { customer_id: c.id, provider: "truework", name: "x", config: { tokens: ["t"], surprise: 1 } })).status).toBe(422);
-    const noCustomer = await api.post("/v1/sources", { customer_id: "cus_00000000000000000000000000", provider: "truework", name: "x", config: sampleConfigs.truework() });
+    const noCustomer = await api.post("/v1/sources", {
+      customer_id: "cus_00000000000000000000000000",
+      provider: "truework",
+      name: "x",
+      config: sampleConfigs.truework(),
+    });
     expect(noCustomer.status).toBe(404);
   });
 
@@ -82,10 +94,18 @@ describe("sources", () => {
     const c = await createCustomer();
     const config = sampleConfigs.karmacheck();
     const s = await createSource(c.id, "karmacheck", config);
-    const res = await api.patch(`/v1/sources/${s.id}`, { name: "renamed", config: { password: ["new-pass-1", config.password] }, reconcile_after_seconds: 600 });
+    const res = await api.patch(`/v1/sources/${s.id}`, {
+      name: "renamed",
+      config: { password: ["new-pass-1", config.password] },
+      reconcile_after_seconds: 600,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ name: "renamed", reconcile_after_seconds: 600 });
-    expect(res.body.config).toMatchObject({ username: "kc-hooks", password: ["[redacted]", "[redacted]"], api: { base_url: "https://api-stage.karmacheck.io", api_key: "[redacted]" } });
+    expect(res.body.config).toMatchObject({
+      username: "kc-hooks",
+      password: ["[redacted]", "[redacted]"],
+      api: { base_url: "https://api-stage.karmacheck.io", api_key: "[redacted]" },
+    });
     const invalid = await api.patch(`/v1/sources/${s.id}`, { config: { username: null } });
     expect(invalid.status).toBe(422);
     expect((await api.patch(`/v1/sources/${s.id}`, { reconcile_after_seconds: 1 })).status).toBe(422);

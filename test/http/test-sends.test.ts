@@ -26,7 +26,14 @@ describe("test sends", () => {
     hook.respond(() => new Response("thanks, got it", { status: 200 }));
     const res = await api.post(`/v1/endpoints/${ep.id}/test`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^att_/), outcome: "succeeded", status_code: 200, response_excerpt: "thanks, got it", error_kind: null, type: "case.updated" });
+    expect(res.body).toMatchObject({
+      id: expect.stringMatching(/^att_/),
+      outcome: "succeeded",
+      status_code: 200,
+      response_excerpt: "thanks, got it",
+      error_kind: null,
+      type: "case.updated",
+    });
     expect(res.body.duration_ms).toBeGreaterThanOrEqual(0);
     const [got] = hook.got;
     expect(hook.got).toHaveLength(1);
@@ -36,7 +43,9 @@ describe("test sends", () => {
     expect(got!.body).toEqual(res.body.event);
     expect(got!.body.data).toMatchObject({ sequence: 0, trigger: { kind: "test" }, event_id: res.body.event_id });
     expect(got!.id).toBe(res.body.event_id);
-    expect(() => new Webhook(ep.secret).verify(got!.raw, { "webhook-id": got!.id, "webhook-timestamp": got!.timestamp, "webhook-signature": got!.signature })).not.toThrow();
+    expect(() =>
+      new Webhook(ep.secret).verify(got!.raw, { "webhook-id": got!.id, "webhook-timestamp": got!.timestamp, "webhook-signature": got!.signature }),
+    ).not.toThrow();
   });
 
   it("are recorded as attempts of the endpoint and nowhere as events", async () => {
@@ -56,7 +65,13 @@ describe("test sends", () => {
 
     const list = await api.get(`/v1/endpoints/${ep.id}/tests`);
     expect(list.body.data.map((t: { id: string }) => t.id)).toEqual([second.body.id, first.body.id]);
-    expect(list.body.data[1]).toMatchObject({ event_id: first.body.event_id, type: "case.completed", status_code: 500, outcome: "failed", response_excerpt: "nope" });
+    expect(list.body.data[1]).toMatchObject({
+      event_id: first.body.event_id,
+      type: "case.completed",
+      status_code: 500,
+      outcome: "failed",
+      response_excerpt: "nope",
+    });
 
     // No event anywhere: not in the index, not in the API, no case object, no delivery.
     for (const t of [first.body, second.body]) {

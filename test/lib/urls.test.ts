@@ -2,14 +2,12 @@ import { describe, expect, it } from "vitest";
 import { checkOutboundUrl } from "../../src/lib/urls";
 
 describe("outbound URL policy", () => {
-  it.each([
-    "https://hooks.example.com/x",
-    "https://api.karmacheck.io",
-    "https://8.8.8.8/hook",
-    "https://[2606:4700::1111]/hook",
-  ])("allows %s when deployed", (url) => {
-    expect(checkOutboundUrl(url, false).ok).toBe(true);
-  });
+  it.each(["https://hooks.example.com/x", "https://api.karmacheck.io", "https://8.8.8.8/hook", "https://[2606:4700::1111]/hook"])(
+    "allows %s when deployed",
+    (url) => {
+      expect(checkOutboundUrl(url, false).ok).toBe(true);
+    },
+  );
 
   it.each([
     ["http://hooks.example.com/x", "https"],

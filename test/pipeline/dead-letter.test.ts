@@ -29,7 +29,12 @@ async function deadLetter(body: ReceiptMessage) {
 
 const message = (sourceId: string, customerId: string, caseId: string, body: unknown): ReceiptMessage => ({
   kind: "receipt",
-  id: `rcv_01JD${crypto.randomUUID().replace(/-/g, "").slice(0, 22).toUpperCase().replace(/[ILOU]/g, "A")}`,
+  id: `rcv_01JD${crypto
+    .randomUUID()
+    .replace(/-/g, "")
+    .slice(0, 22)
+    .toUpperCase()
+    .replace(/[ILOU]/g, "A")}`,
   source_id: sourceId,
   customer_id: customerId,
   case_id: caseId,
@@ -54,7 +59,9 @@ describe("dead letters", () => {
     expect(view.receipts).toEqual([expect.objectContaining({ id: m.id, outcome: "failed", reason: "dead_lettered", body: { event: "case.statuschange" } })]);
     const failed = await env.DB.prepare("SELECT * FROM failed_receipts WHERE id = ?").bind(m.id).first();
     expect(failed).toMatchObject({ customer_id: c.id, source_id: s.id, case_id: "dl-case", reason: "dead_lettered" });
-    const row = await env.DB.prepare("SELECT terminal, check_after FROM cases WHERE source_id = ? AND case_id = 'dl-case'").bind(s.id).first<{ terminal: number; check_after: number }>();
+    const row = await env.DB.prepare("SELECT terminal, check_after FROM cases WHERE source_id = ? AND case_id = 'dl-case'")
+      .bind(s.id)
+      .first<{ terminal: number; check_after: number }>();
     expect(row!.terminal).toBe(0);
     expect(row!.check_after).toBeLessThanOrEqual(Date.now() + 3600_000);
   });
@@ -75,7 +82,12 @@ describe("dead letters", () => {
     const s = await createSource(c.id, "keldair", sampleConfigs.keldair());
     const ep = await createEndpoint(c.id);
     const hook = receiver(net, ep.url, () => ep.secret);
-    const m = message(s.id, c.id, "app_dl", { id: "kd-1", type: "applicant.stage_changed", dateOccurred: "2024-05-25T19:00:00+00:00", data: { id: "app_dl", stage: "offer" } });
+    const m = message(s.id, c.id, "app_dl", {
+      id: "kd-1",
+      type: "applicant.stage_changed",
+      dateOccurred: "2024-05-25T19:00:00+00:00",
+      data: { id: "app_dl", stage: "offer" },
+    });
     await deadLetter(m);
     const replay = await api.post(`/v1/receipts/${m.id}/replay`);
     expect(replay.status, replay.text).toBe(200);

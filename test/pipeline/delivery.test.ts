@@ -30,9 +30,12 @@ async function relayWithCase(caseId = "case-1") {
 
 /** The case's only delivery to the relay's endpoint, once it has `attempts` attempts. */
 async function deliveryAfter(r: Awaited<ReturnType<typeof relayWithCase>>, attempts: number, caseId = "case-1", sequence = 1) {
-  return eventually(async () => (await storedDeliveries(r.source.id, caseId)).find((d) => d.sequence === sequence && !d.replay && d.attempts.length >= attempts), {
-    message: `delivery ${sequence} after ${attempts} attempts`,
-  });
+  return eventually(
+    async () => (await storedDeliveries(r.source.id, caseId)).find((d) => d.sequence === sequence && !d.replay && d.attempts.length >= attempts),
+    {
+      message: `delivery ${sequence} after ${attempts} attempts`,
+    },
+  );
 }
 
 describe("delivery", () => {
@@ -45,7 +48,13 @@ describe("delivery", () => {
     expect(call.headers["user-agent"]).toMatch(/^caserelay\//);
     expect(got!.verified).toBe(true);
     expect(Math.abs(Number(got!.timestamp) - Date.now() / 1000)).toBeLessThan(30);
-    expect(() => new Webhook(r.endpoint.secret).verify(got!.raw.replace('"sequence":1', '"sequence":2'), { "webhook-id": got!.id, "webhook-timestamp": got!.timestamp, "webhook-signature": got!.signature })).toThrow();
+    expect(() =>
+      new Webhook(r.endpoint.secret).verify(got!.raw.replace('"sequence":1', '"sequence":2'), {
+        "webhook-id": got!.id,
+        "webhook-timestamp": got!.timestamp,
+        "webhook-signature": got!.signature,
+      }),
+    ).toThrow();
   });
 
   it("signs with both secrets for 24 hours after a rotation", async () => {
@@ -89,7 +98,8 @@ describe("delivery", () => {
   // 503 rather than 429: a 429 (or 502, 504) also cools the whole endpoint down (test/flow/cooldown.test.ts), which would defer these retries.
   it("honours Retry-After within the scheduled delay and twice it", async () => {
     const r = await relayWithCase();
-    const wait = (d: { next_attempt_at: string | null; attempts: { at: string }[] }) => Math.round((Date.parse(d.next_attempt_at!) - Date.parse(d.attempts.at(-1)!.at)) / 1000);
+    const wait = (d: { next_attempt_at: string | null; attempts: { at: string }[] }) =>
+      Math.round((Date.parse(d.next_attempt_at!) - Date.parse(d.attempts.at(-1)!.at)) / 1000);
     r.hook.respond(() => new Response("slow down", { status: 503, headers: { "retry-after": "3600" } }));
     await r.send(kcCaseEvent("case-1", "2024-05-25T19:00:00.000Z", "Pending", null));
     expect(wait(await deliveryAfter(r, 1))).toBe(10); // 3600 clamped to 2 x 5 s
@@ -135,7 +145,9 @@ describe("delivery", () => {
     expect((await api.get(`/v1/endpoints/${r.endpoint.id}`)).body.disabled_reason).toContain("410");
     r.api.set("case-1", "Pending", "Reviewing Order", "2024-05-25T19:05:00.000Z");
     await r.send(kcCaseEvent("case-1", "2024-05-25T19:05:00.000Z", "Pending", "Reviewing Order"));
-    const held = await eventually(async () => (await storedDeliveries(r.source.id, "case-1")).find((d) => d.sequence === 2 && d.status === "held"), { message: "held delivery" });
+    const held = await eventually(async () => (await storedDeliveries(r.source.id, "case-1")).find((d) => d.sequence === 2 && d.status === "held"), {
+      message: "held delivery",
+    });
     expect(await indexRow(held.id)).toMatchObject({ status: "held" });
     expect(r.hook.got).toHaveLength(1);
     r.hook.respond(() => new Response("ok"));
@@ -149,13 +161,18 @@ describe("delivery", () => {
   it("disables an endpoint that has failed every attempt for 5 days", async () => {
     const r = await relayWithCase();
     r.hook.respond(() => new Response("down", { status: 500 }));
-    await env.DB.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ?").bind(Date.now() - 5 * 86400_000 - 1000, r.endpoint.id).run();
+    await env.DB.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ?")
+      .bind(Date.now() - 5 * 86400_000 - 1000, r.endpoint.id)
+      .run();
     await api.patch(`/v1/endpoints/${r.endpoint.id}`, { description: "refresh cache" });
     await r.send(kcCaseEvent("case-1", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const ep = await eventually(async () => {
-      const e = (await api.get(`/v1/endpoints/${r.endpoint.id}`)).body;
-      return e.status === "disabled" && e;
-    }, { message: "endpoint disabled after 5 days" });
+    const ep = await eventually(
+      async () => {
+        const e = (await api.get(`/v1/endpoints/${r.endpoint.id}`)).body;
+        return e.status === "disabled" && e;
+      },
+      { message: "endpoint disabled after 5 days" },
+    );
     expect(ep.disabled_reason).toContain("5 days");
   });
 
@@ -221,7 +238,10 @@ describe("delivery", () => {
     expect(replayed.body.data.sequence).toBe(1);
     expect(replayed.body.data.trigger.kind).toBe("replay");
     const deliveries = (await api.get(`/v1/events/${original.id}/deliveries`)).body.data;
-    expect(deliveries.map((d: { status: string; replay: boolean }) => [d.status, d.replay])).toEqual([["succeeded", false], ["succeeded", true]]);
+    expect(deliveries.map((d: { status: string; replay: boolean }) => [d.status, d.replay])).toEqual([
+      ["succeeded", false],
+      ["succeeded", true],
+    ]);
   });
 
   it("replays to every matching endpoint, and refuses an endpoint of another customer", async () => {
@@ -244,7 +264,10 @@ describe("delivery", () => {
     const r = await relayWithCase();
     r.hook.respond(() => new Response("gone", { status: 410 }));
     await r.send(kcCaseEvent("case-1", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const failed = await eventually(async () => (await env.DB.prepare("SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'failed'").bind(r.endpoint.id).first<{ id: string }>()) ?? false);
+    const failed = await eventually(
+      async () =>
+        (await env.DB.prepare("SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'failed'").bind(r.endpoint.id).first<{ id: string }>()) ?? false,
+    );
     await api.patch(`/v1/endpoints/${r.endpoint.id}`, { status: "active" });
     expect((await api.post(`/v1/endpoints/${r.endpoint.id}/recover`, { since: new Date(Date.now() + 60_000).toISOString() })).body).toEqual({ requeued: 0 });
     r.hook.respond(() => new Response("ok"));

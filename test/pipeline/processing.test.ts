@@ -44,7 +44,9 @@ describe("processing", () => {
       },
     });
     expect(got!.raw).not.toContain("kc-password-123");
-    const event = await eventually(async () => (await api.get(`/v1/events/${got!.id}`)).body.id && (await api.get(`/v1/events/${got!.id}`)).body, { message: "stored event" });
+    const event = await eventually(async () => (await api.get(`/v1/events/${got!.id}`)).body.id && (await api.get(`/v1/events/${got!.id}`)).body, {
+      message: "stored event",
+    });
     expect(event).toMatchObject({ id: got!.id, sequence: 1, type: "case.updated", status: "in_progress", receipt_id: res.body.id });
     expect(event.payload).toEqual(got!.body);
     const list = await api.get(`/v1/events?source_id=${r.source.id}&case_id=case-a`);
@@ -58,10 +60,13 @@ describe("processing", () => {
     const ids = [];
     for (const body of [webhook, webhook, webhook, { ...webhook, messageId: crypto.randomUUID() }]) ids.push((await r.send(body)).body.id);
     expect(new Set(ids).size).toBe(4);
-    const view = await eventually(async () => {
-      const v = await caseView(r.source.id, "case-d");
-      return v.receipts?.length === 1 && v.receipts[0].duplicate_count === 3 && v.events.length === 1 && v;
-    }, { message: "one receipt, three duplicates" });
+    const view = await eventually(
+      async () => {
+        const v = await caseView(r.source.id, "case-d");
+        return v.receipts?.length === 1 && v.receipts[0].duplicate_count === 3 && v.events.length === 1 && v;
+      },
+      { message: "one receipt, three duplicates" },
+    );
     expect(view.receipts[0]).toMatchObject({ outcome: "forwarded", duplicate_count: 3 });
     expect(view.receipts[0].duplicates.map((d: { id: string }) => d.id).sort()).toEqual(ids.filter((id) => id !== view.receipts[0].id).sort());
     await eventually(() => r.hook.got.length === 1, { message: "one delivery" });
@@ -71,7 +76,12 @@ describe("processing", () => {
   it("numbers a case's shuffled events in order, ends in the newest state and records the older ones as stale", async () => {
     const r = await karmacheckRelay(net);
     const stamps = ["2024-05-25T19:00:00.000Z", "2024-05-25T19:05:00.000Z", "2024-05-25T19:10:00.000Z", "2024-05-25T19:15:00.000Z"];
-    const steps: [string, string | null][] = [["Pending", "Waiting for Authorization"], ["Pending", "Authorization in Progress"], ["Pending", null], ["Complete", null]];
+    const steps: [string, string | null][] = [
+      ["Pending", "Waiting for Authorization"],
+      ["Pending", "Authorization in Progress"],
+      ["Pending", null],
+      ["Complete", null],
+    ];
     const send = async (i: number) => {
       // The provider's state moved on to step i when its webhook i was sent...
       const res = await r.send(kcCaseEvent("case-s", stamps[i]!, steps[i]![0], steps[i]![1]));
@@ -82,13 +92,21 @@ describe("processing", () => {
     const order = [1, 0, 3, 2];
     const outcomes: string[] = [];
     for (const i of order) {
-      r.api.set("case-s", steps[Math.max(...order.slice(0, order.indexOf(i) + 1))]![0], steps[Math.max(...order.slice(0, order.indexOf(i) + 1))]![1], stamps[Math.max(...order.slice(0, order.indexOf(i) + 1))]!);
+      r.api.set(
+        "case-s",
+        steps[Math.max(...order.slice(0, order.indexOf(i) + 1))]![0],
+        steps[Math.max(...order.slice(0, order.indexOf(i) + 1))]![1],
+        stamps[Math.max(...order.slice(0, order.indexOf(i) + 1))]!,
+      );
       const id = await send(i);
-      const receipt = await eventually(async () => {
-        const v = await caseView(r.source.id, "case-s");
-        const rec = v.receipts?.find((x: { id: string }) => x.id === id);
-        return rec && rec.outcome !== "pending" && rec;
-      }, { message: `receipt ${i}` });
+      const receipt = await eventually(
+        async () => {
+          const v = await caseView(r.source.id, "case-s");
+          const rec = v.receipts?.find((x: { id: string }) => x.id === id);
+          return rec && rec.outcome !== "pending" && rec;
+        },
+        { message: `receipt ${i}` },
+      );
       outcomes.push(receipt.outcome);
     }
     expect(outcomes).toEqual(["forwarded", "stale", "forwarded", "stale"]);
@@ -166,10 +184,13 @@ describe("processing", () => {
   it("closes a case the provider says is gone (403) instead of retrying it", async () => {
     const r = await karmacheckRelay(net);
     const res = await r.send(kcCaseEvent("case-gone", "2024-05-25T19:00:00.000Z", "Pending", null));
-    const view = await eventually(async () => {
-      const v = await caseView(r.source.id, "case-gone");
-      return v.receipts?.[0]?.outcome === "failed" && v;
-    }, { message: "receipt failed as gone" });
+    const view = await eventually(
+      async () => {
+        const v = await caseView(r.source.id, "case-gone");
+        return v.receipts?.[0]?.outcome === "failed" && v;
+      },
+      { message: "receipt failed as gone" },
+    );
     expect(view.receipts[0]).toMatchObject({ id: res.body.id, outcome: "failed", detail: expect.stringContaining("403") });
     expect(view.terminal).toBe(true);
     expect(r.api.stats.fetches).toEqual(["case-gone"]);
@@ -208,7 +229,11 @@ describe("processing", () => {
     expect(first.retryCalls).toEqual([[{ delaySeconds: 10 }]]);
     expect(r.hook.got).toHaveLength(0);
     // Pending, and the trail says what it waits for.
-    expect((await caseView(r.source.id, "case-r")).receipts[0]).toMatchObject({ outcome: "pending", reason: "refetch_failed", detail: expect.stringContaining("503") });
+    expect((await caseView(r.source.id, "case-r")).receipts[0]).toMatchObject({
+      outcome: "pending",
+      reason: "refetch_failed",
+      detail: expect.stringContaining("503"),
+    });
     const second = await run(2);
     expect(second.explicitAcks).toEqual(["msg-1"]);
     expect(r.hook.got).toHaveLength(1);

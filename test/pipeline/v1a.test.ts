@@ -79,7 +79,9 @@ describe("v1a signatures", () => {
     expect(got!.signature.split(" ").map((s) => s.split(",")[0])).toEqual(["v1", "v1a"]);
     expect(got!.verified).toBe(true);
     expect(got!.verifiedV1a).toBe(true);
-    expect(() => new Webhook(r.ep.secret!).verify(got!.raw, { "webhook-id": got!.id, "webhook-timestamp": got!.timestamp, "webhook-signature": got!.signature })).not.toThrow();
+    expect(() =>
+      new Webhook(r.ep.secret!).verify(got!.raw, { "webhook-id": got!.id, "webhook-timestamp": got!.timestamp, "webhook-signature": got!.signature }),
+    ).not.toThrow();
   });
 
   it("keeps the old key signing alongside the new one for 24 hours after a rotation, then only the new", async () => {
@@ -103,7 +105,9 @@ describe("v1a signatures", () => {
     expect(await verifiesV1a(rotated.body.public_key, got!.id, got!.timestamp, got!.raw, got!.signature)).toBe(true);
 
     // 24 hours later the old key no longer signs (nor is it shown).
-    await env.DB.prepare("UPDATE endpoints SET previous_signing_key_expires_at = ? WHERE id = ?").bind(Date.now() - 1, r.ep.id).run();
+    await env.DB.prepare("UPDATE endpoints SET previous_signing_key_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, r.ep.id)
+      .run();
     await api.patch(`/v1/endpoints/${r.ep.id}`, { description: "refresh cache" });
     expect((await api.get(`/v1/endpoints/${r.ep.id}`)).body).toMatchObject({ previous_public_key: null, previous_signing_key_expires_at: null });
     r.api.set("case-1", "Complete", null, "2024-05-25T19:10:00.000Z");
@@ -145,7 +149,12 @@ describe("signatureHeader", () => {
     const b = await newSigningKeyPair();
     expect(a.signingKey).toMatch(/^whsk_[A-Za-z0-9+/]{43}=$/);
     const secret = `whsec_${btoa("0123456789abcdef01234567")}`;
-    const header = await signatureHeader({ schemes: ["v1", "v1a"], secrets: [secret], signingKeys: [a.signingKey, b.signingKey] }, "evt_1", 1_750_000_000, '{"x":1}');
+    const header = await signatureHeader(
+      { schemes: ["v1", "v1a"], secrets: [secret], signingKeys: [a.signingKey, b.signingKey] },
+      "evt_1",
+      1_750_000_000,
+      '{"x":1}',
+    );
     const entries = header.split(" ");
     expect(entries.map((e) => e.split(",")[0])).toEqual(["v1", "v1a", "v1a"]);
     expect(await verifiesV1a(a.publicKey, "evt_1", "1750000000", '{"x":1}', entries[1]!)).toBe(true);

@@ -198,12 +198,9 @@ describe("karmacheck", () => {
       expect(key(variant(karmaCase, (j) => (j.eventObject[field] = "changed")))).not.toBe(key(karmaCase));
     });
 
-    it.each(["id", "statusId", "secondaryStatusId", "pendingStatusId", "modStamp"])(
-      "changes the service dedupe key when eventObject.%s changes",
-      (field) => {
-        expect(key(variant(karmaService, (j) => (j.eventObject[field] = "changed")))).not.toBe(key(karmaService));
-      },
-    );
+    it.each(["id", "statusId", "secondaryStatusId", "pendingStatusId", "modStamp"])("changes the service dedupe key when eventObject.%s changes", (field) => {
+      expect(key(variant(karmaService, (j) => (j.eventObject[field] = "changed")))).not.toBe(key(karmaService));
+    });
 
     it("ignores fields outside the dedupe rule", () => {
       const other = variant(karmaCase, (j) => {
@@ -249,17 +246,31 @@ describe("karmacheck", () => {
     });
 
     it("accepts numeric ids as text", () => {
-      const event = parseOk(karmacheck, variant(karmaCase, (j) => (j.eventObject.id = 1234)), kcConfig);
+      const event = parseOk(
+        karmacheck,
+        variant(karmaCase, (j) => (j.eventObject.id = 1234)),
+        kcConfig,
+      );
       expect(event.caseId).toBe("1234");
     });
 
     it("treats an unknown event with a caseId as a service event", () => {
-      const event = parseOk(karmacheck, variant(karmaService, (j) => (j.event = "casedocument.added")), kcConfig);
+      const event = parseOk(
+        karmacheck,
+        variant(karmaService, (j) => (j.event = "casedocument.added")),
+        kcConfig,
+      );
       expect(event).toMatchObject({ caseId: karmaService.eventObject.caseId, subject: `check:${karmaService.eventObject.id}` });
     });
 
     it("gives a null version when modStamp is missing", () => {
-      expect(parseOk(karmacheck, variant(karmaCase, (j) => delete j.eventObject.modStamp), kcConfig).version).toBeNull();
+      expect(
+        parseOk(
+          karmacheck,
+          variant(karmaCase, (j) => delete j.eventObject.modStamp),
+          kcConfig,
+        ).version,
+      ).toBeNull();
     });
 
     it.each([
@@ -343,7 +354,10 @@ describe("karmacheck", () => {
         id: svc.caseId,
         groupProfileId: "grp-2",
         ...caseFields,
-        services: [{ id: "other-service", serviceName: "County Criminal", status: "consider" }, { id: svc.id, ...service }],
+        services: [
+          { id: "other-service", serviceName: "County Criminal", status: "consider" },
+          { id: svc.id, ...service },
+        ],
       });
 
       it("is check.updated with the service as the check", () => {
@@ -423,12 +437,22 @@ describe("truework", () => {
     });
 
     it("is about the case when a verification_request event names no request", () => {
-      const event = parseOk(truework, variant(trueworkStateChange, (j) => delete j.data.verification_request_id), twConfig);
+      const event = parseOk(
+        truework,
+        variant(trueworkStateChange, (j) => delete j.data.verification_request_id),
+        twConfig,
+      );
       expect(event.subject).toBe("case");
     });
 
     it("gives a null version without triggered_at", () => {
-      expect(parseOk(truework, variant(trueworkCompleted, (j) => delete j.hook.triggered_at), twConfig).version).toBeNull();
+      expect(
+        parseOk(
+          truework,
+          variant(trueworkCompleted, (j) => delete j.hook.triggered_at),
+          twConfig,
+        ).version,
+      ).toBeNull();
     });
 
     it.each([
@@ -446,7 +470,10 @@ describe("truework", () => {
     const vr = trueworkStateChange.data.verification_request_id;
 
     it("makes order.completed case.completed, terminal", () => {
-      for (const [state, verified] of [[{ id: "ord_7f3c1b2a9e8d4c6b", status: "completed" }, true], [null, false]] as const) {
+      for (const [state, verified] of [
+        [{ id: "ord_7f3c1b2a9e8d4c6b", status: "completed" }, true],
+        [null, false],
+      ] as const) {
         const n = normalizeFixture(truework, twConfig, trueworkCompleted, state, verified);
         expect(n).toMatchObject({ type: "case.completed", status: "completed", check: null, terminal: true, group: null });
       }
@@ -464,10 +491,15 @@ describe("truework", () => {
       ["canceled", "canceled", "case.canceled"],
       ["invalid", "canceled", "case.canceled"],
     ] as const)("maps an order in state %s to %s", (state, status, type) => {
-      const n = normalizeFixture(truework, twConfig, variant(trueworkCompleted, (j) => (j.hook.event = "order.updated")), {
-        id: "ord_7f3c1b2a9e8d4c6b",
-        status: state,
-      });
+      const n = normalizeFixture(
+        truework,
+        twConfig,
+        variant(trueworkCompleted, (j) => (j.hook.event = "order.updated")),
+        {
+          id: "ord_7f3c1b2a9e8d4c6b",
+          status: state,
+        },
+      );
       expect(n).toMatchObject({ type, status, provider_status: state, terminal: ["completed", "canceled"].includes(status) });
     });
 
@@ -545,7 +577,13 @@ describe("casekeeper", () => {
       ["verification.sanction.created", "check:sanction"],
       ["verification.criminalCheckResult.resultDocumentUrl.read", "check:criminalCheckResult"],
     ])("makes %s about %s", (k, subject) => {
-      expect(parseOk(casekeeper, variant(casekeeperUpdated, (j) => (j.key = k)), ckConfig).subject).toBe(subject);
+      expect(
+        parseOk(
+          casekeeper,
+          variant(casekeeperUpdated, (j) => (j.key = k)),
+          ckConfig,
+        ).subject,
+      ).toBe(subject);
     });
 
     it.each([
@@ -711,7 +749,10 @@ describe("standard", () => {
     });
 
     it("without an event id, dedupes on type, case, version and the body", () => {
-      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] }, fields: { case_id: "/id" } });
+      const config = standard.configSchema.parse({
+        verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] },
+        fields: { case_id: "/id" },
+      });
       const key = (json: unknown) => parseOk(standard, json, config).dedupeKey;
       expect(parseOk(standard, { id: "c1" }, config).eventType).toBe("event");
       expect(key({ id: "c1", n: 1 })).toBe(key({ id: "c1", n: 1 }));
@@ -763,7 +804,10 @@ describe("standard", () => {
     });
 
     it("has no status or group without their pointers", () => {
-      const config = standard.configSchema.parse({ verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] }, fields: { case_id: "/id" } });
+      const config = standard.configSchema.parse({
+        verify: { scheme: "token", header: "x-token", tokens: ["hook-token-0123456789"] },
+        fields: { case_id: "/id" },
+      });
       expect(normalizeFixture(standard, config, { id: "c1", status: "done" }, null, false)).toMatchObject({
         status: "in_progress",
         provider_status: null,
@@ -784,8 +828,20 @@ describe("status words that are Object.prototype member names", () => {
       normalizeFixture(karmacheck, kcConfig, karmaService, { caseStatus: word, services: [{ id: karmaService.eventObject.id, status: word }] }),
       normalizeFixture(truework, twConfig, trueworkStateChange, { status: word, verification_requests: [{ id: "vr_1a2b3c4d5e6f", state: word }] }),
       normalizeFixture(casekeeper, ckConfig, casekeeperStep, { status: word, frontIdCardResult: { status: word } }),
-      normalizeFixture(casekeeper, ckConfig, variant(casekeeperUpdated, (j) => (j.key = `verification.${word}`)), null, false),
-      normalizeFixture(casekeeper, ckConfig, variant(casekeeperUpdated, (j) => (j.key = `verification.step.${word}`)), null, false),
+      normalizeFixture(
+        casekeeper,
+        ckConfig,
+        variant(casekeeperUpdated, (j) => (j.key = `verification.${word}`)),
+        null,
+        false,
+      ),
+      normalizeFixture(
+        casekeeper,
+        ckConfig,
+        variant(casekeeperUpdated, (j) => (j.key = `verification.step.${word}`)),
+        null,
+        false,
+      ),
       normalizeFixture(standard, stdConfig, stdEnvelope, { status: word }),
     ];
     for (const n of results) {
@@ -801,14 +857,26 @@ describe("refetched entries whose id is not text", () => {
 
   it("are skipped while looking for the check", () => {
     const svc = karmaService.eventObject;
-    const kc = normalizeFixture(karmacheck, kcConfig, karmaService, { id: svc.caseId, caseStatus: "Pending", services: [...odd, { id: svc.id, status: "clear" }] });
+    const kc = normalizeFixture(karmacheck, kcConfig, karmaService, {
+      id: svc.caseId,
+      caseStatus: "Pending",
+      services: [...odd, { id: svc.id, status: "clear" }],
+    });
     expect(kc.check).toMatchObject({ id: svc.id, status: "completed" });
-    const tw = normalizeFixture(truework, twConfig, trueworkStateChange, { status: "processing", verification_requests: [...odd, { id: "vr_1a2b3c4d5e6f", state: "completed" }] });
+    const tw = normalizeFixture(truework, twConfig, trueworkStateChange, {
+      status: "processing",
+      verification_requests: [...odd, { id: "vr_1a2b3c4d5e6f", state: "completed" }],
+    });
     expect(tw.check).toMatchObject({ id: "vr_1a2b3c4d5e6f", status: "completed" });
   });
 
   it("still match numeric ids as text", () => {
-    const n = normalizeFixture(karmacheck, kcConfig, variant(karmaService, (j) => (j.eventObject.id = 77)), { caseStatus: "Pending", services: [{ id: 77, status: "consider" }] });
+    const n = normalizeFixture(
+      karmacheck,
+      kcConfig,
+      variant(karmaService, (j) => (j.eventObject.id = 77)),
+      { caseStatus: "Pending", services: [{ id: 77, status: "consider" }] },
+    );
     expect(n.check).toMatchObject({ id: "77", status: "action_required" });
   });
 });

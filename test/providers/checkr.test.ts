@@ -197,7 +197,10 @@ describe("checkr normalize", () => {
   });
 
   it("reads the body's object without an API", () => {
-    expect(normalizeAfterParse(checkr, direct, inbound(reportCompleted), null, false)).toMatchObject({ status: "completed", provider_status: "complete / clear" });
+    expect(normalizeAfterParse(checkr, direct, inbound(reportCompleted), null, false)).toMatchObject({
+      status: "completed",
+      provider_status: "complete / clear",
+    });
     expect(normalizeAfterParse(checkr, direct, inbound(invitationCreated), null, false)).toMatchObject({ status: "pending", type: "case.created" });
   });
 
@@ -206,6 +209,9 @@ describe("checkr normalize", () => {
       j.type = "adverse_action.pre_adverse_action_sent";
       j.data.object = { id: "aa_1", object: "adverse_action", report_id: "4722c07dd9a10c3985ae432a", status: "pending" };
     });
-    expect(normalizeAfterParse(checkr, direct, inbound(adverse), report("complete", "consider"))).toMatchObject({ type: "case.completed", provider_status: "complete / consider" });
+    expect(normalizeAfterParse(checkr, direct, inbound(adverse), report("complete", "consider"))).toMatchObject({
+      type: "case.completed",
+      provider_status: "complete / consider",
+    });
   });
 });

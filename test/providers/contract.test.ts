@@ -55,7 +55,10 @@ describe.each(PROVIDER_NAMES)("the %s adapter", (name) => {
       for (const k of keys.slice(0, -1)) at = at[k];
       const last = keys.at(-1)!;
       at[last] = String(at[last]).replace(/^https?:\/\/[^/]+/, "https://169.254.169.254");
-      expect(configProblems(name, bad, { allowLocalUrls: false }).map((p) => p.path), `${name}: ${path}`).toContain(path);
+      expect(
+        configProblems(name, bad, { allowLocalUrls: false }).map((p) => p.path),
+        `${name}: ${path}`,
+      ).toContain(path);
     }
   });
 
@@ -125,7 +128,9 @@ describe("redaction by the adapter's marks", () => {
       mirrors: z.array(outboundUrl(z.string())),
       refetch: z.union([z.strictObject({ url: outboundUrl(z.string()) }), z.strictObject({ path: z.string() })]),
     });
-    expect(new ConfigShape(withUrls).outboundUrls({ api: { base_url: "https://a", docs: "https://d" }, mirrors: ["https://m"], refetch: { url: "https://r" } })).toEqual([
+    expect(
+      new ConfigShape(withUrls).outboundUrls({ api: { base_url: "https://a", docs: "https://d" }, mirrors: ["https://m"], refetch: { url: "https://r" } }),
+    ).toEqual([
       { path: "api.base_url", url: "https://a" },
       { path: "mirrors.0", url: "https://m" },
       { path: "refetch.url", url: "https://r" },

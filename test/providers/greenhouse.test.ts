@@ -37,7 +37,11 @@ describe("greenhouse verify", () => {
     const req = await signed(stageChange);
     expectRefused(await greenhouse.verify(await signed(stageChange, { secret: "someone-elses-secret-000000" }), config), /signature does not match/, [SECRET]);
     expectRefused(await greenhouse.verify({ ...req, rawBody: req.rawBody.replace("Assessment", "Offer") }, config), /does not match/, [SECRET]);
-    expectRefused(await greenhouse.verify({ ...req, headers: new Headers({ signature: req.headers.get("signature")!.replace("sha256", "sha1") }) }, config), /not "sha256 <signature>"/, [SECRET]);
+    expectRefused(
+      await greenhouse.verify({ ...req, headers: new Headers({ signature: req.headers.get("signature")!.replace("sha256", "sha1") }) }, config),
+      /not "sha256 <signature>"/,
+      [SECRET],
+    );
     expectRefused(await greenhouse.verify(inbound(stageChange), config), /missing signature header/, [SECRET]);
   });
 
@@ -154,7 +158,10 @@ describe("greenhouse normalize", () => {
   });
 
   it("without an API, reads the payload's application, and hire_candidate implies hired", async () => {
-    expect(normalizeAfterParse(greenhouse, config, await signed(stageChange), null, false)).toMatchObject({ status: "in_progress", provider_status: "active / Assessment" });
+    expect(normalizeAfterParse(greenhouse, config, await signed(stageChange), null, false)).toMatchObject({
+      status: "in_progress",
+      provider_status: "active / Assessment",
+    });
     expect(normalizeAfterParse(greenhouse, config, await signed(rejectCandidate), null, false)).toMatchObject({ status: "completed", type: "case.completed" });
     expect(normalizeAfterParse(greenhouse, config, await signed(hireCandidate), null, false)).toMatchObject({ status: "completed", provider_status: "hired" });
   });
@@ -162,6 +169,10 @@ describe("greenhouse normalize", () => {
   it("makes a new application case.created and a deleted one case.deleted", async () => {
     const created = variant(stageChange, (j) => (j.action = "new_candidate_application"));
     expect(normalizeAfterParse(greenhouse, config, await signed(created), app("active"))).toMatchObject({ type: "case.created" });
-    expect(normalizeAfterParse(greenhouse, config, await signed(deleteApplication), null)).toMatchObject({ type: "case.deleted", status: "deleted", terminal: true });
+    expect(normalizeAfterParse(greenhouse, config, await signed(deleteApplication), null)).toMatchObject({
+      type: "case.deleted",
+      status: "deleted",
+      terminal: true,
+    });
   });
 });

@@ -51,10 +51,34 @@ describe("persona verify", () => {
 describe("persona parse", () => {
   it.each([
     ["inquiry-approved", inquiryApproved, "inq_2CVZ4HyVg7qaboXz2PUHknAn", "evt_XGuYWp7WuDzNxie5z16s7sGJ", "inquiry.approved", null, "case"],
-    ["inquiry-completed", inquiryCompleted, "inq_kT4xVnR2bPmYwL9sTgD3cExZ", "evt_wLq8Zp3KdR6sTnY2vB9cXm4F", "inquiry.completed", "2024-03-15T18:35:01.100Z", "case"],
-    ["verification-passed", verificationPassed, "inq_kT4xVnR2bPmYwL9sTgD3cExZ", "evt_Rb7nQ2wXk9LmT4sV8dZc3pYf", "verification.passed", "2024-03-15T18:33:40.250Z", "check:ver_Xt9sR2mQ7dLkV4bN8wPz3cYh"],
+    [
+      "inquiry-completed",
+      inquiryCompleted,
+      "inq_kT4xVnR2bPmYwL9sTgD3cExZ",
+      "evt_wLq8Zp3KdR6sTnY2vB9cXm4F",
+      "inquiry.completed",
+      "2024-03-15T18:35:01.100Z",
+      "case",
+    ],
+    [
+      "verification-passed",
+      verificationPassed,
+      "inq_kT4xVnR2bPmYwL9sTgD3cExZ",
+      "evt_Rb7nQ2wXk9LmT4sV8dZc3pYf",
+      "verification.passed",
+      "2024-03-15T18:33:40.250Z",
+      "check:ver_Xt9sR2mQ7dLkV4bN8wPz3cYh",
+    ],
   ] as const)("%s: case id, dedupe key, version and type", (_, fixture, caseId, eventId, type, version, subject) => {
-    expect(parseOk(persona, config, inbound(fixture))).toEqual({ caseId, dedupeKey: dedupeKey([eventId]), providerEventId: eventId, eventType: type, version, subject, body: fixture });
+    expect(parseOk(persona, config, inbound(fixture))).toEqual({
+      caseId,
+      dedupeKey: dedupeKey([eventId]),
+      providerEventId: eventId,
+      eventType: type,
+      version,
+      subject,
+      body: fixture,
+    });
   });
 
   it.each([
@@ -102,7 +126,10 @@ describe("persona refetch", () => {
 });
 
 describe("persona normalize", () => {
-  const inquiry = (status: string, included: unknown[] = []) => ({ data: { type: "inquiry", id: "inq_kT4xVnR2bPmYwL9sTgD3cExZ", attributes: { status } }, included });
+  const inquiry = (status: string, included: unknown[] = []) => ({
+    data: { type: "inquiry", id: "inq_kT4xVnR2bPmYwL9sTgD3cExZ", attributes: { status } },
+    included,
+  });
 
   it.each([
     ["created", "pending", "case.updated"],
@@ -144,7 +171,9 @@ describe("persona normalize", () => {
       terminal: false,
       group: null,
     });
-    expect(normalizeAfterParse(persona, config, inbound(verificationPassed), inquiry("pending"))).toMatchObject({ check: { status: "completed", provider_status: "passed" } });
+    expect(normalizeAfterParse(persona, config, inbound(verificationPassed), inquiry("pending"))).toMatchObject({
+      check: { status: "completed", provider_status: "passed" },
+    });
     expect(normalizeAfterParse(persona, config, inbound(verificationPassed), null, false)).toMatchObject({
       type: "check.updated",
       status: "in_progress",

@@ -170,12 +170,7 @@ const key = fc.oneof(knownKey, fc.string({ maxLength: 10 }));
 
 /** JSON-like trees whose objects use the keys adapters look at. */
 const shaped: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  node: fc.oneof(
-    { depthSize: "small", maxDepth: 4 },
-    scalar,
-    fc.array(tie("node"), { maxLength: 3 }),
-    fc.dictionary(key, tie("node"), { maxKeys: 5 }),
-  ),
+  node: fc.oneof({ depthSize: "small", maxDepth: 4 }, scalar, fc.array(tie("node"), { maxLength: 3 }), fc.dictionary(key, tie("node"), { maxKeys: 5 })),
 })).node;
 
 const anyValue = fc.oneof(scalar, fc.constant(undefined), shaped, fc.anything({ maxDepth: 3 }));
@@ -242,15 +237,24 @@ describe.each(SUBJECTS)("$name parse", ({ adapter, config, fixtures, paths, name
   };
 
   it("never throws on any JSON document", () => {
-    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => check(JSON.parse(text), fixtures[0]?.headers)), runs);
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 4 }), (text) => check(JSON.parse(text), fixtures[0]?.headers)),
+      runs,
+    );
   });
 
   it("never throws on any JavaScript value", () => {
-    fc.assert(fc.property(fc.anything({ maxDepth: 4 }), (v) => check(v, fixtures[0]?.headers)), runs);
+    fc.assert(
+      fc.property(fc.anything({ maxDepth: 4 }), (v) => check(v, fixtures[0]?.headers)),
+      runs,
+    );
   });
 
   it("never throws on envelopes with fields of random types", () => {
-    fc.assert(fc.property(nearEnvelope(fixtures, paths), (f) => check(f.body, f.headers)), runs);
+    fc.assert(
+      fc.property(nearEnvelope(fixtures, paths), (f) => check(f.body, f.headers)),
+      runs,
+    );
   });
 
   it("accepts each fixture (so the envelopes above start valid)", () => {
@@ -270,15 +274,40 @@ const VERIFY_CASES: { name: string; adapter: ProviderAdapter<unknown>; config: u
     secrets: SUBJECTS.flatMap((x) => x.secrets),
     acceptsAll: false,
   })),
-  { name: "karmacheck (api only)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ api: { api_key: "k", client_access_token: "c" } }), secrets: [], acceptsAll: true },
-  { name: "karmacheck (basic)", adapter: karmacheck as ProviderAdapter<unknown>, config: karmacheck.configSchema.parse({ username: "u", password: ["kc-p1-prop", "kc-p2-prop"] }), secrets: ["kc-p1-prop", "kc-p2-prop"], acceptsAll: false },
-  { name: "casekeeper (no token)", adapter: casekeeper as ProviderAdapter<unknown>, config: casekeeper.configSchema.parse({ api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } }), secrets: [], acceptsAll: true },
+  {
+    name: "karmacheck (api only)",
+    adapter: karmacheck as ProviderAdapter<unknown>,
+    config: karmacheck.configSchema.parse({ api: { api_key: "k", client_access_token: "c" } }),
+    secrets: [],
+    acceptsAll: true,
+  },
+  {
+    name: "karmacheck (basic)",
+    adapter: karmacheck as ProviderAdapter<unknown>,
+    config: karmacheck.configSchema.parse({ username: "u", password: ["kc-p1-prop", "kc-p2-prop"] }),
+    secrets: ["kc-p1-prop", "kc-p2-prop"],
+    acceptsAll: false,
+  },
+  {
+    name: "casekeeper (no token)",
+    adapter: casekeeper as ProviderAdapter<unknown>,
+    config: casekeeper.configSchema.parse({ api: { base_url: "https://ck.example.com", client_id: "c", client_secret: "s" } }),
+    secrets: [],
+    acceptsAll: true,
+  },
   ...[
     { scheme: "token", header: "x-token", tokens: ["std-token-prop-01", "std-token-prop-02"] },
     { scheme: "basic", username: "u", password: "std-basic-prop" },
     { scheme: "hmac", header: "x-hub-signature-256", prefix: "sha256=", secret: ["std-hmac-prop-01", "std-hmac-prop-02"] },
     { scheme: "standard_webhooks", secret: [SW_SECRET] },
-    { scheme: "signature", header: "x-sig", format: "pairs", timestamp_key: "t", signed: ["timestamp", "body", "header:x-ts"], secret: ["std-hmac-prop-1", "std-hmac-prop-2"] },
+    {
+      scheme: "signature",
+      header: "x-sig",
+      format: "pairs",
+      timestamp_key: "t",
+      signed: ["timestamp", "body", "header:x-ts"],
+      secret: ["std-hmac-prop-1", "std-hmac-prop-2"],
+    },
     { scheme: "signature", header: "x-sig", format: "scheme_word", algorithm: "sha512", encoding: "base64", secret: "std-hmac-prop-1" },
   ].map((verify) => ({
     name: `standard (${verify.scheme}${"format" in verify ? ` ${verify.format}` : ""})`,
@@ -324,7 +353,20 @@ const headerValue = fc.oneof(
   fc.base64String({ maxLength: 90 }).map((s) => `sha512=${s}`),
   fc.stringMatching(/^[0-9a-f]{0,64}$/).map((s) => `sha256=${s}`),
   fc.tuple(printable, printable).map(([u, p]) => `Basic ${btoa(`${u}:${p}`)}`),
-  fc.constantFrom("Basic ", "Basic A", "Basic Og==", "v1,", "v1, v2,x", "sha512=", "sha256 ", "t=,v1=", "v1=;v1=", "HMAC_SHA512_HEX", "HMAC_SHA1_HEX", "<https://api.smartrecruiters.com/jobs/1>; rel=self"),
+  fc.constantFrom(
+    "Basic ",
+    "Basic A",
+    "Basic Og==",
+    "v1,",
+    "v1, v2,x",
+    "sha512=",
+    "sha256 ",
+    "t=,v1=",
+    "v1=;v1=",
+    "HMAC_SHA512_HEX",
+    "HMAC_SHA1_HEX",
+    "<https://api.smartrecruiters.com/jobs/1>; rel=self",
+  ),
   fc.tuple(fc.integer({ min: NOW - 1000, max: NOW + 1000 }), fc.stringMatching(/^[0-9a-f]{0,64}$/)).map(([t, h]) => `t=${t},v1=${h}`),
   fc.stringMatching(/^[0-9a-f]{0,64}$/).map((h) => `sha256 ${h}`),
   fc.array(fc.stringMatching(/^[0-9a-f]{0,64}$/), { maxLength: 40 }).map((hs) => hs.map((h) => `v1=${h}`).join(";")),
@@ -366,9 +408,17 @@ describe.each(VERIFY_CASES)("$name verify", ({ adapter, config, secrets, accepts
 describe.each(SUBJECTS)("$name normalize", ({ adapter, config, fixtures, paths, eventTypes }) => {
   const event = fc.record({
     eventType: fc.oneof(fc.constantFrom(...eventTypes), word),
-    subject: fc.oneof(fc.constant("case"), word.map((w) => `check:${w}`), fc.constantFrom("check:2f209172-e2df-4b78-a644-c950554fd5f8", "check:vr_1a2b3c4d5e6f", "check:frontIdCardResult"), word),
+    subject: fc.oneof(
+      fc.constant("case"),
+      word.map((w) => `check:${w}`),
+      fc.constantFrom("check:2f209172-e2df-4b78-a644-c950554fd5f8", "check:vr_1a2b3c4d5e6f", "check:frontIdCardResult"),
+      word,
+    ),
     caseId: word,
-    body: fc.oneof(anyValue, nearEnvelope(fixtures, paths).map((f) => f.body)),
+    body: fc.oneof(
+      anyValue,
+      nearEnvelope(fixtures, paths).map((f) => f.body),
+    ),
   });
   /** States that contain the webhook's check ids, so lookups of nested entries run too. */
   const state = fc.oneof(
@@ -422,7 +472,9 @@ const HANDSHAKERS: { name: string; adapter: ProviderAdapter<unknown>; config: un
 ];
 
 const query = fc
-  .dictionary(fc.constantFrom("challenge", "token", "hub.challenge", "x"), fc.oneof(printable, fc.constantFrom("std-verify-prop-1", "<b>", "a b")), { maxKeys: 3 })
+  .dictionary(fc.constantFrom("challenge", "token", "hub.challenge", "x"), fc.oneof(printable, fc.constantFrom("std-verify-prop-1", "<b>", "a b")), {
+    maxKeys: 3,
+  })
   .map((q) => new URLSearchParams(q));
 
 describe.each(HANDSHAKERS)("$name handshake", ({ adapter, config }) => {

@@ -47,8 +47,7 @@ function fakeTokens(start = Date.now()) {
 }
 
 const method = (c: Call | undefined) => c?.init.method ?? "GET";
-const header = (c: Call | undefined, name: string) =>
-  Object.entries(c?.init.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+const header = (c: Call | undefined, name: string) => Object.entries(c?.init.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 function setup<C>(adapter: ProviderAdapter<C>, rawConfig: unknown, ...replies: Reply[]) {
   const config = adapter.configSchema.parse(rawConfig);
@@ -135,7 +134,10 @@ describe("karmacheck", () => {
   });
 
   it("fails without retrying when authentication is refused or gives no token", async () => {
-    for (const reply of [{ status: 401, body: { message: "bad key" } }, { status: 200, body: {} }]) {
+    for (const reply of [
+      { status: 401, body: { message: "bad key" } },
+      { status: 200, body: {} },
+    ]) {
       const t = setup(karmacheck, { api }, reply);
       expect((await refetchError(t.refetch(caseId))).retryable).toBe(false);
       expect(t.tokens.entries.size).toBe(0);
@@ -349,7 +351,9 @@ describe.each([
   it("refuses a template without {case_id} or with a relative URL", () => {
     expect(adapter.configSchema.safeParse({ ...base, refetch: { url: "https://ats.example.com/applicants" } }).success).toBe(false);
     expect(adapter.configSchema.safeParse({ ...base, refetch: { url: "/applicants/{case_id}" } }).success).toBe(false);
-    expect(adapter.configSchema.safeParse({ ...base, refetch: { url: "https://x.example.com/{case_id}", headers: { "bad header": "v" } } }).success).toBe(false);
+    expect(adapter.configSchema.safeParse({ ...base, refetch: { url: "https://x.example.com/{case_id}", headers: { "bad header": "v" } } }).success).toBe(
+      false,
+    );
   });
 });
 
@@ -366,7 +370,11 @@ describe("refetch edge cases", () => {
   });
 
   it("templates: every {case_id} is replaced, URL-encoded", async () => {
-    const t = setup(keldair, { verify: { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }, refetch: { url: "https://ats.example.com/{case_id}/history?of={case_id}" } }, { status: 200, body: {} });
+    const t = setup(
+      keldair,
+      { verify: { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }, refetch: { url: "https://ats.example.com/{case_id}/history?of={case_id}" } },
+      { status: 200, body: {} },
+    );
     await t.refetch("a/b");
     expect(t.calls[0]!.url).toBe("https://ats.example.com/a%2Fb/history?of=a%2Fb");
   });

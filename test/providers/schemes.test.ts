@@ -466,7 +466,9 @@ describe("keldair verify", () => {
 
   it("uses a configured HMAC scheme", async () => {
     const SECRET = "keldair-hmac-secret-x";
-    const config = keldair.configSchema.parse({ verify: { scheme: "hmac", header: "x-keldair-signature", algorithm: "sha512", encoding: "base64", prefix: "sha512=", secret: SECRET } });
+    const config = keldair.configSchema.parse({
+      verify: { scheme: "hmac", header: "x-keldair-signature", algorithm: "sha512", encoding: "base64", prefix: "sha512=", secret: SECRET },
+    });
     const sig = `sha512=${toBase64(await mac("sha512", encoder.encode(SECRET), BODY))}`;
     expectAccepted(await keldair.verify(request({ "x-keldair-signature": sig }), config));
     expectRejected(await keldair.verify(request({ "x-keldair-signature": sig }, `${BODY}\n`), config), [SECRET]);

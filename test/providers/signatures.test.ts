@@ -155,7 +155,10 @@ describe("pairs with a timestamp header and headers in the signed content", () =
   it("refuses a missing or old timestamp header", async () => {
     const { "smartrecruiters-timestamp": _, ...without } = headers;
     expectRejected(await verifySignature(request(without, body, 1574080897), spec, [key]), /missing smartrecruiters-timestamp header/);
-    expectRejected(await verifySignature(request(headers, body, 1574080897 + 3600), spec, [key]), /smartrecruiters-timestamp is outside the 5-minute tolerance/);
+    expectRejected(
+      await verifySignature(request(headers, body, 1574080897 + 3600), spec, [key]),
+      /smartrecruiters-timestamp is outside the 5-minute tolerance/,
+    );
   });
 
   it("accepts one matching signature among several ;-separated ones", async () => {
@@ -201,7 +204,9 @@ describe("standard verify: scheme signature", () => {
   it("still takes the shared schemes, and refuses an incomplete signature scheme", () => {
     expect(standard.configSchema.safeParse({ verify: { scheme: "token", header: "x-token", tokens: ["t-long-enough-0123"] }, fields }).success).toBe(true);
     expect(standard.configSchema.safeParse({ verify: { scheme: "signature", header: "x" }, fields }).success).toBe(false);
-    expect(standard.configSchema.safeParse({ verify: { scheme: "signature", header: "x", secret: SECRET, signed: ["timestamp"] }, fields }).success).toBe(false);
+    expect(standard.configSchema.safeParse({ verify: { scheme: "signature", header: "x", secret: SECRET, signed: ["timestamp"] }, fields }).success).toBe(
+      false,
+    );
   });
 });
 
@@ -215,7 +220,10 @@ const hs = (method: "GET" | "POST", opts: { headers?: Record<string, string>; qu
 
 describe("handshakes", () => {
   it("echoes a header on POST only, and only what can be echoed safely", () => {
-    expect(echoHeader(hs("POST", { headers: { "x-hook-secret": "4jn8fs9011jj8" } }), "x-hook-secret")).toEqual({ status: 200, headers: { "x-hook-secret": "4jn8fs9011jj8" } });
+    expect(echoHeader(hs("POST", { headers: { "x-hook-secret": "4jn8fs9011jj8" } }), "x-hook-secret")).toEqual({
+      status: 200,
+      headers: { "x-hook-secret": "4jn8fs9011jj8" },
+    });
     expect(echoHeader(hs("POST"), "x-hook-secret")).toBeNull();
     expect(echoHeader(hs("GET", { headers: { "x-hook-secret": "abc" } }), "x-hook-secret")).toBeNull();
     expect(echoHeader(hs("POST", { headers: { "x-hook-secret": "a b" } }), "x-hook-secret")).toBeNull();
@@ -224,7 +232,11 @@ describe("handshakes", () => {
 
   it("answers a GET challenge as text or JSON", async () => {
     const text = GetChallengeSchema.parse({ param: "challenge" });
-    expect(await answerGetChallenge(hs("GET", { query: "challenge=abc123" }), text)).toEqual({ status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: "abc123" });
+    expect(await answerGetChallenge(hs("GET", { query: "challenge=abc123" }), text)).toEqual({
+      status: 200,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: "abc123",
+    });
     const json = GetChallengeSchema.parse({ param: "challenge", respond: "json" });
     expect(await answerGetChallenge(hs("GET", { query: "challenge=abc123" }), json)).toMatchObject({ status: 200, body: '{"challenge":"abc123"}' });
     expect(await answerGetChallenge(hs("GET"), text)).toBeNull();
@@ -234,10 +246,15 @@ describe("handshakes", () => {
 
   it("checks a verify token before answering", async () => {
     const spec = GetChallengeSchema.parse({ param: "hub.challenge", verify_token: { param: "hub.verify_token", tokens: ["verify-me-0123456789"] } });
-    expect(await answerGetChallenge(hs("GET", { query: "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me-0123456789" }), spec)).toMatchObject({ status: 200, body: "1158201444" });
+    expect(
+      await answerGetChallenge(hs("GET", { query: "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me-0123456789" }), spec),
+    ).toMatchObject({ status: 200, body: "1158201444" });
     const wrong = await answerGetChallenge(hs("GET", { query: "hub.challenge=1158201444&hub.verify_token=guess" }), spec);
     expect(wrong).toEqual({ status: 401, reason: "hub.verify_token is not a valid token for this source" });
-    expect(await answerGetChallenge(hs("GET", { query: "hub.challenge=1158201444" }), spec)).toEqual({ status: 401, reason: "missing hub.verify_token query parameter" });
+    expect(await answerGetChallenge(hs("GET", { query: "hub.challenge=1158201444" }), spec)).toEqual({
+      status: 401,
+      reason: "missing hub.verify_token query parameter",
+    });
   });
 
   it("are what the standard adapter's handshake config asks for", async () => {

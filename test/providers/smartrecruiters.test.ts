@@ -30,7 +30,9 @@ async function notification(f: Fixture, keys: string[] = [KEY], ts = f.headers["
 describe("smartrecruiters config", () => {
   it("needs signature keys or callback authentication", () => {
     expect(smartrecruiters.configSchema.safeParse({ api: { api_key: API_KEY } }).success).toBe(false);
-    expect(smartrecruiters.configSchema.safeParse({ callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["t0k3n-0123456789"] } }).success).toBe(true);
+    expect(smartrecruiters.configSchema.safeParse({ callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["t0k3n-0123456789"] } }).success).toBe(
+      true,
+    );
     expect(config).toMatchObject({ case_id: "link", api: { base_url: "https://api.smartrecruiters.com" } });
   });
 
@@ -65,7 +67,10 @@ describe("smartrecruiters verify", () => {
   });
 
   it("checks the subscription's callback authentication as well when configured", async () => {
-    const both = smartrecruiters.configSchema.parse({ secret: KEY, callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["relay-t0k3n-0123456789"] } });
+    const both = smartrecruiters.configSchema.parse({
+      secret: KEY,
+      callback_auth: { scheme: "token", header: "x-relay-token", tokens: ["relay-t0k3n-0123456789"] },
+    });
     const req = await notification(jobUpdated);
     expectRefused(await smartrecruiters.verify(req, both), /missing x-relay-token header/, secrets);
     const withToken = new Headers(req.headers);
@@ -77,10 +82,19 @@ describe("smartrecruiters verify", () => {
 });
 
 describe("smartrecruiters handshake", () => {
-  const hs = (headers: Record<string, string>): HandshakeRequest => ({ method: "POST", headers: new Headers(headers), query: new URLSearchParams(), rawBody: "", now: 0 });
+  const hs = (headers: Record<string, string>): HandshakeRequest => ({
+    method: "POST",
+    headers: new Headers(headers),
+    query: new URLSearchParams(),
+    rawBody: "",
+    now: 0,
+  });
 
   it("echoes X-Hook-Secret, and leaves notifications alone", async () => {
-    expect(await smartrecruiters.handshake!(hs({ "x-hook-secret": "4jn8fs9011jj8" }), config)).toEqual({ status: 200, headers: { "x-hook-secret": "4jn8fs9011jj8" } });
+    expect(await smartrecruiters.handshake!(hs({ "x-hook-secret": "4jn8fs9011jj8" }), config)).toEqual({
+      status: 200,
+      headers: { "x-hook-secret": "4jn8fs9011jj8" },
+    });
     expect(await smartrecruiters.handshake!(hs(statusUpdated.headers), config)).toBeNull();
   });
 });
@@ -173,12 +187,24 @@ describe("smartrecruiters normalize", () => {
     [{ status: "CANCELLED" }, "canceled", "CANCELLED"],
     [{ name: "no status" }, "in_progress", "application.status.updated"],
   ] as const)("state %j -> %s", async (state, status, providerStatus) => {
-    expect(normalizeAfterParse(smartrecruiters, config, await notification(statusUpdated), state)).toMatchObject({ status, provider_status: providerStatus, check: null, group: null });
+    expect(normalizeAfterParse(smartrecruiters, config, await notification(statusUpdated), state)).toMatchObject({
+      status,
+      provider_status: providerStatus,
+      check: null,
+      group: null,
+    });
   });
 
   it("makes *.created case.created and *.deleted case.deleted", async () => {
-    expect(normalizeAfterParse(smartrecruiters, config, await notification(applicationCreated), null, false)).toMatchObject({ type: "case.created", status: "in_progress" });
+    expect(normalizeAfterParse(smartrecruiters, config, await notification(applicationCreated), null, false)).toMatchObject({
+      type: "case.created",
+      status: "in_progress",
+    });
     const deleted = { ...jobUpdated, headers: { ...jobUpdated.headers, "event-name": "position.deleted" } };
-    expect(normalizeAfterParse(smartrecruiters, config, await notification(deleted), null)).toMatchObject({ type: "case.deleted", status: "deleted", terminal: true });
+    expect(normalizeAfterParse(smartrecruiters, config, await notification(deleted), null)).toMatchObject({
+      type: "case.deleted",
+      status: "deleted",
+      terminal: true,
+    });
   });
 });

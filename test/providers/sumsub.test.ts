@@ -32,7 +32,11 @@ describe("sumsub verify", () => {
   });
 
   it("refuses another secret, a tampered body, a mismatched or unknown algorithm and a missing digest", async () => {
-    expectRefused(await sumsub.verify(await signed(applicantReviewed, "HMAC_SHA256_HEX", "another-webhook-secret-0123"), config), /x-payload-digest does not match/, secrets);
+    expectRefused(
+      await sumsub.verify(await signed(applicantReviewed, "HMAC_SHA256_HEX", "another-webhook-secret-0123"), config),
+      /x-payload-digest does not match/,
+      secrets,
+    );
     const req = await signed(applicantReviewed);
     expectRefused(await sumsub.verify({ ...req, rawBody: req.rawBody.replace("GREEN", "RED") }, config), /does not match/, secrets);
     const mislabeled = await signed(applicantReviewed, "HMAC_SHA512_HEX");
@@ -77,7 +81,9 @@ describe("sumsub parse", () => {
 
   it("without a correlationId, dedupes on what changed and when", () => {
     const bare = variant(applicantPending, (j) => delete j.correlationId);
-    expect(parseOk(sumsub, config, inbound(bare)).dedupeKey).toBe(dedupeKey(["applicantPending", "5cb56e8e0a975a35f333cb83", null, "pending", "2020-02-21T13:23:16.001Z"]));
+    expect(parseOk(sumsub, config, inbound(bare)).dedupeKey).toBe(
+      dedupeKey(["applicantPending", "5cb56e8e0a975a35f333cb83", null, "pending", "2020-02-21T13:23:16.001Z"]),
+    );
   });
 
   it("makes an applicant action webhook an event about that action", () => {
@@ -158,8 +164,14 @@ describe("sumsub normalize", () => {
   });
 
   it("reads the webhook's own review without an API", () => {
-    expect(normalizeAfterParse(sumsub, config, inbound(applicantReviewed), null, false)).toMatchObject({ status: "completed", provider_status: "completed / GREEN" });
-    expect(normalizeAfterParse(sumsub, config, inbound(rejectedRetry), null, false)).toMatchObject({ status: "action_required", provider_status: "completed / RED / RETRY" });
+    expect(normalizeAfterParse(sumsub, config, inbound(applicantReviewed), null, false)).toMatchObject({
+      status: "completed",
+      provider_status: "completed / GREEN",
+    });
+    expect(normalizeAfterParse(sumsub, config, inbound(rejectedRetry), null, false)).toMatchObject({
+      status: "action_required",
+      provider_status: "completed / RED / RETRY",
+    });
   });
 
   it("makes applicantCreated case.created and applicantDeleted case.deleted", () => {

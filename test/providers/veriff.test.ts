@@ -38,7 +38,11 @@ describe("veriff verify", () => {
     expectRefused(await veriff.verify(await signed(decisionApproved, NEXT), config), /x-hmac-signature does not match/, secrets);
     const req = await signed(decisionApproved);
     expectRefused(await veriff.verify({ ...req, rawBody: req.rawBody.replace('"approved"', '"declined"') }, config), /does not match/, secrets);
-    expectRefused(await veriff.verify(await signed(decisionApproved, SECRET, "another-integration"), config), /X-AUTH-CLIENT is not this integration's API key/, secrets);
+    expectRefused(
+      await veriff.verify(await signed(decisionApproved, SECRET, "another-integration"), config),
+      /X-AUTH-CLIENT is not this integration's API key/,
+      secrets,
+    );
     expectRefused(await veriff.verify(inbound(decisionApproved, { "x-hmac-signature": "00" }), config), /missing X-AUTH-CLIENT header/, secrets);
     expectRefused(await veriff.verify(inbound(decisionApproved, { "x-auth-client": API_KEY }), config), /missing x-hmac-signature header/, secrets);
   });
@@ -148,13 +152,21 @@ describe("veriff normalize", () => {
   });
 
   it("before there is a decision, the event's action says where the session is", () => {
-    expect(normalizeAfterParse(veriff, config, inbound(eventSubmitted), decision(null))).toMatchObject({ status: "in_progress", provider_status: "submitted", type: "case.updated" });
+    expect(normalizeAfterParse(veriff, config, inbound(eventSubmitted), decision(null))).toMatchObject({
+      status: "in_progress",
+      provider_status: "submitted",
+      type: "case.updated",
+    });
     const started = variant(eventSubmitted, (j) => ((j.action = "started"), (j.code = 7001)));
     expect(normalizeAfterParse(veriff, config, inbound(started), decision(null))).toMatchObject({ status: "in_progress", provider_status: "started" });
   });
 
   it("reads the webhook's decision without an API", () => {
-    expect(normalizeAfterParse(veriff, config, inbound(decisionApproved), null, false)).toMatchObject({ status: "completed", type: "case.completed", provider_status: "approved" });
+    expect(normalizeAfterParse(veriff, config, inbound(decisionApproved), null, false)).toMatchObject({
+      status: "completed",
+      type: "case.completed",
+      provider_status: "approved",
+    });
     expect(normalizeAfterParse(veriff, config, inbound(userStatus), null, false)).toMatchObject({ status: "in_progress", provider_status: null });
   });
 });

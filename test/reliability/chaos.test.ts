@@ -62,7 +62,12 @@ function shuffle<T>(xs: T[]): T[] {
   }
   return xs;
 }
-const uuid = () => Array.from({ length: 4 }, () => Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0")).join("-");
+const uuid = () =>
+  Array.from({ length: 4 }, () =>
+    Math.floor(rand() * 2 ** 32)
+      .toString(16)
+      .padStart(8, "0"),
+  ).join("-");
 
 // ---- the scenario --------------------------------------------------------------------------------
 
@@ -101,12 +106,25 @@ const SECRETS = {
 const at = (minute: number) => new Date(T0 + minute * 60_000).toISOString();
 /** Spread a case's steps over the waves in order: the provider's state moves on wave by wave. */
 const waveOf = (k: number, n: number) => Math.min(WAVES - 1, Math.floor((k * WAVES) / n));
-const plain = (body: Json, headers: Record<string, string> = {}) => async () => ({ body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+const plain =
+  (body: Json, headers: Record<string, string> = {}) =>
+  async () => ({ body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
 
 function karmacheckCase(sourceId: string, i: number): Case {
   const caseId = `kc-${SEED.toString(36)}-${i}`;
-  const services = ["ssn-trace", "criminal", "mvr"].slice(0, int(1, 3)).map((name) => ({ id: `${caseId}-${name}`, serviceName: name, status: "acknowledge", statusId: "st-acknowledge", modStamp: at(0) }));
-  const state: Json = { id: caseId, caseStatus: "Pending", secondaryStatus: "Waiting for Authorization", caseStatusId: "cs-pending", secondaryCaseStatusId: "sec-waiting", modStamp: at(0), groupProfileId: "grp-1", services };
+  const services = ["ssn-trace", "criminal", "mvr"]
+    .slice(0, int(1, 3))
+    .map((name) => ({ id: `${caseId}-${name}`, serviceName: name, status: "acknowledge", statusId: "st-acknowledge", modStamp: at(0) }));
+  const state: Json = {
+    id: caseId,
+    caseStatus: "Pending",
+    secondaryStatus: "Waiting for Authorization",
+    caseStatusId: "cs-pending",
+    secondaryCaseStatusId: "sec-waiting",
+    modStamp: at(0),
+    groupProfileId: "grp-1",
+    services,
+  };
   const n = int(5, 8);
   const steps: Step[] = [];
   for (let k = 0; k < n; k++) {
@@ -120,7 +138,16 @@ function karmacheckCase(sourceId: string, i: number): Case {
       svc.statusId = `st-${svc.status}-${k}`;
       svc.modStamp = at(minute);
       event = "casedata.statuschange";
-      eventObject = { id: svc.id, caseId, serviceName: svc.serviceName, status: svc.status, statusId: svc.statusId, secondaryStatusId: null, pendingStatusId: null, modStamp: svc.modStamp };
+      eventObject = {
+        id: svc.id,
+        caseId,
+        serviceName: svc.serviceName,
+        status: svc.status,
+        statusId: svc.statusId,
+        secondaryStatusId: null,
+        pendingStatusId: null,
+        modStamp: svc.modStamp,
+      };
     } else {
       state.caseStatus = last ? "Complete" : "Pending";
       state.secondaryStatus = last ? null : pick(["Authorization in Progress", "Verifying Candidate Input", "Reviewing Order", "Consider"]);
@@ -128,7 +155,15 @@ function karmacheckCase(sourceId: string, i: number): Case {
       state.secondaryCaseStatusId = state.secondaryStatus ? `sec-${k}` : null;
       state.modStamp = at(minute);
       event = "case.statuschange";
-      eventObject = { id: caseId, caseStatus: state.caseStatus, caseStatusId: state.caseStatusId, secondaryStatus: state.secondaryStatus, secondaryCaseStatusId: state.secondaryCaseStatusId, modStamp: state.modStamp, groupProfileId: "grp-1" };
+      eventObject = {
+        id: caseId,
+        caseStatus: state.caseStatus,
+        caseStatusId: state.caseStatusId,
+        secondaryStatus: state.secondaryStatus,
+        secondaryCaseStatusId: state.secondaryCaseStatusId,
+        modStamp: state.modStamp,
+        groupProfileId: "grp-1",
+      };
     }
     const messageId = uuid();
     const body = { event, apiTrackingCode: null, apiTrackingUser: null, username: SECRETS.kcUser, password: SECRETS.kcPass, eventObject };
@@ -155,7 +190,11 @@ function trueworkCase(sourceId: string, i: number): Case {
     } else {
       const vr = pick(state.verification_requests as Json[]);
       vr.state = pick(["processing", "action-required", "processing", "completed"]);
-      body = { version: "2023-10-30", hook: { id: "hook_chaos", event: "verification_request.state.change", target: "", triggered_at: stamp(k) }, data: { order_id: caseId, verification_request_id: vr.id, state: vr.state } };
+      body = {
+        version: "2023-10-30",
+        hook: { id: "hook_chaos", event: "verification_request.state.change", target: "", triggered_at: stamp(k) },
+        data: { order_id: caseId, verification_request_id: vr.id, state: vr.state },
+      };
     }
     steps.push({ key: `${caseId}#${k}`, wave: waveOf(k, n), state: clone(state), webhook: plain(body, { "x-truework-token": SECRETS.twToken }) });
   }
@@ -202,12 +241,26 @@ function keldairCase(sourceId: string, i: number): Case {
     state.stage = k === 0 ? "applied" : last ? "hired" : pick(["screen", "interview", "offer", "reference"]);
     state.stageChangedAt = at(10 * (k + 1));
     const id = uuid();
-    const raw = JSON.stringify({ id, type, version: "2022-02-23", dateOccurred: at(10 * (k + 1)).replace(".000Z", "+00:00"), data: { id: caseId, stage: state.stage } });
+    const raw = JSON.stringify({
+      id,
+      type,
+      version: "2022-02-23",
+      dateOccurred: at(10 * (k + 1)).replace(".000Z", "+00:00"),
+      data: { id: caseId, stage: state.stage },
+    });
     // Signed at send time (Standard Webhooks, as Svix does): every copy carries a fresh timestamp.
     const webhook = async () => {
       const now = new Date();
       const signature = new Webhook(SECRETS.kdSecret).sign(id, now, raw);
-      return { body: raw, headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": signature } };
+      return {
+        body: raw,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": signature,
+        },
+      };
     };
     steps.push({ key: `${caseId}#${k}`, wave: waveOf(k, n), state: clone(state), webhook });
   }
@@ -318,7 +371,11 @@ const MAX_FAILURES_PER_EVENT = 4;
 function customerEndpoint(name: string, url: string, secret: () => string, gone: () => boolean) {
   net.on(url, async (_req, call) => {
     figures.endpointAttempts++;
-    const headers = { "webhook-id": call.headers["webhook-id"]!, "webhook-timestamp": call.headers["webhook-timestamp"]!, "webhook-signature": call.headers["webhook-signature"]! };
+    const headers = {
+      "webhook-id": call.headers["webhook-id"]!,
+      "webhook-timestamp": call.headers["webhook-timestamp"]!,
+      "webhook-signature": call.headers["webhook-signature"]!,
+    };
     let verified = true;
     try {
       new Webhook(secret()).verify(call.body, headers);
@@ -326,7 +383,14 @@ function customerEndpoint(name: string, url: string, secret: () => string, gone:
       verified = false;
     }
     const body = JSON.parse(call.body);
-    const hit = { endpoint: name, id: headers["webhook-id"], caseKey: `${body.data.source_id}:${body.data.case_id}`, sequence: body.data.sequence, state: body.data.state, verified };
+    const hit = {
+      endpoint: name,
+      id: headers["webhook-id"],
+      caseKey: `${body.data.source_id}:${body.data.case_id}`,
+      sequence: body.data.sequence,
+      state: body.data.state,
+      verified,
+    };
     if (gone()) {
       figures.endpointFaults.http410++;
       return new Response("gone", { status: 410 });
@@ -413,7 +477,10 @@ const queueSpy = vi.spyOn(worker, "queue").mockImplementation(async (batch, e, c
   const real = batch as MessageBatch<ReceiptMessage>;
   const crash = armed && real.messages.length >= 3 && ++realInboxBatches === 2 ? 2 : 0;
   try {
-    await runInbox(real.messages.map((m) => ({ body: m.body, attempts: m.attempts, ack: () => m.ack() })), crash);
+    await runInbox(
+      real.messages.map((m) => ({ body: m.body, attempts: m.attempts, ack: () => m.ack() })),
+      crash,
+    );
   } catch (err) {
     if (!String(err).includes(INJECTED)) throw err;
     figures.consumerFaults.crashMidBatch++;
@@ -470,7 +537,11 @@ afterAll(() => {
 
 /** Until every accepted receipt has been acked or handed back for a retry, and no batch is running. */
 async function settleInbox(accepted: string[], what: string) {
-  await eventually(() => inflight === 0 && accepted.every((id) => receiptState.get(id) === "acked" || receiptState.get(id) === "retry"), { timeout: 60_000, interval: 50, message: what });
+  await eventually(() => inflight === 0 && accepted.every((id) => receiptState.get(id) === "acked" || receiptState.get(id) === "retry"), {
+    timeout: 60_000,
+    interval: 50,
+    message: what,
+  });
 }
 
 /** Drives captured INBOX retries once; a message past the queue's max_retries (10) goes to the dead-letter consumer. */
@@ -482,7 +553,10 @@ async function driveInboxRetries() {
   for (let i = 0; i < live.length; i += 100) await runInbox(live.slice(i, i + 100));
   if (dead.length) {
     figures.deadLettered += dead.length;
-    const batch = createMessageBatch<ReceiptMessage>("caserelay-inbox-dlq", dead.map((it, i) => ({ id: `dl-${i}`, timestamp: new Date(), attempts: it.attempts, body: it.body })));
+    const batch = createMessageBatch<ReceiptMessage>(
+      "caserelay-inbox-dlq",
+      dead.map((it, i) => ({ id: `dl-${i}`, timestamp: new Date(), attempts: it.attempts, body: it.body })),
+    );
     const ctx = createExecutionContext();
     await realQueue(batch as MessageBatch<ReceiptMessage>, env, ctx);
     await getQueueResult(batch, ctx);
@@ -516,9 +590,11 @@ async function resetObjects() {
 /** At most `limit` promises at once, in order of the list. */
 async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 // ---- the run ----------------------------------------------------------------------------------------
@@ -544,11 +620,19 @@ describe("chaos", () => {
     });
     const holder = message(newId("rcv"));
     const copy = message(newId("rcv"));
-    await runInbox([{ body: holder, attempts: 1 }, { body: copy, attempts: 1 }]);
+    await runInbox([
+      { body: holder, attempts: 1 },
+      { body: copy, attempts: 1 },
+    ]);
     // The consumer crashed after that batch was processed: the queue delivers it again.
-    await runInbox([{ body: holder, attempts: 2 }, { body: copy, attempts: 2 }]);
+    await runInbox([
+      { body: holder, attempts: 2 },
+      { body: copy, attempts: 2 },
+    ]);
     const view = (await api.get(`/v1/cases/${source.id}/dup-case`)).body;
-    expect(view.receipts).toEqual([expect.objectContaining({ id: holder.id, outcome: "forwarded", duplicate_count: 1, duplicates: [expect.objectContaining({ id: copy.id })] })]);
+    expect(view.receipts).toEqual([
+      expect.objectContaining({ id: holder.id, outcome: "forwarded", duplicate_count: 1, duplicates: [expect.objectContaining({ id: copy.id })] }),
+    ]);
     expect(view.events).toHaveLength(1);
   });
 
@@ -558,10 +642,20 @@ describe("chaos", () => {
     try {
       const customer = await createCustomer("chaos");
       const sources = {
-        karmacheck: await createSource(customer.id, "karmacheck", { username: SECRETS.kcUser, password: SECRETS.kcPass, api: { base_url: API.karmacheck, api_key: SECRETS.kcKey, client_access_token: SECRETS.kcCat } }),
+        karmacheck: await createSource(customer.id, "karmacheck", {
+          username: SECRETS.kcUser,
+          password: SECRETS.kcPass,
+          api: { base_url: API.karmacheck, api_key: SECRETS.kcKey, client_access_token: SECRETS.kcCat },
+        }),
         truework: await createSource(customer.id, "truework", { tokens: [SECRETS.twToken], api: { base_url: API.truework, api_key: SECRETS.twKey } }),
-        casekeeper: await createSource(customer.id, "casekeeper", { token: SECRETS.ckToken, api: { base_url: API.casekeeper, client_id: "chaos", client_secret: SECRETS.ckSecret } }),
-        keldair: await createSource(customer.id, "keldair", { verify: { secret: SECRETS.kdSecret }, refetch: { url: `${API.keldair}/applicants/{case_id}`, headers: { authorization: `Bearer ${SECRETS.kdKey}` } } }),
+        casekeeper: await createSource(customer.id, "casekeeper", {
+          token: SECRETS.ckToken,
+          api: { base_url: API.casekeeper, client_id: "chaos", client_secret: SECRETS.ckSecret },
+        }),
+        keldair: await createSource(customer.id, "keldair", {
+          verify: { secret: SECRETS.kdSecret },
+          refetch: { url: `${API.keldair}/applicants/{case_id}`, headers: { authorization: `Bearer ${SECRETS.kdKey}` } },
+        }),
       };
       const gone = { requests: 0, fixed: false };
       const endpoints = await Promise.all(["a", "b", "gone"].map((name) => createEndpoint(customer.id, { url: `https://ep-${name}.chaos.test/hook` })));
@@ -569,7 +663,12 @@ describe("chaos", () => {
       endpoints.forEach((ep, i) => {
         const name = names[i]!;
         // "gone" answers 410 from its 40th request on, until the operator fixes it (below).
-        customerEndpoint(name, ep.url, () => ep.secret, () => name === "gone" && !gone.fixed && ++gone.requests >= 40);
+        customerEndpoint(
+          name,
+          ep.url,
+          () => ep.secret,
+          () => name === "gone" && !gone.fixed && ++gone.requests >= 40,
+        );
       });
 
       const makers = { karmacheck: karmacheckCase, truework: trueworkCase, casekeeper: casekeeperCase, keldair: keldairCase };
@@ -631,7 +730,13 @@ describe("chaos", () => {
       expect((await api.post(`/v1/endpoints/${goneId}/recover`, { since: new Date(started - 60_000).toISOString() })).status).toBe(202);
       // The release and the recover run in the background of those requests; the cron finishes them.
       await runCron(env, Date.now(), { retention: false });
-      await eventually(async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?1 AND status IN ('held', 'recovering', 'failed')").bind(goneId).first<{ n: number }>())!.n === 0, { timeout: 30_000, message: "held and failed deliveries of the fixed endpoint handed back" });
+      await eventually(
+        async () =>
+          (await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ?1 AND status IN ('held', 'recovering', 'failed')")
+            .bind(goneId)
+            .first<{ n: number }>())!.n === 0,
+        { timeout: 30_000, message: "held and failed deliveries of the fixed endpoint handed back" },
+      );
       await drainDeliveries(cases);
 
       // ---- checks ----
@@ -652,7 +757,10 @@ describe("chaos", () => {
         const listed = view.receipts.flatMap((r: Json) => [r.id, ...r.duplicates.map((d: Json) => d.id)]);
         const ours = c.steps.flatMap((s) => acceptedBy.get(s.key) ?? []);
         expect(listed.sort(), `${where}: receipts and duplicates`).toEqual([...ours].sort());
-        expect(view.receipts.reduce((n: number, r: Json) => n + 1 + r.duplicate_count, 0), where).toBe(ours.length);
+        expect(
+          view.receipts.reduce((n: number, r: Json) => n + 1 + r.duplicate_count, 0),
+          where,
+        ).toBe(ours.length);
         // Every first-seen provider event ends forwarded, stale, unchanged or failed: none pending.
         for (const s of c.steps) {
           const ids = acceptedBy.get(s.key) ?? [];
@@ -663,18 +771,31 @@ describe("chaos", () => {
           figures.relayCountedDuplicates += holder[0].duplicate_count;
         }
         // Events are numbered 1..n; every delivery ended acknowledged or superseded (none stuck).
-        expect(view.events.map((e: Json) => e.sequence), where).toEqual(view.events.map((_: Json, i: number) => i + 1));
+        expect(
+          view.events.map((e: Json) => e.sequence),
+          where,
+        ).toEqual(view.events.map((_: Json, i: number) => i + 1));
         expect(view.events.at(-1).payload.data.state, `${where}: the last event carries the final state`).toEqual(c.final);
         lastSequence.set(`${c.sourceId}:${c.caseId}`, view.events.length);
         for (const d of view.deliveries) {
           expect(["succeeded", "superseded"], `${where}: delivery ${d.id} to ${endpointIds.get(d.endpoint_id)}`).toContain(d.status);
           figures.deliveries[d.status as "succeeded" | "superseded"]++;
         }
-        expect(view.deliveries.filter((d: Json) => !d.replay), where).toHaveLength(view.events.length * endpoints.length);
+        expect(
+          view.deliveries.filter((d: Json) => !d.replay),
+          where,
+        ).toHaveLength(view.events.length * endpoints.length);
         // The index has each event once, and no delivery left that needs an operator.
-        const indexed = await env.DB.prepare("SELECT id, sequence FROM events WHERE source_id = ?1 AND case_id = ?2 ORDER BY id").bind(c.sourceId, c.caseId).all<{ id: string; sequence: number }>();
-        expect(indexed.results.map((e) => e.sequence).sort((a, b) => a - b), `${where}: indexed events`).toEqual(view.events.map((e: Json) => e.sequence));
-        const pendingOps = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE source_id = ?1 AND case_id = ?2").bind(c.sourceId, c.caseId).first<{ n: number }>();
+        const indexed = await env.DB.prepare("SELECT id, sequence FROM events WHERE source_id = ?1 AND case_id = ?2 ORDER BY id")
+          .bind(c.sourceId, c.caseId)
+          .all<{ id: string; sequence: number }>();
+        expect(
+          indexed.results.map((e) => e.sequence).sort((a, b) => a - b),
+          `${where}: indexed events`,
+        ).toEqual(view.events.map((e: Json) => e.sequence));
+        const pendingOps = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE source_id = ?1 AND case_id = ?2")
+          .bind(c.sourceId, c.caseId)
+          .first<{ n: number }>();
         expect(pendingOps!.n, `${where}: index rows of deliveries still needing an operator`).toBe(0);
       }
       figures.lost = figures.events - Object.values(figures.outcomes).reduce((a, b) => a + b, 0);
@@ -684,7 +805,10 @@ describe("chaos", () => {
       // What the endpoints saw: all signed; per case, acknowledged sequences only go up, none twice;
       // the last acknowledged event of each case carries the provider's final state.
       const acked = processed.filter((h) => h.kind === "ack");
-      expect(processed.filter((h) => !h.verified), "every delivery verifies with the standardwebhooks library").toEqual([]);
+      expect(
+        processed.filter((h) => !h.verified),
+        "every delivery verifies with the standardwebhooks library",
+      ).toEqual([]);
       figures.acknowledged = acked.length;
       expect(new Set(acked.map((h) => `${h.endpoint} ${h.id}`)).size, "no event acknowledged twice").toBe(acked.length);
       expect(acked.length, "the relay's succeeded deliveries are the endpoints' acknowledgements").toBe(figures.deliveries.succeeded);
@@ -704,7 +828,10 @@ describe("chaos", () => {
           const lostSeqs = new Set<number>();
           for (const h of mine) {
             if (h.sequence < newest) {
-              expect([...lostSeqs].some((s) => s > h.sequence), `${name} ${key}: sequence ${h.sequence} after ${newest} without a lost response`).toBe(true);
+              expect(
+                [...lostSeqs].some((s) => s > h.sequence),
+                `${name} ${key}: sequence ${h.sequence} after ${newest} without a lost response`,
+              ).toBe(true);
               figures.outOfOrderAfterLostResponse++;
             }
             newest = Math.max(newest, h.sequence);

@@ -30,7 +30,11 @@ export async function replay(c: Context<ConsoleEnv>) {
   const endpointId = await field(c, "endpoint_id");
   if (endpointId && !looksLikeId("ep", endpointId)) throw new ApiError("validation_failed", "endpoint_id is not an endpoint id.");
   const created = await replayEvent(c.env, event, endpointId || undefined);
-  if (typeof created === "string") throw new ApiError("not_found", created === "endpoint_not_found" ? "That endpoint is not one of this customer's." : "The event is no longer kept by its case.");
+  if (typeof created === "string")
+    throw new ApiError(
+      "not_found",
+      created === "endpoint_not_found" ? "That endpoint is not one of this customer's." : "The event is no longer kept by its case.",
+    );
   const back = consoleUrl("/case", { source: event.source_id, case: event.case_id, done: "replayed", n: String(created.length) });
   return c.redirect(`${back}#${event.id}`, 303);
 }
@@ -75,6 +79,10 @@ export async function setIssue(c: Context<ConsoleEnv>) {
   const status = await field(c, "status");
   if (status !== "acknowledged" && status !== "resolved") throw new ApiError("validation_failed", "status must be acknowledged or resolved.");
   const r = await setIssueStatus(c.env, c.var.db, id, status);
-  if (!r.ok) throw new ApiError(r.error === "not_found" ? "not_found" : "conflict", r.error === "not_found" ? "There is no such issue." : "That issue is already resolved.");
+  if (!r.ok)
+    throw new ApiError(
+      r.error === "not_found" ? "not_found" : "conflict",
+      r.error === "not_found" ? "There is no such issue." : "That issue is already resolved.",
+    );
   return c.redirect(`${consoleUrl("/issues", { status: r.row.status, done: `issue-${status}` })}#${id}`, 303);
 }

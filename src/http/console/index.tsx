@@ -66,12 +66,27 @@ const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   await next();
 };
 
-const TITLES: Record<number, string> = { 401: "Log in again", 403: "Refused", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Check the form" };
+const TITLES: Record<number, string> = {
+  401: "Log in again",
+  403: "Refused",
+  404: "Not found",
+  409: "Not possible now",
+  413: "Too large",
+  422: "Check the form",
+};
 
 export function registerConsole(app: App) {
   const ui = new Hono<ConsoleEnv>();
   ui.use("*", securityHeaders);
-  ui.use("*", bodyLimit({ maxSize: FORM_BODY_LIMIT, onError: () => { throw new ApiError("payload_too_large", `Console forms are limited to ${FORM_BODY_LIMIT} bytes.`); } }));
+  ui.use(
+    "*",
+    bodyLimit({
+      maxSize: FORM_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError("payload_too_large", `Console forms are limited to ${FORM_BODY_LIMIT} bytes.`);
+      },
+    }),
+  );
   ui.use("*", requireSession);
 
   ui.get("/assets/console.css", (c) => c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
@@ -103,7 +118,15 @@ export function registerConsole(app: App) {
       log("error", "unhandled error", { request_id: requestId, route: c.req.routePath, error: errorSummary(err) });
       [status, message] = [500, "Something went wrong on our side. Quote the request id when reporting it."];
     }
-    const page = <ErrorPage title={TITLES[status] ?? "Error"} message={message} requestId={requestId} csrf={c.var.csrf} login={status === 401 ? "/console/login" : undefined} />;
+    const page = (
+      <ErrorPage
+        title={TITLES[status] ?? "Error"}
+        message={message}
+        requestId={requestId}
+        csrf={c.var.csrf}
+        login={status === 401 ? "/console/login" : undefined}
+      />
+    );
     return render(c, page, status as 500);
   });
 

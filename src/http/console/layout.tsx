@@ -41,6 +41,10 @@ export const Layout = ({ title, csrf, children }: { title: string; csrf?: string
 );
 
 /** Renders a page (a <Layout>) as a complete HTML document. */
-export async function render(c: Context<ConsoleEnv>, page: HtmlEscapedString | Promise<HtmlEscapedString>, status: ContentfulStatusCode = 200): Promise<Response> {
+export async function render(
+  c: Context<ConsoleEnv>,
+  page: HtmlEscapedString | Promise<HtmlEscapedString>,
+  status: ContentfulStatusCode = 200,
+): Promise<Response> {
   return c.html(`<!doctype html>${await page}`, status);
 }

@@ -91,7 +91,11 @@ export async function startSession(db: Db, config: Config, now = Date.now()): Pr
 export async function liveSession(db: Db, config: Config, value: string | undefined, now = Date.now()): Promise<string | null> {
   const id = await verifySessionValue(config, value, now);
   if (!id) return null;
-  const row = await db.select().from(consoleSessions).where(eq(consoleSessions.idHash, await rowKey(config, id))).get();
+  const row = await db
+    .select()
+    .from(consoleSessions)
+    .where(eq(consoleSessions.idHash, await rowKey(config, id)))
+    .get();
   return row && row.revokedAt === null && row.expiresAt > now ? id : null;
 }
 

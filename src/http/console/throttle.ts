@@ -21,7 +21,12 @@ function ipv6Prefix64(ip: string): string | null {
   const left = head ? head.split(":") : [];
   const right = ip.includes("::") && tail ? tail.split(":") : [];
   const groups = ip.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
-  return groups.length === 8 ? `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64` : null;
+  return groups.length === 8
+    ? `${groups
+        .slice(0, 4)
+        .map((g) => g.replace(/^0+(?=.)/, ""))
+        .join(":")}::/64`
+    : null;
 }
 
 /**

@@ -111,7 +111,13 @@ export function noticeText(done: string | undefined, n: string | undefined): str
       return `${count} failed ${plural("delivery", "deliveries")} queued again.`;
     case "reprocessed": {
       // n carries the outcome word here, from a fixed set.
-      const outcomes: Record<string, string> = { forwarded: "forwarded as a new event", stale: "stale", unchanged: "unchanged", failed: "failed again", retry: "waiting: the provider API still fails" };
+      const outcomes: Record<string, string> = {
+        forwarded: "forwarded as a new event",
+        stale: "stale",
+        unchanged: "unchanged",
+        failed: "failed again",
+        retry: "waiting: the provider API still fails",
+      };
       return `Receipt processed again: ${n && Object.hasOwn(outcomes, n) ? outcomes[n] : "no longer kept"}.`;
     }
     case "tested": {

@@ -12,13 +12,14 @@ export const idParam = (prefix: string, example: string) =>
       .openapi({ param: { name: "id", in: "path" }, example }),
   });
 
-export const CustomerIdField = z.string().regex(/^cus_[0-9A-Z]{26}$/, "must be a customer id (cus_...)").openapi({ example: "cus_01JD3ZQ7W8X9Y0A1B2C3D4E5F6" });
+export const CustomerIdField = z
+  .string()
+  .regex(/^cus_[0-9A-Z]{26}$/, "must be a customer id (cus_...)")
+  .openapi({ example: "cus_01JD3ZQ7W8X9Y0A1B2C3D4E5F6" });
 export const SourceIdField = z.string().regex(/^src_[0-9A-Z]{26}$/, "must be a source id (src_...)");
 export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T10:00:00.000Z" });
 
-export const CustomerView = z
-  .object({ id: z.string(), name: z.string(), created_at: Timestamp })
-  .openapi("Customer");
+export const CustomerView = z.object({ id: z.string(), name: z.string(), created_at: Timestamp }).openapi("Customer");
 
 export const ProviderField = z.enum(PROVIDER_NAMES).openapi({ description: "Which adapter verifies, parses and refetches this source's webhooks." });
 
@@ -28,7 +29,7 @@ export const SourceView = z
     customer_id: z.string(),
     provider: ProviderField,
     name: z.string(),
-    config: z.record(z.string(), z.unknown()).openapi({ description: "The provider config with every credential replaced by \"[redacted]\"." }),
+    config: z.record(z.string(), z.unknown()).openapi({ description: 'The provider config with every credential replaced by "[redacted]".' }),
     ingest_url: z.string().openapi({ description: "Give this URL to the provider as the webhook URL." }),
     reconcile_after_seconds: z.number().int(),
     silence_after_seconds: z.number().int(),
@@ -59,7 +60,10 @@ export const RateLimitSchema = z
       .min(RATE_LIMIT_BOUNDS.perSecond.min)
       .max(RATE_LIMIT_BOUNDS.perSecond.max)
       .optional()
-      .openapi({ description: "At most this many attempts a second, across all the cases delivering to the endpoint, spaced evenly (0.1 to 1000; 0.5 is one every 2 s).", example: 10 }),
+      .openapi({
+        description: "At most this many attempts a second, across all the cases delivering to the endpoint, spaced evenly (0.1 to 1000; 0.5 is one every 2 s).",
+        example: 10,
+      }),
     max_in_flight: z
       .number()
       .int()
@@ -70,7 +74,8 @@ export const RateLimitSchema = z
   })
   .refine((r) => r.per_second !== undefined || r.max_in_flight !== undefined, { message: "set per_second, max_in_flight or both (null removes the limit)" })
   .openapi("RateLimit", {
-    description: "Attempts beyond the limit wait (they are neither dropped nor counted as failures); per-case order holds. Null: no limit (429, 502 and 504 answers still slow the endpoint down).",
+    description:
+      "Attempts beyond the limit wait (they are neither dropped nor counted as failures); per-case order holds. Null: no limit (429, 502 and 504 answers still slow the endpoint down).",
   });
 
 export const SignatureSchemesSchema = z
@@ -79,7 +84,8 @@ export const SignatureSchemesSchema = z
   .max(SIGNATURE_SCHEMES.length)
   .refine((s) => new Set(s).size === s.length, { message: "list each scheme once" })
   .openapi({
-    description: "How deliveries are signed (Standard Webhooks): `v1` with the shared whsec_ secret, `v1a` (ed25519) with a key whose whpk_ public key is `public_key`, or both.",
+    description:
+      "How deliveries are signed (Standard Webhooks): `v1` with the shared whsec_ secret, `v1a` (ed25519) with a key whose whpk_ public key is `public_key`, or both.",
     example: ["v1a"],
   });
 
@@ -95,11 +101,21 @@ export const EndpointView = z
     failing_since: Timestamp.nullable(),
     previous_secret_expires_at: Timestamp.nullable(),
     signature_schemes: SignatureSchemesSchema,
-    public_key: z.string().nullable().openapi({ description: "The v1a public key (whpk_ + base64 of the raw ed25519 key): verify deliveries with it. Null until the endpoint signs with v1a." }),
-    previous_public_key: z.string().nullable().openapi({ description: "The public key replaced by the last rotate-signing-key, still signing alongside until previous_signing_key_expires_at." }),
+    public_key: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "The v1a public key (whpk_ + base64 of the raw ed25519 key): verify deliveries with it. Null until the endpoint signs with v1a.",
+      }),
+    previous_public_key: z
+      .string()
+      .nullable()
+      .openapi({ description: "The public key replaced by the last rotate-signing-key, still signing alongside until previous_signing_key_expires_at." }),
     previous_signing_key_expires_at: Timestamp.nullable(),
     rate_limit: RateLimitSchema.nullable(),
-    throttled_until: Timestamp.nullable().openapi({ description: "The endpoint answered 429, 502 or 504: attempts to it wait until then (its Retry-After within bounds)." }),
+    throttled_until: Timestamp.nullable().openapi({
+      description: "The endpoint answered 429, 502 or 504: attempts to it wait until then (its Retry-After within bounds).",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -112,7 +128,10 @@ export const AttemptView = z
     status_code: z.number().int().nullable(),
     duration_ms: z.number().int(),
     response_excerpt: z.string().nullable(),
-    error_kind: z.enum(ATTEMPT_ERROR_KINDS).nullable().openapi({ description: "`interrupted`: the relay stopped during the attempt, so its answer is unknown (it is retried)." }),
+    error_kind: z
+      .enum(ATTEMPT_ERROR_KINDS)
+      .nullable()
+      .openapi({ description: "`interrupted`: the relay stopped during the attempt, so its answer is unknown (it is retried)." }),
     flagged: z.boolean(),
   })
   .openapi("Attempt");
@@ -143,7 +162,10 @@ export const DeliveryView = z
     deferred: z
       .enum(DEFER_REASONS)
       .nullable()
-      .openapi({ description: "Waiting until `next_attempt_at` for the endpoint's flow control: `rate_limit` (its configured limit) or `cooldown` (it answered 429, 502 or 504). Not a failed attempt." }),
+      .openapi({
+        description:
+          "Waiting until `next_attempt_at` for the endpoint's flow control: `rate_limit` (its configured limit) or `cooldown` (it answered 429, 502 or 504). Not a failed attempt.",
+      }),
     next_attempt_at: Timestamp.nullable(),
     last_attempt: AttemptView.nullable(),
   })

@@ -38,14 +38,16 @@ export async function casePage(c: Context<ConsoleEnv>) {
   const urls = new Map(options.map((e) => [e.id, e.url]));
 
   if (!found) {
-    const searchable = await c.var.db.select({ id: sources.id, name: sources.name, provider: sources.provider }).from(sources).orderBy(desc(sources.id)).limit(200);
+    const searchable = await c.var.db
+      .select({ id: sources.id, name: sources.name, provider: sources.provider })
+      .from(sources)
+      .orderBy(desc(sources.id))
+      .limit(200);
     return render(
       c,
       <Layout title="Case not found" csrf={c.var.csrf}>
         <h1>No case {caseId}</h1>
-        <p class="error">
-          Source {source.name} has no receipt or event for this case id (yet, or any more: retention removes old ones).
-        </p>
+        <p class="error">Source {source.name} has no receipt or event for this case id (yet, or any more: retention removes old ones).</p>
         <CaseSearch sources={searchable} source={sourceId} caseId={caseId} />
       </Layout>,
       404,
@@ -89,7 +91,21 @@ export async function casePage(c: Context<ConsoleEnv>) {
   );
 }
 
-const EventCard = ({ event, deliveries, endpoints: options, urls, csrf, open }: { event: EventItem; deliveries: DeliveryRecord[]; endpoints: EndpointOption[]; urls: Map<string, string>; csrf: string; open: boolean }) => {
+const EventCard = ({
+  event,
+  deliveries,
+  endpoints: options,
+  urls,
+  csrf,
+  open,
+}: {
+  event: EventItem;
+  deliveries: DeliveryRecord[];
+  endpoints: EndpointOption[];
+  urls: Map<string, string>;
+  csrf: string;
+  open: boolean;
+}) => {
   const d: Envelope["data"] = event.payload.data;
   return (
     <article class="event" id={event.id}>
@@ -106,8 +122,8 @@ const EventCard = ({ event, deliveries, endpoints: options, urls, csrf, open }: 
         </div>
         <div class="small">
           {str(d.trigger.kind)}
-          {d.trigger.provider_event_type ? ` (${str(d.trigger.provider_event_type)})` : ""} · {d.verified ? "verified by refetch" : "not verified (body forwarded)"} ·{" "}
-          <When at={event.created_at} />
+          {d.trigger.provider_event_type ? ` (${str(d.trigger.provider_event_type)})` : ""} ·{" "}
+          {d.verified ? "verified by refetch" : "not verified (body forwarded)"} · <When at={event.created_at} />
         </div>
       </header>
       <div class="mono small muted">

@@ -23,14 +23,13 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
   const page = await listEvents(c.env.DB, { customerId, sourceId, cursor, limit: PAGE_SIZE }, async () =>
     (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id),
   );
-  if ("tooMany" in page) throw new ApiError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
+  if ("tooMany" in page)
+    throw new ApiError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
   const rows = page.rows.map(eventSummaryView);
   return render(
     c,
     <Layout title="Events" csrf={c.var.csrf}>
-      <h1>
-        Events {sourceId ? <small class="mono">source {sourceId}</small> : <small>all sources, newest first</small>}
-      </h1>
+      <h1>Events {sourceId ? <small class="mono">source {sourceId}</small> : <small>all sources, newest first</small>}</h1>
       <section>
         {rows.length ? (
           <table>
@@ -66,7 +65,9 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
             </tbody>
           </table>
         ) : (
-          <p class="muted">{page.nextCursor ? "None among the events read for this page: go on to the next." : `No events${cursor ? " older than this" : ""}.`}</p>
+          <p class="muted">
+            {page.nextCursor ? "None among the events read for this page: go on to the next." : `No events${cursor ? " older than this" : ""}.`}
+          </p>
         )}
         <Pager
           first={cursor ? consoleUrl("/events", { source: sourceId }) : null}

@@ -23,8 +23,18 @@ async function namesFor(db: Db, rows: IssueRow[]) {
   const ids = (type: string) => [...new Set(rows.filter((r) => r.subjectType === type).map((r) => r.subjectId))];
   const customerIds = [...new Set(rows.map((r) => r.customerId))];
   const [src, eps, cus] = await Promise.all([
-    ids("source").length ? db.select({ id: sources.id, name: sources.name }).from(sources).where(inArray(sources.id, ids("source"))) : [],
-    ids("endpoint").length ? db.select({ id: endpoints.id, name: endpoints.url }).from(endpoints).where(inArray(endpoints.id, ids("endpoint"))) : [],
+    ids("source").length
+      ? db
+          .select({ id: sources.id, name: sources.name })
+          .from(sources)
+          .where(inArray(sources.id, ids("source")))
+      : [],
+    ids("endpoint").length
+      ? db
+          .select({ id: endpoints.id, name: endpoints.url })
+          .from(endpoints)
+          .where(inArray(endpoints.id, ids("endpoint")))
+      : [],
     customerIds.length ? db.select({ id: customers.id, name: customers.name }).from(customers).where(inArray(customers.id, customerIds)) : [],
   ]);
   return { subjects: new Map([...src, ...eps].map((s) => [s.id, s.name])), customers: new Map(cus.map((c) => [c.id, c.name])) };
@@ -57,7 +67,12 @@ export async function issuesPage(c: Context<ConsoleEnv>) {
         ))}
       </nav>
       <Section title={`${LABEL[status]}${kind ? ` · ${kind}` : ""}`} id="issues">
-        <IssuesTable rows={page} names={names} csrf={c.var.csrf} empty={`No ${status} issues${kind ? ` of kind ${kind}` : ""}${cursor ? " older than these" : ""}.`} />
+        <IssuesTable
+          rows={page}
+          names={names}
+          csrf={c.var.csrf}
+          empty={`No ${status} issues${kind ? ` of kind ${kind}` : ""}${cursor ? " older than these" : ""}.`}
+        />
         <Pager first={cursor ? consoleUrl("/issues", { status, kind }) : null} next={next ? consoleUrl("/issues", { status, kind, cursor: next }) : null} />
       </Section>
     </Layout>,
@@ -91,7 +106,10 @@ const SubjectLink = ({ row, name }: { row: IssueRow; name: string | undefined })
   const href = row.subjectType === "source" ? consoleUrl("/events", { source: row.subjectId }) : `${consoleUrl("")}#${row.subjectId}`;
   return (
     <>
-      {row.subjectType} <a class="mono" href={href}>{name ?? row.subjectId}</a>
+      {row.subjectType}{" "}
+      <a class="mono" href={href}>
+        {name ?? row.subjectId}
+      </a>
       {name ? <div class="mono small muted">{row.subjectId}</div> : <div class="small muted">(deleted)</div>}
     </>
   );

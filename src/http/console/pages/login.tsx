@@ -48,7 +48,11 @@ export async function login(c: Context<ConsoleEnv>) {
   if (!attempt.allowed) {
     c.header("retry-after", String(attempt.retryAfterSeconds));
     const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
-    return render(c, <LoginPage next={next} error={`Too many failed logins from your address: try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`} />, 429);
+    return render(
+      c,
+      <LoginPage next={next} error={`Too many failed logins from your address: try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`} />,
+      429,
+    );
   }
   const token = typeof form.token === "string" ? form.token : "";
   if (!(await timingSafeEqualStrings(token, c.var.config.adminToken))) {

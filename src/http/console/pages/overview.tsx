@@ -25,8 +25,18 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   const sourceCursor = cursorOf(c.req.query("sources"), "src");
   const endpointCursor = cursorOf(c.req.query("endpoints"), "ep");
   const [sourceRows, endpointRows, searchable] = await Promise.all([
-    db.select().from(sources).where(sourceCursor ? lt(sources.id, sourceCursor) : undefined).orderBy(desc(sources.id)).limit(PAGE_SIZE + 1),
-    db.select().from(endpoints).where(endpointCursor ? lt(endpoints.id, endpointCursor) : undefined).orderBy(desc(endpoints.id)).limit(PAGE_SIZE + 1),
+    db
+      .select()
+      .from(sources)
+      .where(sourceCursor ? lt(sources.id, sourceCursor) : undefined)
+      .orderBy(desc(sources.id))
+      .limit(PAGE_SIZE + 1),
+    db
+      .select()
+      .from(endpoints)
+      .where(endpointCursor ? lt(endpoints.id, endpointCursor) : undefined)
+      .orderBy(desc(endpoints.id))
+      .limit(PAGE_SIZE + 1),
     db.select({ id: sources.id, name: sources.name, provider: sources.provider }).from(sources).orderBy(desc(sources.id)).limit(SEARCH_SOURCES),
   ]);
   const sourcePage = sourceRows.slice(0, PAGE_SIZE);
@@ -34,9 +44,18 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   const customerIds = [...new Set([...sourcePage, ...endpointPage].map((r) => r.customerId))];
   const [names, perDay, activity, tests] = await Promise.all([
     customerIds.length ? db.select({ id: customers.id, name: customers.name }).from(customers).where(inArray(customers.id, customerIds)) : [],
-    sourceActivity(c.env.DB, sourcePage.map((s) => s.id)),
-    endpointActivity(c.env.DB, endpointPage.map((e) => e.id)),
-    lastTests(db, endpointPage.map((e) => e.id)),
+    sourceActivity(
+      c.env.DB,
+      sourcePage.map((s) => s.id),
+    ),
+    endpointActivity(
+      c.env.DB,
+      endpointPage.map((e) => e.id),
+    ),
+    lastTests(
+      db,
+      endpointPage.map((e) => e.id),
+    ),
   ]);
   const customerName = new Map(names.map((n) => [n.id, n.name]));
   const issues = await openIssues(db);
@@ -58,9 +77,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
         />
       </Section>
       <Section title="Endpoints" id="endpoints">
-        <p class="muted small">
-          Attempts over the last {ENDPOINT_WINDOW_MS / 3_600_000} h, and deliveries that need another try or an operator now.
-        </p>
+        <p class="muted small">Attempts over the last {ENDPOINT_WINDOW_MS / 3_600_000} h, and deliveries that need another try or an operator now.</p>
         <EndpointsTable rows={endpointPage} customerName={customerName} activity={activity.byEndpoint} tests={tests} csrf={c.var.csrf} />
         <Pager
           first={endpointCursor ? consoleUrl("", { sources: sourceCursor }) : null}
@@ -71,7 +88,15 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   );
 }
 
-export const CaseSearch = ({ sources: options, source, caseId }: { sources: { id: string; name: string; provider: string }[]; source?: string; caseId?: string }) => (
+export const CaseSearch = ({
+  sources: options,
+  source,
+  caseId,
+}: {
+  sources: { id: string; name: string; provider: string }[];
+  source?: string;
+  caseId?: string;
+}) => (
   <div class="card">
     <form method="get" action="/console/case" class="stack">
       <label>
@@ -184,7 +209,19 @@ const LastTest = ({ test }: { test: TestRow | undefined }) => {
   );
 };
 
-const EndpointsTable = ({ rows, customerName, activity, tests, csrf }: { rows: EndpointRow[]; customerName: Map<string, string>; activity: Map<string, EndpointActivity>; tests: Map<string, TestRow>; csrf: string }) => {
+const EndpointsTable = ({
+  rows,
+  customerName,
+  activity,
+  tests,
+  csrf,
+}: {
+  rows: EndpointRow[];
+  customerName: Map<string, string>;
+  activity: Map<string, EndpointActivity>;
+  tests: Map<string, TestRow>;
+  csrf: string;
+}) => {
   if (!rows.length) return <p class="muted">No endpoints yet: create one with POST /v1/endpoints.</p>;
   return (
     <table>

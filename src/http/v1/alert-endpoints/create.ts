@@ -24,7 +24,8 @@ const Body = z.strictObject({
     .optional()
     .openapi({ description: "Only issues of these kinds; default every kind its owner may receive." }),
   customer_id: CustomerIdField.optional().openapi({
-    description: "The customer whose alert endpoint this is (a customer key: its own, the default). The operator omits it for an alert endpoint of its own, receiving every issue.",
+    description:
+      "The customer whose alert endpoint this is (a customer key: its own, the default). The operator omits it for an alert endpoint of its own, receiving every issue.",
   }),
 });
 
@@ -41,7 +42,11 @@ const route = createRoute({
   responses: {
     201: {
       description: "Created",
-      content: { "application/json": { schema: AlertEndpointView.extend({ secret: z.string().openapi({ description: "Standard Webhooks signing secret (whsec_...). Shown once." }) }) } },
+      content: {
+        "application/json": {
+          schema: AlertEndpointView.extend({ secret: z.string().openapi({ description: "Standard Webhooks signing secret (whsec_...). Shown once." }) }),
+        },
+      },
     },
     ...errorResponses(400, 401, 404, 409, 413, 422),
   },
@@ -67,7 +72,16 @@ export function register(app: App) {
     const [[row], overCap] = await c.var.db.batch([
       c.var.db
         .insert(alertEndpoints)
-        .values({ id, customerId, url, description: body.description, kinds: body.kinds ?? null, secretEnc: await encryptJson(c.var.config.encryptionKey, secret), createdAt: now, updatedAt: now })
+        .values({
+          id,
+          customerId,
+          url,
+          description: body.description,
+          kinds: body.kinds ?? null,
+          secretEnc: await encryptJson(c.var.config.encryptionKey, secret),
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning(),
       c.var.db
         .delete(alertEndpoints)
@@ -75,7 +89,10 @@ export function register(app: App) {
         .returning({ id: alertEndpoints.id }),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError("limit_reached", `${customerId ? `Customer ${customerId}` : "The operator"} already has ${MAX_ALERT_ENDPOINTS} alert endpoints, the most allowed: delete one first.`);
+      throw new ApiError(
+        "limit_reached",
+        `${customerId ? `Customer ${customerId}` : "The operator"} already has ${MAX_ALERT_ENDPOINTS} alert endpoints, the most allowed: delete one first.`,
+      );
     }
     return c.json({ ...alertEndpointView(row), secret }, 201);
   });

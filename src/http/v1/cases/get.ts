@@ -16,7 +16,10 @@ const ReceiptView = z
     version: z.string().nullable(),
     received_at: Timestamp,
     outcome: z.enum(RECEIPT_OUTCOMES),
-    reason: z.string().nullable().openapi({ description: "Why, as a stable code: stale, unchanged, gone, refetch_failed, refetch_rejected, dead_lettered, source_deleted, ..." }),
+    reason: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why, as a stable code: stale, unchanged, gone, refetch_failed, refetch_rejected, dead_lettered, source_deleted, ..." }),
     detail: z.string().nullable(),
     event_id: z.string().nullable(),
     duplicate_count: z.number().int(),
@@ -48,7 +51,11 @@ const route = createRoute({
   request: {
     params: z.object({
       source_id: SourceIdField.openapi({ param: { name: "source_id", in: "path" } }),
-      case_id: z.string().min(1).max(300).openapi({ param: { name: "case_id", in: "path" } }),
+      case_id: z
+        .string()
+        .min(1)
+        .max(300)
+        .openapi({ param: { name: "case_id", in: "path" } }),
     }),
   },
   responses: {

@@ -18,7 +18,11 @@ const route = createRoute({
   responses: {
     201: {
       description: "Created",
-      content: { "application/json": { schema: CustomerView.extend({ api_key: z.string().openapi({ description: "Shown once. Limits API calls to this customer's data." }) }) } },
+      content: {
+        "application/json": {
+          schema: CustomerView.extend({ api_key: z.string().openapi({ description: "Shown once. Limits API calls to this customer's data." }) }),
+        },
+      },
     },
     ...errorResponses(400, 401, 403, 413, 422),
   },

@@ -30,7 +30,8 @@ export function register(app: App) {
       c.var.db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.customerId, id)).limit(1),
       c.var.db.select({ id: alertEndpoints.id }).from(alertEndpoints).where(eq(alertEndpoints.customerId, id)).limit(1),
     ]);
-    if (src.length || ep.length || alerts.length) throw new ApiError("conflict", `Customer ${id} still has sources, endpoints or alert endpoints; delete them first.`);
+    if (src.length || ep.length || alerts.length)
+      throw new ApiError("conflict", `Customer ${id} still has sources, endpoints or alert endpoints; delete them first.`);
     await c.var.db.delete(customers).where(eq(customers.id, id));
     return c.json({ id, deleted: true as const }, 200);
   });

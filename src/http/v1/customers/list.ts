@@ -25,7 +25,12 @@ export function register(app: App) {
     const { limit, cursor } = c.req.valid("query");
     const p = c.var.principal;
     const where: (SQL | undefined)[] = [cursor ? lt(customers.id, cursor) : undefined, p.kind === "customer" ? eq(customers.id, p.customerId) : undefined];
-    const rows = await c.var.db.select().from(customers).where(and(...where)).orderBy(desc(customers.id)).limit(limit + 1);
+    const rows = await c.var.db
+      .select()
+      .from(customers)
+      .where(and(...where))
+      .orderBy(desc(customers.id))
+      .limit(limit + 1);
     return c.json(toPage(rows, limit, customerView), 200);
   });
 }

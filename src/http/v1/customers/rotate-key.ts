@@ -27,7 +27,10 @@ export function register(app: App) {
     const { id } = c.req.valid("param");
     await findCustomer(c, id);
     const apiKey = `${CUSTOMER_KEY_PREFIX}${randomToken(24)}`;
-    await c.var.db.update(customers).set({ apiKeyHash: await sha256Hex(apiKey) }).where(eq(customers.id, id));
+    await c.var.db
+      .update(customers)
+      .set({ apiKeyHash: await sha256Hex(apiKey) })
+      .where(eq(customers.id, id));
     return c.json({ id, api_key: apiKey }, 200);
   });
 }

@@ -28,7 +28,12 @@ export function register(app: App) {
     requireAdmin(c);
     const { id } = c.req.valid("param");
     await findCustomer(c, id);
-    const row = await c.var.db.update(customers).set({ name: c.req.valid("json").name }).where(eq(customers.id, id)).returning().get();
+    const row = await c.var.db
+      .update(customers)
+      .set({ name: c.req.valid("json").name })
+      .where(eq(customers.id, id))
+      .returning()
+      .get();
     return c.json(customerView(row), 200);
   });
 }

@@ -11,10 +11,18 @@ const route = createRoute({
   summary: "A delivery's attempts",
   description: "Every HTTP try, oldest first: time, status code, duration, the first 4 KB of the response, and the kind of error.",
   request: {
-    params: z.object({ id: z.string().regex(/^dlv_[0-9A-Z]{32}$/, "must be a delivery id (dlv_...)").openapi({ param: { name: "id", in: "path" } }) }),
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^dlv_[0-9A-Z]{32}$/, "must be a delivery id (dlv_...)")
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
   },
   responses: {
-    200: { description: "Attempts", content: { "application/json": { schema: z.object({ delivery_id: z.string(), status: z.string(), data: z.array(AttemptView) }) } } },
+    200: {
+      description: "Attempts",
+      content: { "application/json": { schema: z.object({ delivery_id: z.string(), status: z.string(), data: z.array(AttemptView) }) } },
+    },
     ...errorResponses(401, 404, 422),
   },
 });

@@ -34,7 +34,12 @@ const route = createRoute({
       description: "Created",
       content: {
         "application/json": {
-          schema: EndpointView.extend({ secret: z.string().optional().openapi({ description: "Standard Webhooks signing secret (whsec_...) for v1. Shown once; absent when the endpoint does not sign with v1." }) }),
+          schema: EndpointView.extend({
+            secret: z
+              .string()
+              .optional()
+              .openapi({ description: "Standard Webhooks signing secret (whsec_...) for v1. Shown once; absent when the endpoint does not sign with v1." }),
+          }),
         },
       },
     },
@@ -75,7 +80,10 @@ export function register(app: App) {
       removeIfOverCap(c.var.db, endpoints, id, body.customer_id, cap),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError("limit_reached", `Customer ${body.customer_id} already has ${cap} endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.`);
+      throw new ApiError(
+        "limit_reached",
+        `Customer ${body.customer_id} already has ${cap} endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.`,
+      );
     }
     forgetEndpoints(body.customer_id);
     return c.json({ ...endpointView(row), ...(body.signature_schemes.includes("v1") ? { secret } : {}) }, 201);

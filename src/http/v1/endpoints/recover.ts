@@ -14,7 +14,10 @@ const route = createRoute({
     "Sends again every delivery to this endpoint that ended `failed` and was created at or after `since`, however many, each with a fresh retry schedule, in order per case. `requeued` says how many were marked; they go out in the background (the cron finishes what the request starts).",
   request: {
     params: idParam("ep", "ep_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"),
-    body: { required: true, content: { "application/json": { schema: z.strictObject({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T00:00:00Z" }) }) } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.strictObject({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T00:00:00Z" }) }) } },
+    },
   },
   responses: {
     202: { description: "Queued", content: { "application/json": { schema: z.object({ requeued: z.number().int() }) } } },

@@ -63,7 +63,8 @@ export async function checkEndpointUrl(c: Context<HonoEnv>, url: string): Promis
   if (!verdict.ok) throw new ApiError("validation_failed", `url ${verdict.reason}.`, [{ path: "url", message: verdict.reason }]);
   const selfLoop = "must not point at this relay itself: its deliveries would come back as webhooks";
   const host = hostKey(verdict.url);
-  if (relayHosts(c).has(host)) throw new ApiError("validation_failed", `url ${selfLoop} (${host} is the relay's own host).`, [{ path: "url", message: selfLoop }]);
+  if (relayHosts(c).has(host))
+    throw new ApiError("validation_failed", `url ${selfLoop} (${host} is the relay's own host).`, [{ path: "url", message: selfLoop }]);
   const sourceId = ingestSourceId(verdict.url);
   if (sourceId && (await c.var.db.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get())) {
     throw new ApiError("validation_failed", `url ${selfLoop} (it is the ingest URL of ${sourceId}).`, [{ path: "url", message: selfLoop }]);

@@ -14,7 +14,8 @@ const Body = z.strictObject({
     .optional()
     .openapi({ description: "`paused` holds deliveries; `active` resumes (or re-enables a disabled endpoint) and sends what was held." }),
   signature_schemes: SignatureSchemesSchema.optional().openapi({
-    description: "Switching v1a on for the first time creates the endpoint's key pair (`public_key`); switching it off keeps the key for later. To sign v1 after a v1a-only start, rotate-secret shows a secret.",
+    description:
+      "Switching v1a on for the first time creates the endpoint's key pair (`public_key`); switching it off keeps the key for later. To sign v1 after a v1a-only start, rotate-secret shows a secret.",
   }),
   rate_limit: RateLimitSchema.nullable().optional().openapi({ description: "Null removes the limit." }),
 });

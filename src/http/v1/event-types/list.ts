@@ -8,7 +8,9 @@ const EventTypeView = z
   .object({
     type: z.enum(EVENT_TYPES),
     description: z.string(),
-    schema: z.record(z.string(), z.unknown()).openapi({ description: "The envelope of this type as JSON Schema (draft 2020-12); the same as its entry under `webhooks` in /v1/openapi.json." }),
+    schema: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The envelope of this type as JSON Schema (draft 2020-12); the same as its entry under `webhooks` in /v1/openapi.json." }),
     example: EnvelopeSchema,
   })
   .openapi("EventType");

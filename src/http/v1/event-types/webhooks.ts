@@ -11,7 +11,12 @@ import { EVENT_DESCRIPTIONS, WEBHOOK_SCHEMAS, exampleEnvelope } from "../../../d
 import type { App } from "../../context";
 
 export const WebhookHeaders = z.object({
-  "webhook-id": z.string().openapi({ description: "The event id (`data.event_id`): the same on every retry and replay of the event. Use it to process each event once.", example: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6" }),
+  "webhook-id": z
+    .string()
+    .openapi({
+      description: "The event id (`data.event_id`): the same on every retry and replay of the event. Use it to process each event once.",
+      example: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6",
+    }),
   "webhook-timestamp": z
     .string()
     .regex(/^\d+$/)
@@ -52,10 +57,14 @@ export function register(app: App) {
       path: type,
       tags: ["alerts"],
       summary: `${type} (alert)`,
-      description: 'An alert notification: an issue opened, escalated or resolved (README "Alerts"). Its `webhook-id` is `data.notification_id`, signed `v1` with the alert endpoint\'s secret.',
+      description:
+        'An alert notification: an issue opened, escalated or resolved (README "Alerts"). Its `webhook-id` is `data.notification_id`, signed `v1` with the alert endpoint\'s secret.',
       request: {
         headers: WebhookHeaders,
-        body: { required: true, content: { "application/json": { schema: NotificationSchema.extend({ type: z.literal(type) }).openapi(`${alertName(type)}Alert`) } } },
+        body: {
+          required: true,
+          content: { "application/json": { schema: NotificationSchema.extend({ type: z.literal(type) }).openapi(`${alertName(type)}Alert`) } },
+        },
       },
       responses: { 200: { description: "Any 2xx acknowledges it within 10 s; anything else is retried (10 s, 1 min, 5 min, ... 12 h), then given up." } },
     });

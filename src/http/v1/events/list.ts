@@ -32,7 +32,8 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
     let scope = customerScope(c, q.customer_id);
-    if (q.case_id && !q.source_id) throw new ApiError("validation_failed", "case_id needs source_id.", [{ path: "source_id", message: "required with case_id" }]);
+    if (q.case_id && !q.source_id)
+      throw new ApiError("validation_failed", "case_id needs source_id.", [{ path: "source_id", message: "required with case_id" }]);
     if (q.source_id) {
       const source = await findSource(c, q.source_id);
       if (scope && scope !== source.customerId) return c.json({ data: [], next_cursor: null }, 200);
@@ -41,11 +42,15 @@ export function register(app: App) {
     const filter = { customerId: scope, sourceId: q.source_id, caseId: q.case_id, type: q.type, cursor: q.cursor, limit: q.limit };
     const page = q.case_id
       ? await caseEvents(c.env, q.source_id!, q.case_id, filter)
-      : await listEvents(c.env.DB, filter, async () => (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id));
+      : await listEvents(c.env.DB, filter, async () =>
+          (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id),
+        );
     if ("tooMany" in page) {
-      throw new ApiError("validation_failed", `There are more than ${MERGE_CUSTOMERS_LIMIT} customers: list one customer's events with customer_id (or source_id).`, [
-        { path: "customer_id", message: "required with this many customers" },
-      ]);
+      throw new ApiError(
+        "validation_failed",
+        `There are more than ${MERGE_CUSTOMERS_LIMIT} customers: list one customer's events with customer_id (or source_id).`,
+        [{ path: "customer_id", message: "required with this many customers" }],
+      );
     }
     return c.json({ data: page.rows.map(eventSummaryView), next_cursor: page.nextCursor }, 200);
   });

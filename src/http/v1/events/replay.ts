@@ -15,7 +15,19 @@ const route = createRoute({
     "To one endpoint of the event's customer, or to every endpoint whose filter matches. A replay keeps the event's `webhook-id` and `sequence`, carries `trigger.kind: \"replay\"`, and is sent even when the endpoint already acknowledged a later event of the case. Paused or disabled endpoints hold it until resumed. The response shows each delivery after its first attempt.",
   request: {
     params: idParam("evt", "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"),
-    body: { required: false, content: { "application/json": { schema: z.strictObject({ endpoint_id: z.string().regex(/^ep_[0-9A-Z]{26}$/).optional() }) } } },
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z.strictObject({
+            endpoint_id: z
+              .string()
+              .regex(/^ep_[0-9A-Z]{26}$/)
+              .optional(),
+          }),
+        },
+      },
+    },
   },
   responses: {
     202: { description: "Replayed", content: { "application/json": { schema: z.object({ data: z.array(DeliveryView) }) } } },

@@ -7,7 +7,9 @@ import { ApiError, errorResponses } from "../../errors";
 const ReplayedReceipt = z
   .object({
     receipt_id: z.string(),
-    outcome: z.enum([...RECEIPT_OUTCOMES, "retry"]).openapi({ description: "What processing it again came to; `retry`: the provider API still fails, try again later." }),
+    outcome: z
+      .enum([...RECEIPT_OUTCOMES, "retry"])
+      .openapi({ description: "What processing it again came to; `retry`: the provider API still fails, try again later." }),
     reason: z.string().nullable(),
     detail: z.string().nullable(),
     event_id: z.string().nullable(),
@@ -22,7 +24,12 @@ const route = createRoute({
   description:
     "A receipt that could not be processed after every retry (dead-lettered, or refused by the provider's API) is processed again from the body its case kept, as if it had just arrived: refetched where the provider has an API, forwarded as the case's next event if its state is news. Works for providers without an API too.",
   request: {
-    params: z.object({ id: z.string().regex(/^rcv_[0-9A-Z]{26}$/, "must be a receipt id (rcv_...)").openapi({ param: { name: "id", in: "path" } }) }),
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^rcv_[0-9A-Z]{26}$/, "must be a receipt id (rcv_...)")
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
   },
   responses: {
     200: { description: "Processed", content: { "application/json": { schema: ReplayedReceipt } } },
@@ -38,6 +45,9 @@ export function register(app: App) {
     if (!row) throw new ApiError("not_found", `No failed receipt ${id}: only receipts that failed can be replayed.`);
     const r = await replayReceipt(c.env, row);
     if (!r) throw new ApiError("conflict", `Receipt ${id} is no longer kept by its case (retention).`);
-    return c.json({ receipt_id: r.receiptId, outcome: r.outcome === "duplicate" ? "unchanged" : r.outcome, reason: r.reason, detail: r.detail, event_id: r.eventId }, 200);
+    return c.json(
+      { receipt_id: r.receiptId, outcome: r.outcome === "duplicate" ? "unchanged" : r.outcome, reason: r.reason, detail: r.detail, event_id: r.eventId },
+      200,
+    );
   });
 }

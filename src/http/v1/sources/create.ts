@@ -61,7 +61,10 @@ export function register(app: App) {
       removeIfOverCap(c.var.db, sources, id, body.customer_id, cap),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError("limit_reached", `Customer ${body.customer_id} already has ${cap} sources, the most allowed (MAX_SOURCES_PER_CUSTOMER): delete one first.`);
+      throw new ApiError(
+        "limit_reached",
+        `Customer ${body.customer_id} already has ${cap} sources, the most allowed (MAX_SOURCES_PER_CUSTOMER): delete one first.`,
+      );
     }
     return c.json(await sourceView(c, row), 201);
   });

@@ -12,8 +12,18 @@ import type { HonoEnv } from "../../context";
 import { ApiError, issuesToDetails } from "../../errors";
 import { iso } from "../../pagination";
 
-export const ReconcileAfter = z.number().int().min(60).max(30 * 86400).openapi({ description: "Refetch an open case when it has had no event for this long (default 21600)." });
-export const SilenceAfter = z.number().int().min(300).max(30 * 86400).openapi({ description: "Flag the source as silent after this long without a webhook (default 86400)." });
+export const ReconcileAfter = z
+  .number()
+  .int()
+  .min(60)
+  .max(30 * 86400)
+  .openapi({ description: "Refetch an open case when it has had no event for this long (default 21600)." });
+export const SilenceAfter = z
+  .number()
+  .int()
+  .min(300)
+  .max(30 * 86400)
+  .openapi({ description: "Flag the source as silent after this long without a webhook (default 86400)." });
 
 /**
  * A request body with one variant per provider (discriminated on `provider`), each carrying that
@@ -46,7 +56,9 @@ export async function sentConfig(c: Context<HonoEnv>): Promise<Record<string, un
   const forbidden = forbiddenPatchKey(config);
   if (forbidden !== null) {
     const key = JSON.stringify(forbidden.split(".").pop());
-    throw new ApiError("validation_failed", `Invalid config: config.${forbidden}: the key ${key} is not allowed.`, [{ path: `config.${forbidden}`, message: `the key ${key} is not allowed` }]);
+    throw new ApiError("validation_failed", `Invalid config: config.${forbidden}: the key ${key} is not allowed.`, [
+      { path: `config.${forbidden}`, message: `the key ${key} is not allowed` },
+    ]);
   }
   return config;
 }

@@ -13,13 +13,10 @@ import { findSource, ReconcileAfter, SilenceAfter, sourceView, validateConfig } 
 
 const Body = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
-  config: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .openapi({
-      description:
-        "A JSON merge patch (RFC 7396) of the config: listed keys change, null removes one, the rest stay. The result must match the source's provider config (the variants of POST /v1/sources).",
-    }),
+  config: z.record(z.string(), z.unknown()).optional().openapi({
+    description:
+      "A JSON merge patch (RFC 7396) of the config: listed keys change, null removes one, the rest stay. The result must match the source's provider config (the variants of POST /v1/sources).",
+  }),
   reconcile_after_seconds: ReconcileAfter.optional(),
   silence_after_seconds: SilenceAfter.optional(),
 });
@@ -29,7 +26,8 @@ const route = createRoute({
   path: "/v1/sources/{id}",
   tags: ["sources"],
   summary: "Update a source",
-  description: "Takes effect for ingest within seconds. To rotate a secret without downtime, set it to a list of the new and the old one, then to the new one alone.",
+  description:
+    "Takes effect for ingest within seconds. To rotate a secret without downtime, set it to a list of the new and the old one, then to the new one alone.",
   request: { params: idParam("src", "src_01JD3ZQ7W8X9Y0A1B2C3D4E5F6"), body: { required: true, content: { "application/json": { schema: Body } } } },
   responses: {
     200: { description: "The updated source", content: { "application/json": { schema: SourceView } } },
