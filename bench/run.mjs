@@ -124,7 +124,13 @@ function ackPathConfigs() {
       "",
     ].join("\n"),
   );
-  return { relay, drain, remove: () => [relay, drain].forEach((f) => rmSync(f, { force: true })) };
+  return {
+    relay,
+    drain,
+    remove: () => {
+      for (const f of [relay, drain]) rmSync(f, { force: true });
+    },
+  };
 }
 
 /** Runs every section; prints the tables and writes the JSON unless `write` is false. Returns the report. */
@@ -722,7 +728,7 @@ function print(r) {
       ]),
     );
   }
-  console.log("\n3. Cost per relayed event (counted) and $ per million events (list prices " + r.prices.cloudflare.date + ", beyond allowances)\n");
+  console.log(`\n3. Cost per relayed event (counted) and $ per million events (list prices ${r.prices.cloudflare.date}, beyond allowances)\n`);
   const c1 = r.cost.fanout1;
   const c3 = r.cost.fanout3;
   const line = (label, key, usdKey) => [

@@ -8,6 +8,7 @@ export type ReceivedDelivery = {
   /** The `webhook-id` header. */
   id: string | null;
   /** The parsed body (a caserelay envelope, or a notification), null if it was not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: whatever was posted, parsed; the scripts and tests that read it assert its shape.
   envelope: any;
   /** Signature checked with the official standardwebhooks library. */
   verified: boolean;
@@ -29,6 +30,7 @@ export type Receiver = {
 export function startReceiver(opts?: {
   log?: (line: string) => void;
   path?: string;
+  // biome-ignore lint/suspicious/noExplicitAny: as `envelope` above.
   describe?: (envelope: any, verified: boolean) => string | null;
 }): Promise<Receiver>;
 export function startAlertReceiver(opts?: { log?: (line: string) => void }): Promise<Receiver>;

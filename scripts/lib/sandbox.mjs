@@ -87,7 +87,8 @@ export async function startSandbox() {
           const ok = body.apiKey === credentials.karmacheck.api_key && body.clientAccessToken === credentials.karmacheck.client_access_token;
           return ok ? [200, { token: issued.karmacheck }] : [401, { message: "invalid apiKey or clientAccessToken" }];
         }
-        if ((m = /^GET \/case\/id\/([^/]+)$/.exec(route))) {
+        m = /^GET \/case\/id\/([^/]+)$/.exec(route);
+        if (m) {
           if (bearer(req) !== issued.karmacheck) return [401, { message: "invalid token" }];
           const c = cases.karmacheck.get(decodeURIComponent(m[1]));
           // KarmaCheck answers 403 for a case that does not exist or is not visible.
@@ -95,7 +96,8 @@ export async function startSandbox() {
         }
         break;
       case "truework":
-        if ((m = /^GET \/orders\/([^/]+)$/.exec(route))) {
+        m = /^GET \/orders\/([^/]+)$/.exec(route);
+        if (m) {
           if (bearer(req) !== credentials.truework.api_key) return [401, { error: { message: "invalid API key" } }];
           const order = cases.truework.get(decodeURIComponent(m[1]));
           return order ? [200, order] : [404, { error: { message: "order not found" } }];
@@ -110,14 +112,16 @@ export async function startSandbox() {
             form.get("client_secret") === credentials.casekeeper.client_secret;
           return ok ? [200, { access_token: issued.casekeeper, expires_in: 300, token_type: "Bearer" }] : [401, { error: "invalid_client" }];
         }
-        if ((m = /^GET \/api\/v3\/case-keeper\/verifications\/([^/]+)$/.exec(route))) {
+        m = /^GET \/api\/v3\/case-keeper\/verifications\/([^/]+)$/.exec(route);
+        if (m) {
           if (bearer(req) !== issued.casekeeper) return [401, { message: "invalid token" }];
           const v = cases.casekeeper.get(decodeURIComponent(m[1]));
           return v ? [200, presignLinks(v, Date.now())] : [404, { message: "verification not found" }];
         }
         break;
       case "keldair":
-        if ((m = /^GET \/applicants\/([^/]+)$/.exec(route))) {
+        m = /^GET \/applicants\/([^/]+)$/.exec(route);
+        if (m) {
           if (bearer(req) !== credentials.keldair.token) return [401, { message: "unauthorized" }];
           const a = cases.keldair.get(decodeURIComponent(m[1]));
           return a ? [200, a] : [404, { message: "applicant not found" }];
@@ -125,14 +129,16 @@ export async function startSandbox() {
         break;
       case "checkr":
         // Reports, invitations and candidates share one id space: the case's `object` says which it is.
-        if ((m = /^GET \/v1\/(reports|invitations|candidates)\/([^/]+)$/.exec(route))) {
+        m = /^GET \/v1\/(reports|invitations|candidates)\/([^/]+)$/.exec(route);
+        if (m) {
           if (basicUser(req) !== credentials.checkr.api_key) return [401, { error: "Bad authentication error" }];
           const o = cases.checkr.get(decodeURIComponent(m[2]));
           return o && `${o.object}s` === m[1] ? [200, o] : [404, { error: "Not Found" }];
         }
         break;
       case "persona":
-        if ((m = /^GET \/api\/v1\/inquiries\/([^/]+)$/.exec(route))) {
+        m = /^GET \/api\/v1\/inquiries\/([^/]+)$/.exec(route);
+        if (m) {
           if (bearer(req) !== credentials.persona.api_key) return [401, { errors: [{ title: "Must be authenticated to access this endpoint" }] }];
           const doc = cases.persona.get(decodeURIComponent(m[1]));
           return doc ? [200, doc] : [404, { errors: [{ title: "Record not found" }] }];

@@ -131,7 +131,7 @@ export class CaseObject extends DurableObject<Env> {
     const context = await this.context();
     const source = context.source;
     const afterMs = (source?.row.reconcileAfterSeconds ?? 0) * 1000;
-    if (!source || !source.adapter.canRefetch(source.config)) {
+    if (!source?.adapter.canRefetch(source.config)) {
       return { checked: "skipped", nextCheckAt: now + Math.max(afterMs, 86_400_000), outcome: null, eventId: null, error: null };
     }
     const index: IndexWrite[] = [];

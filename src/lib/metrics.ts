@@ -133,7 +133,12 @@ const counted = new WeakMap<object, Env>();
 function countedQueue<T>(queue: Queue<T>): Queue<T> {
   return new Proxy(queue, {
     get(target, prop) {
-      if (prop === "send") return (body: T, options?: QueueSendOptions) => (count("queueMessagesSent"), target.send(body, options));
+      if (prop === "send") {
+        return (body: T, options?: QueueSendOptions) => {
+          count("queueMessagesSent");
+          return target.send(body, options);
+        };
+      }
       if (prop === "sendBatch") {
         return (messages: Iterable<MessageSendRequest<T>>, options?: QueueSendBatchOptions) => {
           const list = [...messages];

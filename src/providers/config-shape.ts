@@ -64,8 +64,9 @@ export class ConfigShape {
     const found: { path: string; url: string }[] = [];
     const walk = (v: unknown, schemas: JsonSchema[], path: string[]) => {
       if (typeof v === "string" && schemas.some((s) => s["x-outbound-url"] === true)) found.push({ path: path.join("."), url: v });
-      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, this.expand(this.itemSchemas(schemas, i)), [...path, String(i)]));
-      else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, this.expand(this.propertySchemas(schemas, k)), [...path, k]);
+      else if (Array.isArray(v)) {
+        for (const [i, x] of v.entries()) walk(x, this.expand(this.itemSchemas(schemas, i)), [...path, String(i)]);
+      } else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, this.expand(this.propertySchemas(schemas, k)), [...path, k]);
     };
     walk(value, this.expand([this.root]), []);
     return found;

@@ -30,8 +30,10 @@ export function adapterFor(name: string): ProviderAdapter<unknown> | undefined {
 
 const shapes = new Map<string, ConfigShape>();
 function shapeOf(adapter: ProviderAdapter<unknown>): ConfigShape {
-  let shape = shapes.get(adapter.name);
-  if (!shape) shapes.set(adapter.name, (shape = new ConfigShape(adapter.configSchema)));
+  const known = shapes.get(adapter.name);
+  if (known) return known;
+  const shape = new ConfigShape(adapter.configSchema);
+  shapes.set(adapter.name, shape);
   return shape;
 }
 

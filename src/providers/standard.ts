@@ -8,7 +8,7 @@ import { STATUSES } from "../domain";
 import { answerHandshake, HandshakeSchema } from "./handshakes";
 import { verifyWith, VerifySchema } from "./schemes";
 import { SignatureVerify, verifySignature } from "./signatures";
-import { contentHash, dedupeKey, eventTypeFor, issues, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL } from "./shared";
+import { contentHash, dedupeKey, eventTypeFor, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL } from "./shared";
 import { jsonPointer, lookup, text } from "../lib/json";
 import type { ProviderAdapter } from "./types";
 

@@ -66,8 +66,10 @@ export async function endpointActivity(db: D1Database, endpointIds: string[], no
       .bind(...endpointIds),
   ]);
   const get = (id: string) => {
-    let a = byEndpoint.get(id);
-    if (!a) byEndpoint.set(id, (a = { attempts: 0, failedAttempts: 0, retrying: 0, failed: 0, held: 0 }));
+    const known = byEndpoint.get(id);
+    if (known) return known;
+    const a = { attempts: 0, failedAttempts: 0, retrying: 0, failed: 0, held: 0 };
+    byEndpoint.set(id, a);
     return a;
   };
   for (const r of hours!.results as { endpoint_id: string; attempts: number; failures: number }[]) {

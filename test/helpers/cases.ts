@@ -56,11 +56,12 @@ export async function makeDue(sourceId: string, caseId: string): Promise<number>
       deliveries: string;
     }[]) {
       const list = JSON.parse(row.deliveries) as Delivery[];
-      const next = list.map((d) =>
-        (d.status === "pending" || d.status === "retrying") && d.next_attempt_at !== null
-          ? (moved++, endpointIds.add(d.endpoint_id), { ...d, next_attempt_at: past })
-          : d,
-      );
+      const next = list.map((d) => {
+        if ((d.status !== "pending" && d.status !== "retrying") || d.next_attempt_at === null) return d;
+        moved++;
+        endpointIds.add(d.endpoint_id);
+        return { ...d, next_attempt_at: past };
+      });
       state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
     }
     return moved;

@@ -30,7 +30,7 @@ export type Received = {
 export function receiver(net: Network, url: string, secret: () => string, opts: { publicKeys?: () => string[] } = {}) {
   const got: Received[] = [];
   let respond: (n: number, r: Received) => Response | Promise<Response> = () => new Response("ok");
-  net.on(url, async (req, call) => {
+  net.on(url, async (_req, call) => {
     const headers = {
       "webhook-id": call.headers["webhook-id"]!,
       "webhook-timestamp": call.headers["webhook-timestamp"]!,

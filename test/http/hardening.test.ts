@@ -438,7 +438,15 @@ describe("provider API responses", () => {
     net.on(`${base}/case/id/`, () => {
       const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
       // An endless answer: only the cap ends it.
-      return new Response(new ReadableStream({ pull: (c) => void ((served += chunk.length), c.enqueue(chunk)) }), { status: 200 });
+      return new Response(
+        new ReadableStream({
+          pull: (c) => {
+            served += chunk.length;
+            c.enqueue(chunk);
+          },
+        }),
+        { status: 200 },
+      );
     });
     const body = { ...kcCaseEvent("case-huge", "2026-01-01T00:00:00.000Z", "Pending", null), username: "kc-hooks", password: "hardening-kc-password" };
     const res = await request("POST", `/in/${source.id}`, { token: null, raw: JSON.stringify(body), headers: { "content-type": "application/json" } });

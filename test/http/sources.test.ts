@@ -8,8 +8,8 @@ const secretValues = (config: unknown): string[] => {
   const out: string[] = [];
   const walk = (v: unknown, key = "") => {
     if (/password|secret|token|key/i.test(key) && typeof v === "string") out.push(v);
-    if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => walk(x, k));
+    if (Array.isArray(v)) for (const x of v) walk(x, key);
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
   };
   walk(config);
   return out.filter((s) => s.length > 8);

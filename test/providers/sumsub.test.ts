@@ -175,7 +175,10 @@ describe("sumsub normalize", () => {
   });
 
   it("makes applicantCreated case.created and applicantDeleted case.deleted", () => {
-    const created = variant(applicantPending, (j) => ((j.type = "applicantCreated"), (j.reviewStatus = "init")));
+    const created = variant(applicantPending, (j) => {
+      j.type = "applicantCreated";
+      j.reviewStatus = "init";
+    });
     expect(normalizeAfterParse(sumsub, config, inbound(created), status("init"))).toMatchObject({ type: "case.created", status: "pending" });
     const deleted = variant(applicantPending, (j) => (j.type = "applicantDeleted"));
     expect(normalizeAfterParse(sumsub, config, inbound(deleted), null)).toMatchObject({ type: "case.deleted", status: "deleted", terminal: true });

@@ -86,7 +86,14 @@ describe("veriff parse", () => {
   it("a redelivered decision is the same event; a new decision is another", () => {
     const key = (j: unknown) => parseOk(veriff, config, inbound(j)).dedupeKey;
     expect(key(variant(decisionApproved, (j) => (j.technicalData.ip = "10.0.0.1")))).toBe(key(decisionApproved));
-    expect(key(variant(decisionApproved, (j) => ((j.verification.status = "declined"), (j.verification.code = 9102))))).not.toBe(key(decisionApproved));
+    expect(
+      key(
+        variant(decisionApproved, (j) => {
+          j.verification.status = "declined";
+          j.verification.code = 9102;
+        }),
+      ),
+    ).not.toBe(key(decisionApproved));
   });
 
   it.each([
@@ -157,7 +164,10 @@ describe("veriff normalize", () => {
       provider_status: "submitted",
       type: "case.updated",
     });
-    const started = variant(eventSubmitted, (j) => ((j.action = "started"), (j.code = 7001)));
+    const started = variant(eventSubmitted, (j) => {
+      j.action = "started";
+      j.code = 7001;
+    });
     expect(normalizeAfterParse(veriff, config, inbound(started), decision(null))).toMatchObject({ status: "in_progress", provider_status: "started" });
   });
 

@@ -459,7 +459,16 @@ async function runInbox(items: { body: ReceiptMessage; attempts: number; ack?: (
       it.ack?.();
     },
   }));
-  const batch = { queue: "caserelay-inbox", messages, ackAll: () => messages.forEach((m) => m.ack()), retryAll: () => messages.forEach((m) => m.retry()) };
+  const batch = {
+    queue: "caserelay-inbox",
+    messages,
+    ackAll: () => {
+      for (const m of messages) m.ack();
+    },
+    retryAll: () => {
+      for (const m of messages) m.retry();
+    },
+  };
   inflight++;
   try {
     await realQueue(batch as unknown as MessageBatch<ReceiptMessage>, env, createExecutionContext());

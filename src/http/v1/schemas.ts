@@ -55,15 +55,10 @@ export const RATE_LIMIT_BOUNDS = { perSecond: { min: 0.1, max: 1000 }, maxInFlig
 
 export const RateLimitSchema = z
   .strictObject({
-    per_second: z
-      .number()
-      .min(RATE_LIMIT_BOUNDS.perSecond.min)
-      .max(RATE_LIMIT_BOUNDS.perSecond.max)
-      .optional()
-      .openapi({
-        description: "At most this many attempts a second, across all the cases delivering to the endpoint, spaced evenly (0.1 to 1000; 0.5 is one every 2 s).",
-        example: 10,
-      }),
+    per_second: z.number().min(RATE_LIMIT_BOUNDS.perSecond.min).max(RATE_LIMIT_BOUNDS.perSecond.max).optional().openapi({
+      description: "At most this many attempts a second, across all the cases delivering to the endpoint, spaced evenly (0.1 to 1000; 0.5 is one every 2 s).",
+      example: 10,
+    }),
     max_in_flight: z
       .number()
       .int()
@@ -101,12 +96,9 @@ export const EndpointView = z
     failing_since: Timestamp.nullable(),
     previous_secret_expires_at: Timestamp.nullable(),
     signature_schemes: SignatureSchemesSchema,
-    public_key: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "The v1a public key (whpk_ + base64 of the raw ed25519 key): verify deliveries with it. Null until the endpoint signs with v1a.",
-      }),
+    public_key: z.string().nullable().openapi({
+      description: "The v1a public key (whpk_ + base64 of the raw ed25519 key): verify deliveries with it. Null until the endpoint signs with v1a.",
+    }),
     previous_public_key: z
       .string()
       .nullable()
@@ -159,13 +151,10 @@ export const DeliveryView = z
     status: z.enum(DELIVERY_STATUSES),
     replay: z.boolean(),
     attempt_count: z.number().int(),
-    deferred: z
-      .enum(DEFER_REASONS)
-      .nullable()
-      .openapi({
-        description:
-          "Waiting until `next_attempt_at` for the endpoint's flow control: `rate_limit` (its configured limit) or `cooldown` (it answered 429, 502 or 504). Not a failed attempt.",
-      }),
+    deferred: z.enum(DEFER_REASONS).nullable().openapi({
+      description:
+        "Waiting until `next_attempt_at` for the endpoint's flow control: `rate_limit` (its configured limit) or `cooldown` (it answered 429, 502 or 504). Not a failed attempt.",
+    }),
     next_attempt_at: Timestamp.nullable(),
     last_attempt: AttemptView.nullable(),
   })

@@ -15,7 +15,7 @@ import { eventView } from "../../../services/events";
 import { findSource } from "../../v1/sources/shared";
 import { Layout, render } from "../layout";
 import type { ConsoleEnv } from "../session";
-import { Badge, consoleUrl, CsrfField, Json, Notice, noticeText, Section, str, When } from "../ui";
+import { Badge, CsrfField, Json, Notice, noticeText, Section, str, When } from "../ui";
 import { CaseSearch } from "./overview";
 
 type EndpointOption = { id: string; url: string; status: string };

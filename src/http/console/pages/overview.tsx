@@ -1,6 +1,6 @@
 /** The overview: open issues first, then find a case, sources with their activity, endpoints with theirs and their actions. */
 import type { Context } from "hono";
-import { and, desc, inArray, lt } from "drizzle-orm";
+import { desc, inArray, lt } from "drizzle-orm";
 import { customers, endpoints, sources } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/activity";

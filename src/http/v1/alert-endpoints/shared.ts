@@ -16,12 +16,9 @@ export const MAX_ALERT_ENDPOINTS = 10;
 export const AlertEndpointView = z
   .object({
     id: z.string(),
-    customer_id: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "Null: the operator's, receiving every issue. Else the customer's, receiving only issues about its own endpoints and deliveries.",
-      }),
+    customer_id: z.string().nullable().openapi({
+      description: "Null: the operator's, receiving every issue. Else the customer's, receiving only issues about its own endpoints and deliveries.",
+    }),
     url: z.string(),
     description: z.string(),
     kinds: z.array(z.enum(ISSUE_KINDS)).nullable().openapi({ description: "Only issues of these kinds (null: every kind it may receive)." }),

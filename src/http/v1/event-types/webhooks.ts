@@ -11,12 +11,10 @@ import { EVENT_DESCRIPTIONS, WEBHOOK_SCHEMAS, exampleEnvelope } from "../../../d
 import type { App } from "../../context";
 
 export const WebhookHeaders = z.object({
-  "webhook-id": z
-    .string()
-    .openapi({
-      description: "The event id (`data.event_id`): the same on every retry and replay of the event. Use it to process each event once.",
-      example: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6",
-    }),
+  "webhook-id": z.string().openapi({
+    description: "The event id (`data.event_id`): the same on every retry and replay of the event. Use it to process each event once.",
+    example: "evt_01JD3ZQ7W8X9Y0A1B2C3D4E5F6",
+  }),
   "webhook-timestamp": z
     .string()
     .regex(/^\d+$/)

@@ -9,7 +9,7 @@ import { isRecord } from "../../../lib/json";
 import { forbiddenPatchKey } from "../../../services/merge-patch";
 import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
-import { ApiError, issuesToDetails } from "../../errors";
+import { ApiError } from "../../errors";
 import { iso } from "../../pagination";
 
 export const ReconcileAfter = z
