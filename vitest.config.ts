@@ -23,6 +23,8 @@ export default defineConfig(async () => {
   return {
     test: {
       silent: "passed-only" as const,
+      // The default report, and a watchdog that names what still runs when a run hangs.
+      reporters: ["default", "./test/reporters/watchdog.mjs"],
       // Most of a test's time is spent waiting (queue batches, alarms, retries), not computing: more
       // files at once than cores keeps two cores busy.
       maxWorkers: 4,

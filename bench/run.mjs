@@ -359,8 +359,8 @@ function pagesOf(file) {
   for (const ext of ["", "-wal", "-shm"]) if (existsSync(file + ext)) copyFileSync(file + ext, join(dir, base + ext));
   const db = new DatabaseSync(join(dir, base));
   try {
-    const rows = db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all();
-    return Object.fromEntries(rows.filter((r) => !r.name.startsWith("__miniflare")).map((r) => [r.name, r.bytes]));
+    const rows = db.prepare("SELECT name, SUM(pgsize) AS bytes, SUM(payload) AS payload FROM dbstat GROUP BY name").all();
+    return Object.fromEntries(rows.filter((r) => !r.name.startsWith("__miniflare")).map((r) => [r.name, { bytes: r.bytes, payload: r.payload }]));
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -374,10 +374,16 @@ function pagesOf(file) {
 function storedPages(relay) {
   const { d1, objects } = stateFiles(relay);
   const d1Tables = {};
-  for (const f of d1) for (const [name, bytes] of Object.entries(pagesOf(f))) d1Tables[name] = (d1Tables[name] ?? 0) + bytes;
+  let d1Payload = 0;
+  for (const f of d1) {
+    for (const [name, { bytes, payload }] of Object.entries(pagesOf(f))) {
+      d1Tables[name] = (d1Tables[name] ?? 0) + bytes;
+      d1Payload += payload;
+    }
+  }
   let objectBytes = 0;
-  for (const f of objects) objectBytes += Object.values(pagesOf(f)).reduce((a, b) => a + b, 0);
-  return { d1Tables, objectBytes, objects: objects.length };
+  for (const f of objects) objectBytes += Object.values(pagesOf(f)).reduce((a, b) => a + b.bytes, 0);
+  return { d1Tables, d1Payload, objectBytes, objects: objects.length };
 }
 
 function storageDelta(before, after, events, cases) {
@@ -390,6 +396,8 @@ function storageDelta(before, after, events, cases) {
   const objectBytes = after.objectBytes - before.objectBytes;
   return {
     d1BytesPerEvent: round(d1Bytes / events, 0),
+    // Payload moves with every row written; pages only when one fills, so a small run may add none.
+    d1PayloadBytesPerEvent: round((after.d1Payload - before.d1Payload) / events, 0),
     d1TablesBytesPerEvent: Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, round(v / events, 1)])),
     objectBytesPerEvent: round(objectBytes / events, 0),
     objectBytesPerCase: round(objectBytes / Math.max(1, cases), 0),
@@ -470,7 +478,7 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
     max: round(Math.max(...latencies), 1),
   };
   log(
-    `  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event, objects ${storage.objectBytesPerEvent} B/event`,
+    `  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event (${storage.d1PayloadBytesPerEvent} B of rows), objects ${storage.objectBytesPerEvent} B/event`,
   );
   return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
 }
@@ -655,6 +663,7 @@ function versions() {
     try {
       return execFileSync(join(ROOT, "node_modules", ".bin", name), [flag], {
         encoding: "utf8",
+        timeout: 30_000,
         env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` },
       })
         .trim()
@@ -760,11 +769,14 @@ function print(r) {
   );
   const s1 = r.storage.fanout1;
   const s3 = r.storage.fanout3;
-  console.log("\n4. What is kept per event, in SQLite pages (not payload): D1's index and control plane, and the case objects\n");
+  console.log(
+    "\n4. What is kept per event, in SQLite pages (D1 also in row payload, which small runs move before pages): D1's index and control plane, and the case objects\n",
+  );
   console.log(
     table([
       ["kept", "fan-out 1", "fan-out 3"],
       ["D1 bytes per event", s1.d1BytesPerEvent, s3.d1BytesPerEvent],
+      ["D1 row payload per event", s1.d1PayloadBytesPerEvent, s3.d1PayloadBytesPerEvent],
       ...Object.keys({ ...s1.d1TablesBytesPerEvent, ...s3.d1TablesBytesPerEvent }).map((t) => [
         `  ${t}`,
         s1.d1TablesBytesPerEvent[t] ?? 0,

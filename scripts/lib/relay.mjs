@@ -1,6 +1,6 @@
 // Starts the relay under `wrangler dev` for scripts and end-to-end tests: its own port and local
 // state directory, migrations applied, settings from .dev.vars.example, ready when /healthz answers.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -52,6 +52,32 @@ export async function waitFor(check, { timeout = 60_000, interval = 100, what = 
 }
 
 /**
+ * A command run to its end, bounded: never spawnSync, which would block the event loop (and with
+ * it every test timeout) for as long as the command hangs.
+ */
+export function run(command, args, { env = process.env, timeout = 90_000, what = command } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${what} did not finish within ${timeout} ms:\n${output}`));
+    }, timeout);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`${what} failed (exit ${code}):\n${output}`));
+    });
+  });
+}
+
+/**
  * A relay of its own: `wrangler dev` on a free port with a fresh state directory (or `persistTo`),
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
  * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
@@ -63,12 +89,10 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
   // node_modules/.bin first: wrangler needs the pinned Node 22, whatever node runs this script.
   const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
   const settings = { ...devVars(), ...vars };
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], {
-    cwd: ROOT,
+  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], {
     env,
-    encoding: "utf8",
+    what: "migrations",
   });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   const args = [
     "dev",
     ...(config ? ["--config", config] : []),

@@ -15,7 +15,9 @@ it("runs every section of the bench at its smallest size", async () => {
     expect(c.perEvent.queueOps).toBeGreaterThanOrEqual(3);
   }
   for (const s of [report.storage.fanout1, report.storage.fanout3]) {
-    expect(s.d1BytesPerEvent).toBeGreaterThan(0);
+    // Pages grow only when one fills (a quick run may add none); the payload written always grows.
+    expect(s.d1BytesPerEvent).toBeGreaterThanOrEqual(0);
+    expect(s.d1PayloadBytesPerEvent).toBeGreaterThan(0);
     expect(s.objectBytesPerEvent).toBeGreaterThan(0);
   }
   expect(report.cost.fanout1.perEvent.doRowsWritten).toBeGreaterThan(0);

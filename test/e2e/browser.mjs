@@ -33,6 +33,7 @@ export async function launchChromium({ viewport = { width: 1280, height: 860 } }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    timeout: 60_000,
     viewport,
     args: [
       "--no-sandbox",
@@ -45,6 +46,7 @@ export async function launchChromium({ viewport = { width: 1280, height: 860 } }
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
   return {
     context,
     page,

@@ -47,7 +47,7 @@ export async function generateAndCompile(doc, code) {
     );
     let errors = "";
     try {
-      execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", dir], { encoding: "utf8", stdio: "pipe" });
+      execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", dir], { encoding: "utf8", stdio: "pipe", timeout: 60_000 });
     } catch (err) {
       errors = `${err.stdout ?? ""}${err.stderr ?? ""}` || String(err);
     }
