@@ -9,6 +9,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const STATUSES = ["pending", "in_progress", "action_required", "completed", "canceled", "deleted"] as const;
 export type Status = (typeof STATUSES)[number];
+/** A case in one of these is closed: reconcile leaves it alone. */
+export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "deleted"]);
 
 /** `test`: an endpoint test send (POST /v1/endpoints/{id}/test), never a case's event. */
 export const TRIGGER_KINDS = ["webhook", "reconcile", "replay", "test"] as const;
@@ -82,3 +84,34 @@ export type Delivery = {
    */
   deferred?: DeferReason;
 };
+
+/** An endpoint receives deliveries while active; paused holds them; disabled (410, or days of failures) stops them. */
+export const ENDPOINT_STATUSES = ["active", "paused", "disabled"] as const;
+export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
+
+/** The conditions the relay raises issues for (src/domain/issues.ts says how each behaves). */
+export const ISSUE_KINDS = [
+  "source.silent",
+  "source.refetch_failing",
+  "endpoint.failing",
+  "endpoint.disabled",
+  "delivery.exhausted",
+  "receipt.failed",
+  "case.recovered_by_reconcile",
+] as const;
+export type IssueKind = (typeof ISSUE_KINDS)[number];
+
+export const SUBJECT_TYPES = ["source", "endpoint"] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
+/** What the operator sees of an issue. */
+export const ISSUE_STATUSES = ["open", "acknowledged", "resolved"] as const;
+/** As stored: `pending` is a streak below its threshold, never listed. */
+export const STORED_ISSUE_STATUSES = ["pending", ...ISSUE_STATUSES] as const;
+export type IssueStatus = (typeof STORED_ISSUE_STATUSES)[number];
+
+/** Who resolved an issue: the relay (its condition cleared) or an operator. */
+export const RESOLVERS = ["relay", "operator"] as const;
+
+/** Links in an issue point at what it is about (ids of the same customer as the issue). */
+export type IssueRef = { source_id?: string; case_id?: string; event_id?: string; delivery_id?: string; receipt_id?: string };

@@ -6,7 +6,7 @@
  */
 import type { Config } from "../lib/config";
 import { announce } from "./announce";
-import { INFO_QUIET_MS, ISSUE_KINDS, KINDS } from "./kinds";
+import { INFO_QUIET_MS, ISSUE_KINDS, KINDS } from "../domain/issues";
 import { replanMissed } from "./notifier";
 
 const DAY = 86_400_000;

@@ -13,17 +13,17 @@
  */
 import { and, eq, isNull, lte, or } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
-import { alertEndpoints, issues } from "../db/schema";
+import { alertEndpoints, issues, type IssueRow } from "../db/schema";
 import { getConfig, type Config } from "../lib/config";
 import { decryptJson } from "../lib/crypto";
 import { errorSummary, log } from "../lib/log";
 import { checkOutboundUrl } from "../lib/urls";
 import { USER_AGENT } from "../pipeline/send";
 import { signatureHeader } from "../pipeline/signing";
-import { KINDS, type IssueKind } from "./kinds";
+import { KINDS, type IssueKind } from "../domain/issues";
 import { planNotifications } from "./announce";
 import type { AlertMessage } from "./messages";
-import { notificationFor, type IssueRow, type Notification, type Transition } from "./view";
+import { notificationFor, type Notification, type Transition } from "./view";
 
 /** Waits before each retry of a notification that failed: 10 s, 1 min, 5 min, 30 min, 1 h, 3 h, 6 h, 12 h (about 23 h in all). */
 export const ALERT_RETRY_SECONDS = [10, 60, 300, 1800, 3600, 10_800, 21_600, 43_200] as const;
@@ -79,7 +79,7 @@ export async function planIssue(env: Env, config: Config, issueId: string, now: 
   const transition = transitionOf(row);
   if (!transition) return "nothing";
   if (row.planningUntil !== null && row.planningUntil > now) return "busy";
-  const spec = KINDS[row.kind as IssueKind];
+  const spec = KINDS[row.kind];
   // Recorded as announced without a notification: an informational issue's quiet end, an acknowledged issue's growth.
   const silent = (transition === "resolved" && !spec.resolvedType) || (transition === "escalated" && row.status === "acknowledged");
   if (!silent && transition === "escalated") {
@@ -133,7 +133,7 @@ async function defer(env: Env, db: Db, row: IssueRow, due: number, now: number):
  * its `kinds`.
  */
 async function recipients(db: Db, row: IssueRow): Promise<string[]> {
-  const spec = KINDS[row.kind as IssueKind];
+  const spec = KINDS[row.kind];
   const rows = await db
     .select({ id: alertEndpoints.id, kinds: alertEndpoints.kinds })
     .from(alertEndpoints)

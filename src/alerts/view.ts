@@ -1,9 +1,7 @@
 /** An issue as the API, the console and notifications show it: one zod schema each, documented in OpenAPI. */
 import { z } from "@hono/zod-openapi";
-import type { issues } from "../db/schema";
-import { ALERT_TYPES, ISSUE_KINDS, ISSUE_STATUSES, KINDS, type IssueKind, type IssueRef, type SubjectType } from "./kinds";
-
-export type IssueRow = typeof issues.$inferSelect;
+import type { IssueRow } from "../db/schema";
+import { ALERT_TYPES, ISSUE_KINDS, ISSUE_STATUSES, KINDS, type IssueRef } from "../domain/issues";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -81,10 +79,10 @@ export type Notification = z.infer<typeof NotificationSchema>;
 export function issueView(row: IssueRow): z.infer<typeof IssueSchema> {
   return {
     id: row.id,
-    kind: row.kind as IssueKind,
-    status: (row.status === "pending" ? "open" : row.status) as "open" | "acknowledged" | "resolved",
-    informational: KINDS[row.kind as IssueKind]?.informational ?? false,
-    subject: { type: row.subjectType as SubjectType, id: row.subjectId },
+    kind: row.kind,
+    status: row.status === "pending" ? ("open" as const) : row.status,
+    informational: KINDS[row.kind].informational,
+    subject: { type: row.subjectType, id: row.subjectId },
     customer_id: row.customerId,
     count: row.count,
     threshold: row.threshold,
@@ -106,7 +104,7 @@ export type IssueView = z.infer<typeof IssueSchema>;
 export const notificationId = (row: IssueRow) => `ntf_${row.id.slice(4)}_${row.revision}`;
 
 export function notificationFor(row: IssueRow, transition: Transition, now: number): Notification {
-  const kind = row.kind as IssueKind;
+  const kind = row.kind;
   return {
     type: transition === "resolved" ? (KINDS[kind].resolvedType ?? kind) : kind,
     timestamp: new Date(now).toISOString(),

@@ -28,12 +28,6 @@ export function staleness(subject: string, version: string | null, versions: Cas
   return { stale: true, newest };
 }
 
-/** The versions after a receipt at `version` was seen (stale ones are not: they are older). */
-export function withVersion(versions: CaseFacts["versions"], subject: string, version: string | null): Record<string, string> {
-  if (version === null || staleness(subject, version, versions).stale) return { ...versions };
-  return { ...versions, [subject]: version };
-}
-
 /** Same state, type and check as the last event forwarded: nothing new to tell an endpoint. */
 export const isUnchanged = (fingerprint: string, facts: CaseFacts): boolean => facts.lastForwarded?.fingerprint === fingerprint;
 

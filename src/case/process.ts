@@ -12,7 +12,7 @@ import { errorSummary, log } from "../lib/log";
 import { eventFingerprint } from "../pipeline/fingerprint";
 import { redactCredentials } from "../pipeline/redact";
 import { refetchWithRetries } from "../pipeline/refetch";
-import { RefetchError, type RefetchOutcome, type TokenCache } from "../providers/types";
+import { RefetchError, type RefetchOutcome, type TokenCache } from "../providers";
 import type { CaseContext } from "./context";
 import { deliveriesFor, isUnchanged, nextEvent, staleness } from "./decide";
 import { indexedStatus } from "./delivery-state";

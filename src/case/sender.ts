@@ -13,7 +13,7 @@
  * older unsettled, an unrecorded answer can only lead to the same event being sent again.
  */
 import type { EndpointRecord } from "../db/control-plane";
-import type { IssueRef } from "../alerts/kinds";
+import type { IssueRef } from "../domain/issues";
 import type { IndexWrite } from "../db/index-writes";
 import type { Delivery, Envelope } from "../domain";
 import type { FlowControl } from "../flow/client";

@@ -10,9 +10,8 @@ import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlit
 import migrations from "../../migrations/case/migrations.js";
 import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
 import type { IndexWrite } from "../db/index-writes";
-import type { Delivery } from "../domain";
+import { TERMINAL, type Delivery } from "../domain";
 import { compareVersions } from "../pipeline/fingerprint";
-import { TERMINAL } from "../providers/shared";
 import type { CaseFacts } from "./decide";
 
 const schema = { receipts, caseState };

@@ -10,7 +10,7 @@ import { errorSummary, log } from "../lib/log";
 import { reconcileDueCases } from "./reconcile";
 import { enforceRetention } from "./retention";
 import { flagSilentSources } from "./silence";
-import { releaseAndRecover } from "./fanout";
+import { releaseAndRecover } from "../services/fanout";
 
 export type CronSummary = Record<string, number | string>;
 

@@ -8,9 +8,7 @@ import { eq } from "drizzle-orm";
 import { decryptJson } from "../lib/crypto";
 import type { Db } from "./client";
 import { endpoints, sources } from "./schema";
-
-export type SourceRow = typeof sources.$inferSelect;
-export type EndpointRow = typeof endpoints.$inferSelect;
+import type { EndpointRow, SourceRow } from "./schema";
 
 /** A source with its config decrypted (still to be parsed by its provider's adapter). */
 export type SourceRecord = { row: SourceRow; config: unknown };

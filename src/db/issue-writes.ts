@@ -9,7 +9,7 @@
  * A statement whose issue opened, escalated or resolved returns its id as `announce_issue`, so the
  * writer can hand it to the notifier (src/alerts/announce.ts).
  */
-import { KINDS, openKey, type IssueKind, type IssueRef } from "../alerts/kinds";
+import { KINDS, openKey, type IssueKind, type IssueRef } from "../domain/issues";
 import { newId } from "../lib/ids";
 
 /** A condition seen `count` times (between `since` and `at`) for a source or endpoint. */
@@ -18,7 +18,7 @@ export type IssueSeen = {
   issue: IssueKind;
   subjectId: string;
   count: number;
-  /** Occurrences that open the issue; the kind's own by default (src/alerts/kinds.ts). */
+  /** Occurrences that open the issue; the kind's own by default (src/domain/issues.ts). */
   threshold?: number;
   since?: number;
   /** A short, safe summary of the last occurrence: a status code, a reason. */

@@ -5,22 +5,9 @@
  * console (README "Alerts" documents it).
  */
 
-export const ISSUE_KINDS = [
-  "source.silent",
-  "source.refetch_failing",
-  "endpoint.failing",
-  "endpoint.disabled",
-  "delivery.exhausted",
-  "receipt.failed",
-  "case.recovered_by_reconcile",
-] as const;
-export type IssueKind = (typeof ISSUE_KINDS)[number];
+import { ISSUE_KINDS, type IssueKind, type SubjectType } from "../domain";
 
-export type SubjectType = "source" | "endpoint";
-
-/** What the operator sees of an issue; `pending` is a streak below its threshold, never listed. */
-export const ISSUE_STATUSES = ["open", "acknowledged", "resolved"] as const;
-export type IssueStatus = (typeof ISSUE_STATUSES)[number] | "pending";
+export { ISSUE_KINDS, ISSUE_STATUSES, type IssueKind, type IssueRef, type IssueStatus, type SubjectType } from "../domain";
 
 type KindSpec = {
   subject: SubjectType;
@@ -130,6 +117,3 @@ export const ALERT_TYPES = [...new Set([...ISSUE_KINDS, ...ISSUE_KINDS.flatMap((
 
 /** While an issue is not resolved, its row holds this key: one open issue per condition and subject. */
 export const openKey = (kind: IssueKind, subjectId: string) => `${kind}:${subjectId}`;
-
-/** Links in an issue point at what it is about (ids of the same customer as the issue). */
-export type IssueRef = { source_id?: string; case_id?: string; event_id?: string; delivery_id?: string; receipt_id?: string };

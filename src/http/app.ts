@@ -7,7 +7,8 @@ import { newId } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
 import { requireAuth } from "./auth";
 import type { HonoEnv } from "./context";
-import { ApiError, errorBody, issuesToDetails, type ErrorCode } from "./errors";
+import { ERROR_STATUS, errorBody, issuesToDetails } from "./errors";
+import { type ErrorCode, RelayError } from "../lib/errors";
 import { registerBench } from "./bench";
 import { registerConsole } from "./console";
 import { registerIngest } from "./ingest";
@@ -58,11 +59,9 @@ export function createApp() {
 
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? "unknown";
-    const send = (code: ErrorCode, message: string, details?: ApiError["details"]) => {
-      const e = new ApiError(code, message, details);
-      return c.json(errorBody(code, message, requestId, details), e.status);
-    };
-    if (err instanceof ApiError) return send(err.code, err.message, err.details);
+    const send = (code: ErrorCode, message: string, details?: RelayError["details"]) =>
+      c.json(errorBody(code, message, requestId, details), ERROR_STATUS[code]);
+    if (err instanceof RelayError) return send(err.code, err.message, err.details);
     if (err instanceof HTTPException) {
       if (err.status === 413) return send("payload_too_large", "The request body is too large.");
       if (err.status === 400) return send("invalid_json", "The request body is not valid JSON.");
@@ -90,7 +89,7 @@ export function createApp() {
     bodyLimit({
       maxSize: ADMIN_BODY_LIMIT,
       onError: () => {
-        throw new ApiError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`);
+        throw new RelayError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`);
       },
     }),
   );
@@ -99,7 +98,7 @@ export function createApp() {
       const type = c.req.header("content-type");
       const hasBody = Number(c.req.header("content-length") ?? 0) > 0;
       if (type ? !/^application\/([\w.+-]+\+)?json\b/i.test(type) : hasBody) {
-        throw new ApiError("unsupported_media_type", "Send the request body as `Content-Type: application/json`.");
+        throw new RelayError("unsupported_media_type", "Send the request body as `Content-Type: application/json`.");
       }
       // JSON is UTF-8 (RFC 8259): refuse other bytes rather than store replacement characters.
       // The body stays cached on the request for the validator.
@@ -107,7 +106,7 @@ export function createApp() {
         try {
           strictUtf8.decode(await c.req.arrayBuffer());
         } catch {
-          throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+          throw new RelayError("invalid_json", "The request body is not valid UTF-8 JSON.");
         }
       }
     }

@@ -2,8 +2,9 @@ import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { customers } from "../db/schema";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
-import type { HonoEnv, Principal } from "./context";
-import { ApiError } from "./errors";
+import type { Principal } from "../services/access";
+import type { HonoEnv } from "./context";
+import { RelayError } from "../lib/errors";
 
 /** Customer API keys look like crk_<random>; only their SHA-256 is stored. */
 export const CUSTOMER_KEY_PREFIX = "crk_";
@@ -27,15 +28,15 @@ export async function resolvePrincipal(c: Context<HonoEnv>, token: string): Prom
 /** Bearer auth for the admin API: the operator's ADMIN_TOKEN, or a customer's own API key. */
 export const requireAuth: MiddlewareHandler<HonoEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
-  if (!token) throw new ApiError("unauthorized", "Missing bearer token: send `Authorization: Bearer <token>`.");
+  if (!token) throw new RelayError("unauthorized", "Missing bearer token: send `Authorization: Bearer <token>`.");
   const principal = await resolvePrincipal(c, token);
-  if (!principal) throw new ApiError("unauthorized", "The bearer token is not valid.");
+  if (!principal) throw new RelayError("unauthorized", "The bearer token is not valid.");
   c.set("principal", principal);
   await next();
 };
 
 export function requireAdmin(c: Context<HonoEnv>): void {
-  if (c.var.principal.kind !== "admin") throw new ApiError("forbidden", "This operation needs the operator's admin token.");
+  if (c.var.principal.kind !== "admin") throw new RelayError("forbidden", "This operation needs the operator's admin token.");
 }
 
 /**
@@ -45,12 +46,6 @@ export function requireAdmin(c: Context<HonoEnv>): void {
 export function customerScope(c: Context<HonoEnv>, requested?: string | null): string | undefined {
   const p = c.var.principal;
   if (p.kind === "admin") return requested ?? undefined;
-  if (requested && requested !== p.customerId) throw new ApiError("not_found", `Customer ${requested} not found.`);
+  if (requested && requested !== p.customerId) throw new RelayError("not_found", `Customer ${requested} not found.`);
   return p.customerId;
-}
-
-/** 404 unless the caller may see a row owned by `ownerId`. */
-export function assertVisible(c: Context<HonoEnv>, ownerId: string, what: string): void {
-  const p = c.var.principal;
-  if (p.kind === "customer" && p.customerId !== ownerId) throw new ApiError("not_found", `${what} not found.`);
 }

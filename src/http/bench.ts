@@ -7,10 +7,10 @@ import type { Context, Next } from "hono";
 import { limiterStub } from "../flow/client";
 import { resetMetrics, snapshot } from "../lib/metrics";
 import type { App, HonoEnv } from "./context";
-import { ApiError } from "./errors";
+import { RelayError } from "../lib/errors";
 
 async function notInProduction(c: Context<HonoEnv>, next: Next) {
-  if (c.var.config.environment === "production") throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  if (c.var.config.environment === "production") throw new RelayError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
   await next();
 }
 

@@ -1,9 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "../lib/config";
 import type { Db } from "../db/client";
-
-/** Who is calling the admin API: the operator, or one customer with its own API key. */
-export type Principal = { kind: "admin" } | { kind: "customer"; customerId: string };
+import type { Principal } from "../services/access";
 
 export type HonoEnv = {
   Bindings: Env;

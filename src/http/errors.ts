@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ERROR_CODES, type ErrorCode, type ErrorDetail } from "../lib/errors";
 
-/** Every error the API and ingest answer, with its HTTP status. Codes are a public contract. */
+/** The HTTP status of each error code. */
 export const ERROR_STATUS = {
   invalid_json: 400,
   invalid_request: 400,
@@ -18,26 +19,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   misconfigured: 500,
   unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export type { ErrorDetail } from "../lib/issues";
-import type { ErrorDetail } from "../lib/issues";
-
-export class ApiError extends Error {
-  override name = "ApiError";
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: ErrorDetail[],
-  ) {
-    super(message);
-  }
-  get status(): ContentfulStatusCode {
-    return ERROR_STATUS[this.code];
-  }
-}
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: ErrorDetail[]) {
   return { error: { code, message, request_id: requestId, ...(details?.length ? { details } : {}) } };
@@ -46,7 +28,7 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       request_id: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

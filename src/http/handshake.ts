@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { LoadedSource } from "../providers";
 import { loadSource } from "../services/sources";
 import type { HonoEnv } from "./context";
-import { ApiError } from "./errors";
+import { RelayError } from "../lib/errors";
 
 const lenientUtf8 = new TextDecoder();
 
@@ -21,7 +21,7 @@ export async function answerHandshake(c: Context<HonoEnv>, source: LoadedSource,
     source.config,
   );
   if (!answer) return null;
-  if (answer.status === 401) throw new ApiError("unauthorized", `Handshake refused: ${answer.reason}.`);
+  if (answer.status === 401) throw new RelayError("unauthorized", `Handshake refused: ${answer.reason}.`);
   // What is echoed came from the caller: never let it be sniffed as anything but what it says, nor cached.
   return c.body(answer.body ?? "", answer.status, { "cache-control": "no-store", "x-content-type-options": "nosniff", ...answer.headers });
 }
@@ -30,8 +30,8 @@ export async function answerHandshake(c: Context<HonoEnv>, source: LoadedSource,
 export async function answerChallenge(c: Context<HonoEnv>, sourceIdPattern: RegExp) {
   const sourceId = c.req.param("source_id") ?? "";
   const source = sourceIdPattern.test(sourceId) ? await loadSource(c.var.db, c.var.config.encryptionKey, sourceId) : null;
-  if (!source) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+  if (!source) throw new RelayError("not_found", "Unknown source: check the ingest URL.");
   const answered = await answerHandshake(c, source, "GET");
   if (answered) return answered;
-  throw new ApiError("not_found", "This source answers no GET challenge: webhooks are delivered with POST.");
+  throw new RelayError("not_found", "This source answers no GET challenge: webhooks are delivered with POST.");
 }

@@ -14,7 +14,7 @@ import { redactCredentials } from "../pipeline/redact";
 import { enqueueReceipt } from "../services/receipts";
 import { loadSource } from "../services/sources";
 import type { App, HonoEnv } from "./context";
-import { ApiError } from "./errors";
+import { RelayError } from "../lib/errors";
 import { answerChallenge, answerHandshake } from "./handshake";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -50,37 +50,37 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 async function ingest(c: Context<HonoEnv>) {
   const sourceId = c.req.param("source_id") ?? "";
-  if (!SOURCE_ID.test(sourceId)) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+  if (!SOURCE_ID.test(sourceId)) throw new RelayError("not_found", "Unknown source: check the ingest URL.");
   const source = await loadSource(c.var.db, c.var.config.encryptionKey, sourceId);
-  if (!source) throw new ApiError("not_found", "Unknown source: check the ingest URL.");
+  if (!source) throw new RelayError("not_found", "Unknown source: check the ingest URL.");
   const handshake = await answerHandshake(c, source, "POST");
   if (handshake) return handshake;
 
   if (FORM_TYPES.test(c.req.header("content-type") ?? "")) {
-    throw new ApiError("unsupported_media_type", "Webhooks must be sent as a JSON body.");
+    throw new RelayError("unsupported_media_type", "Webhooks must be sent as a JSON body.");
   }
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length === 0) throw new ApiError("invalid_json", "The request body is empty; expected a JSON webhook.");
+  if (bytes.length === 0) throw new RelayError("invalid_json", "The request body is empty; expected a JSON webhook.");
   let rawBody: string;
   let json: unknown;
   try {
     rawBody = utf8.decode(bytes);
     json = JSON.parse(rawBody);
   } catch {
-    throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+    throw new RelayError("invalid_json", "The request body is not valid UTF-8 JSON.");
   }
   if (jsonNestingExceeds(rawBody, MAX_JSON_DEPTH)) {
-    throw new ApiError("invalid_payload", `The webhook nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`);
+    throw new RelayError("invalid_payload", `The webhook nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`);
   }
 
   const receivedAt = Date.now();
   const req = { headers: c.req.raw.headers, rawBody, json, now: Math.floor(receivedAt / 1000) };
   const verdict = await source.adapter.verify(req, source.config);
-  if (!verdict.ok) throw new ApiError("unauthorized", `Webhook authentication failed: ${verdict.reason}.`);
+  if (!verdict.ok) throw new RelayError("unauthorized", `Webhook authentication failed: ${verdict.reason}.`);
 
   const parsed = source.adapter.parse(req, source.config);
   if (!parsed.ok) {
-    throw new ApiError(
+    throw new RelayError(
       "invalid_payload",
       `The webhook is missing what ${source.row.provider} events carry: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
       parsed.issues,
@@ -90,7 +90,7 @@ async function ingest(c: Context<HonoEnv>) {
   // Case ids go into URL paths (refetch, /v1/cases, the console), where "." and ".." would climb out.
   if (/^\.*$/.test(e.caseId)) {
     const message = "the case id is empty or only dots, which cannot stand in a URL path";
-    throw new ApiError("invalid_payload", `The webhook's case id ${JSON.stringify(e.caseId)} is refused: ${message}.`, [{ path: "case_id", message }]);
+    throw new RelayError("invalid_payload", `The webhook's case id ${JSON.stringify(e.caseId)} is refused: ${message}.`, [{ path: "case_id", message }]);
   }
   const id = newId("rcv", receivedAt);
   const body = JSON.stringify(redactCredentials(e.body));
@@ -115,7 +115,7 @@ async function ingest(c: Context<HonoEnv>) {
     await enqueueReceipt(c.env, message);
   } catch (err) {
     log("error", "inbox send failed", { request_id: c.var.requestId, source_id: sourceId, error: errorSummary(err) });
-    throw new ApiError("unavailable", "The webhook could not be queued; please retry.");
+    throw new RelayError("unavailable", "The webhook could not be queued; please retry.");
   }
   return c.json({ received: true, id }, source.adapter.ackStatus ?? 200);
 }
@@ -126,7 +126,7 @@ export function registerIngest(app: App) {
     bodyLimit({
       maxSize: MAX_WEBHOOK_BYTES,
       onError: () => {
-        throw new ApiError("payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.`);
+        throw new RelayError("payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.`);
       },
     }),
     ingest,

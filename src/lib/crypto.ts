@@ -16,6 +16,16 @@ export function base64ToBytes(b64: string): Uint8Array {
   return out;
 }
 
+/** Key bytes of a Standard Webhooks secret ("whsec_" + base64). */
+export function standardWebhooksKey(secret: string): Uint8Array {
+  const b64 = secret.startsWith("whsec_") ? secret.slice(6) : secret;
+  try {
+    return base64ToBytes(b64);
+  } catch {
+    return new TextEncoder().encode(secret);
+  }
+}
+
 export function bytesToHex(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += b.toString(16).padStart(2, "0");

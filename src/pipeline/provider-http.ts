@@ -3,7 +3,7 @@
  * timeout per call, bodies capped, JSON in and out, transient failures as retryable errors.
  */
 import { checkOutboundUrl } from "../lib/urls";
-import { RefetchError, type ProviderHttp } from "../providers/types";
+import { RefetchError, type ProviderHttp } from "../providers";
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
 /** A case's state is kilobytes; anything past this is refused rather than held in memory. */

@@ -1,6 +1,5 @@
 /** Refetching a case through its adapter: bounded retries with backoff on transient failures. */
-import type { LoadedSource } from "../providers";
-import { RefetchError, type RefetchOutcome, type TokenCache } from "../providers/types";
+import { RefetchError, type LoadedSource, type RefetchOutcome, type TokenCache } from "../providers";
 import { providerHttp } from "./provider-http";
 
 /** Pauses between tries (ms); after the last one the receipt goes back to the queue. */

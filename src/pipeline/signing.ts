@@ -6,8 +6,7 @@
  * base64 of the 32-byte raw public key. Ed25519 is Web Crypto's, in the Worker as in Node.
  */
 import type { SignatureScheme } from "../domain";
-import { base64ToBytes, bytesToBase64, hmac } from "../lib/crypto";
-import { standardWebhooksKey } from "../providers/schemes";
+import { base64ToBytes, bytesToBase64, hmac, standardWebhooksKey } from "../lib/crypto";
 
 export const SIGNING_KEY_PREFIX = "whsk_";
 export const PUBLIC_KEY_PREFIX = "whpk_";

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { sources } from "../db/schema";
 import { decryptJson, encryptJson } from "../lib/crypto";
-import type { TokenCache } from "../providers/types";
+import type { TokenCache } from "../providers";
 
 type Entry = { token: string; expiresAt: number | null };
 type Stored = Record<string, Entry>;

@@ -1,5 +1,5 @@
 /** The provider registry: adding a provider is one adapter file plus its line here. */
-import type { SourceRecord, SourceRow } from "../db/control-plane";
+import type { SourceRecord } from "../db/control-plane";
 import { issuesToDetails } from "../lib/issues";
 import { log } from "../lib/log";
 import { casekeeper } from "./casekeeper";
@@ -18,6 +18,7 @@ import { sumsub } from "./sumsub";
 import { truework } from "./truework";
 import { veriff } from "./veriff";
 import type { ProviderAdapter } from "./types";
+import type { SourceRow } from "../db/schema";
 
 export const providers = { karmacheck, truework, casekeeper, keldair, checkr, greenhouse, smartrecruiters, persona, sumsub, veriff, standard } as const;
 
@@ -70,6 +71,8 @@ export function configProblems(provider: string, config: unknown, opts: { allowL
 }
 
 export { REDACTED };
+/** What the pipeline and case objects hand adapters, and what adapters throw. */
+export { RefetchError, type ProviderHttp, type RefetchOutcome, type TokenCache } from "./types";
 
 /** A source ready to verify, parse and refetch: its adapter, and its config parsed by the adapter's schema. */
 export type LoadedSource = { row: SourceRow; adapter: ProviderAdapter<unknown>; config: unknown };

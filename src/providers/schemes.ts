@@ -3,7 +3,7 @@
  * every failure reason names what was wrong, never a configured secret.
  */
 import { z } from "zod";
-import { base64ToBytes, bytesToBase64, bytesToHex, hmac, matchesAny, timingSafeEqualStrings } from "../lib/crypto";
+import { base64ToBytes, bytesToBase64, bytesToHex, hmac, matchesAny, standardWebhooksKey, timingSafeEqualStrings } from "../lib/crypto";
 import { onWrite } from "./config-rules";
 import { credential } from "./config-shape";
 import type { InboundRequest, VerifyResult } from "./types";
@@ -104,16 +104,6 @@ export function checkTimestamp(raw: string | null, header: string, now: number):
   if (ts === null) return fail(`${header} is not a unix timestamp`);
   if (Math.abs(now - ts) > TIMESTAMP_TOLERANCE_SECONDS) return fail(`${header} is outside the 5-minute tolerance`);
   return OK;
-}
-
-/** Key bytes of a Standard Webhooks secret ("whsec_" + base64). */
-export function standardWebhooksKey(secret: string): Uint8Array {
-  const b64 = secret.startsWith("whsec_") ? secret.slice(6) : secret;
-  try {
-    return base64ToBytes(b64);
-  } catch {
-    return new TextEncoder().encode(secret);
-  }
 }
 
 export async function verifyStandardWebhooks(req: InboundRequest, secrets: readonly string[]): Promise<VerifyResult> {

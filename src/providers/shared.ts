@@ -32,7 +32,7 @@ export function eventTypeFor(status: Status, opts: { check: boolean; created: bo
   return opts.created ? "case.created" : "case.updated";
 }
 
-export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "canceled", "deleted"]);
+export { TERMINAL } from "../domain";
 
 /** A provider API base URL; which hosts are allowed is checked where the source is saved. */
 export const BaseUrlSchema = outboundUrl(

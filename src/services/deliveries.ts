@@ -4,23 +4,25 @@
  * work; the D1 index says which cases to ask, and the cron finishes what a request starts.
  */
 import type { AttemptList, DeliveryRecord } from "../case/types";
-import { releaseAndRecover } from "../cron/fanout";
+import { releaseAndRecover } from "./fanout";
 import { eventIdOfDelivery } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
-import { caseStub, findEventRow, type EventIndexRow } from "./events";
+import { caseStub, findEventRow } from "./events";
+import type { Db } from "../db/client";
+import type { EventIndexRow } from "../db/schema";
 
 export type Background = { waitUntil(promise: Promise<unknown>): void };
 
 export async function replayEvent(env: Env, event: EventIndexRow, endpointId?: string): Promise<DeliveryRecord[] | "endpoint_not_found" | "event_not_found"> {
-  const r = await caseStub(env, event.source_id, event.case_id).replayEvent(event.id, endpointId ?? null);
+  const r = await caseStub(env, event.sourceId, event.caseId).replayEvent(event.id, endpointId ?? null);
   return r.ok ? r.deliveries : r.error;
 }
 
 /** A delivery's attempts, if the caller may see its event. */
-export async function deliveryAttempts(env: Env, deliveryId: string, customerId?: string): Promise<AttemptList> {
-  const event = await findEventRow(env.DB, eventIdOfDelivery(deliveryId), customerId);
+export async function deliveryAttempts(env: Env, db: Db, deliveryId: string, customerId?: string): Promise<AttemptList> {
+  const event = await findEventRow(db, eventIdOfDelivery(deliveryId), customerId);
   if (!event) return null;
-  return caseStub(env, event.source_id, event.case_id).attempts(deliveryId);
+  return caseStub(env, event.sourceId, event.caseId).attempts(deliveryId);
 }
 
 /** Starts handing the endpoint's held and recovering deliveries to their cases now; the cron finishes. */

@@ -5,10 +5,11 @@
  */
 import { caseObject } from "../case/client";
 import type { DeliveryRecord, EventDetail, EventRecord } from "../case/types";
-import type { EventType, Status } from "../domain";
+import type { EventType } from "../domain";
 import { timeOfId } from "../lib/ids";
-
-export type EventIndexRow = { customer_id: string; id: string; source_id: string; case_id: string; sequence: number; type: EventType; status: Status };
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { customers, events, type EventIndexRow } from "../db/schema";
 
 /** Index rows a page examines at most beyond what it returns. */
 export const EXAMINE_LIMIT = 2_000;
@@ -23,9 +24,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function eventSummaryView(r: EventIndexRow) {
   return {
     id: r.id,
-    customer_id: r.customer_id,
-    source_id: r.source_id,
-    case_id: r.case_id,
+    customer_id: r.customerId,
+    source_id: r.sourceId,
+    case_id: r.caseId,
     sequence: r.sequence,
     type: r.type,
     status: r.status,
@@ -69,22 +70,36 @@ export function deliveryView(d: DeliveryRecord) {
  * matched above the highest point a read stopped at, and its cursor goes on from there.
  * A case's events come from its object instead (see caseEvents).
  */
-export async function listEvents(db: D1Database, q: EventFilter, customerIds: () => Promise<string[]>): Promise<EventPage | { tooMany: true }> {
-  const ids = q.customerId ? [q.customerId] : await customerIds();
+export async function listEvents(db: Db, q: EventFilter): Promise<EventPage | { tooMany: true }> {
+  const ids = q.customerId
+    ? [q.customerId]
+    : (
+        await db
+          .select({ id: customers.id })
+          .from(customers)
+          .orderBy(customers.id)
+          .limit(MERGE_CUSTOMERS_LIMIT + 1)
+      ).map((r) => r.id);
   if (ids.length > MERGE_CUSTOMERS_LIMIT) return { tooMany: true };
   if (!ids.length) return { rows: [], nextCursor: null };
   const examine = q.limit + 1 + (q.sourceId || q.type ? EXAMINE_LIMIT : 0);
-  const results = await db.batch<EventIndexRow>(
-    ids.map((id) => db.prepare("SELECT * FROM events WHERE customer_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3").bind(id, q.cursor ?? "evt_~", examine)),
-  );
-  const matches = (x: EventIndexRow) => (!q.sourceId || x.source_id === q.sourceId) && (!q.type || x.type === q.type);
+  const range = (customerId: string) =>
+    db
+      .select()
+      .from(events)
+      .where(and(eq(events.customerId, customerId), lt(events.id, q.cursor ?? "evt_~")))
+      .orderBy(desc(events.id))
+      .limit(examine);
+  const [first, ...rest] = ids.map(range);
+  const results = await db.batch([first!, ...rest]);
+  const matches = (x: EventIndexRow) => (!q.sourceId || x.sourceId === q.sourceId) && (!q.type || x.type === q.type);
   const hits: EventIndexRow[] = [];
   // Below the highest id where a read stopped short of its range's end, nothing is known yet.
   let stoppedAt: string | null = null;
   for (const r of results) {
-    hits.push(...r.results.filter(matches));
-    const last = r.results.at(-1);
-    if (r.results.length === examine && last && (stoppedAt === null || last.id > stoppedAt)) stoppedAt = last.id;
+    hits.push(...r.filter(matches));
+    const last = r.at(-1);
+    if (r.length === examine && last && (stoppedAt === null || last.id > stoppedAt)) stoppedAt = last.id;
   }
   const known = hits.filter((h) => stoppedAt === null || h.id >= stoppedAt).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const rows = known.slice(0, q.limit);
@@ -93,18 +108,22 @@ export async function listEvents(db: D1Database, q: EventFilter, customerIds: ()
 }
 
 /** The index row of an event the caller may see (a customer's key sees only its own). */
-export async function findEventRow(db: D1Database, id: string, customerId?: string): Promise<EventIndexRow | null> {
-  const stmt = customerId
-    ? db.prepare("SELECT * FROM events WHERE customer_id = ?1 AND id = ?2").bind(customerId, id)
-    : // The table is keyed by customer: one probe per customer.
-      db.prepare("SELECT * FROM events WHERE customer_id IN (SELECT id FROM customers) AND id = ?1").bind(id);
-  return stmt.first<EventIndexRow>();
+export async function findEventRow(db: Db, id: string, customerId?: string): Promise<EventIndexRow | null> {
+  // The table is keyed by customer: without one, a probe per customer.
+  const owner = customerId ? eq(events.customerId, customerId) : inArray(events.customerId, db.select({ id: customers.id }).from(customers));
+  return (
+    (await db
+      .select()
+      .from(events)
+      .where(and(owner, eq(events.id, id)))
+      .get()) ?? null
+  );
 }
 
 export const caseStub = (env: Env, sourceId: string, caseId: string) => caseObject(env, { sourceId, caseId });
 
 export async function eventDetail(env: Env, row: EventIndexRow): Promise<EventDetail | null> {
-  return caseStub(env, row.source_id, row.case_id).event(row.id);
+  return caseStub(env, row.sourceId, row.caseId).event(row.id);
 }
 
 /** A case's events, newest first, paged by id: from its object. */
@@ -115,10 +134,10 @@ export async function caseEvents(env: Env, sourceId: string, caseId: string, q: 
     .sort((a, b) => (a.id < b.id ? 1 : -1))
     .map(
       (e): EventIndexRow => ({
-        customer_id: e.customerId,
+        customerId: e.customerId,
         id: e.id,
-        source_id: e.sourceId,
-        case_id: e.caseId,
+        sourceId: e.sourceId,
+        caseId: e.caseId,
         sequence: e.sequence,
         type: e.type,
         status: e.status,

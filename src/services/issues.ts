@@ -4,11 +4,11 @@
  */
 import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { announce, planNotifications } from "../alerts/announce";
-import type { IssueKind } from "../alerts/kinds";
-import type { IssueRow } from "../alerts/view";
+import type { IssueKind } from "../domain/issues";
+
 import type { Db } from "../db/client";
 import { subjectGoneStatements } from "../db/issue-writes";
-import { issues } from "../db/schema";
+import { issues, type IssueRow } from "../db/schema";
 
 export type IssueFilter = { status?: "open" | "acknowledged" | "resolved"; kind?: IssueKind; customerId?: string; cursor?: string; limit: number };
 

@@ -4,12 +4,12 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { forgetEndpoints, type EndpointRow } from "../db/control-plane";
-import { endpoints } from "../db/schema";
+import { forgetEndpoints } from "../db/control-plane";
+import { endpoints, type EndpointRow } from "../db/schema";
 import type { EndpointFilter, RateLimit, SignatureScheme } from "../domain";
 import { announce } from "../alerts/announce";
 import { indexStatements } from "../db/index-writes";
-import { ApiError } from "../http/errors";
+import { RelayError } from "../lib/errors";
 import { kickFanout, recoverDeliveries, type Background } from "./deliveries";
 
 export { replayEvent } from "./deliveries";
@@ -68,6 +68,6 @@ export async function updateEndpoint(env: Env, bg: Background, db: Db, current: 
 
 /** Recovers the endpoint's failed deliveries created at or after `since`; the endpoint must be active. */
 export async function recoverEndpoint(env: Env, bg: Background, endpoint: EndpointRow, since: number): Promise<number> {
-  if (endpoint.status !== "active") throw new ApiError("conflict", `Endpoint ${endpoint.id} is ${endpoint.status}; resume it first (PATCH status: active).`);
+  if (endpoint.status !== "active") throw new RelayError("conflict", `Endpoint ${endpoint.id} is ${endpoint.status}; resume it first (PATCH status: active).`);
   return recoverDeliveries(env, bg, endpoint.id, since);
 }

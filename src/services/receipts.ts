@@ -6,6 +6,9 @@
  */
 import { caseObject } from "../case/client";
 import type { ReceiptMessage } from "../pipeline/messages";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { failedReceipts, type FailedReceiptRow } from "../db/schema";
 
 /** What a queue message may hold, less room for the queue's own framing. */
 export const QUEUE_MESSAGE_BYTES = 128_000 - 1_000;
@@ -36,15 +39,13 @@ export async function enqueueReceipt(env: Env, message: ReceiptMessage): Promise
   return { stashed: true };
 }
 
-export type FailedReceiptRow = { id: string; customer_id: string; source_id: string; case_id: string; reason: string; detail: string; failed_at: number };
-
 /** A receipt that could not be processed, if the caller may see it. */
-export async function findFailedReceipt(db: D1Database, id: string, customerId?: string): Promise<FailedReceiptRow | null> {
-  const row = await db.prepare("SELECT * FROM failed_receipts WHERE id = ?1").bind(id).first<FailedReceiptRow>();
-  return row && (!customerId || row.customer_id === customerId) ? row : null;
+export async function findFailedReceipt(db: Db, id: string, customerId?: string): Promise<FailedReceiptRow | null> {
+  const row = await db.select().from(failedReceipts).where(eq(failedReceipts.id, id)).get();
+  return row && (!customerId || row.customerId === customerId) ? row : null;
 }
 
 /** Processes a failed receipt again, from the body its case object kept. */
 export function replayReceipt(env: Env, row: FailedReceiptRow) {
-  return caseObject(env, { sourceId: row.source_id, caseId: row.case_id }).replayReceipt(row.id);
+  return caseObject(env, { sourceId: row.sourceId, caseId: row.caseId }).replayReceipt(row.id);
 }

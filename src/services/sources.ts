@@ -3,8 +3,6 @@ import type { Db } from "../db/client";
 import { loadSourceRecord } from "../db/control-plane";
 import { resolveSource, type LoadedSource } from "../providers";
 
-export type { SourceRow } from "../db/control-plane";
-
 /** A source ready for ingest: cached briefly in this isolate (src/db/control-plane.ts). */
 export async function loadSource(db: Db, encryptionKey: string, id: string): Promise<LoadedSource | null> {
   const record = await loadSourceRecord(db, encryptionKey, id);

@@ -8,8 +8,8 @@
  */
 import { and, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { endpointRecord, type EndpointRow } from "../db/control-plane";
-import { endpointTests } from "../db/schema";
+import { endpointRecord } from "../db/control-plane";
+import { endpointTests, type EndpointRow, type EndpointTestRow } from "../db/schema";
 import type { Attempt, EndpointFilter, Envelope, EventType } from "../domain";
 import { exampleEnvelope } from "../domain/envelope";
 import type { Config } from "../lib/config";
@@ -19,7 +19,6 @@ import { sendOnce } from "../pipeline/send";
 export const TEST_ATTEMPTS_KEPT = 20;
 
 export type TestSend = { event: Envelope; attempt: Attempt; outcome: "succeeded" | "failed" };
-export type TestRow = typeof endpointTests.$inferSelect;
 
 /** The example of `type`, as a test: its own event id, sequence 0, trigger.kind "test". */
 export function testEnvelope(type: EventType, now: number): Envelope {
@@ -81,20 +80,20 @@ export async function sendTestEvent(db: Db, config: Config, endpoint: EndpointRo
 }
 
 /** The endpoint's recent test sends, newest first. */
-export function recentTests(db: Db, endpointId: string): Promise<TestRow[]> {
+export function recentTests(db: Db, endpointId: string): Promise<EndpointTestRow[]> {
   return db.select().from(endpointTests).where(eq(endpointTests.endpointId, endpointId)).orderBy(desc(endpointTests.id)).limit(TEST_ATTEMPTS_KEPT);
 }
 
 /** The last test send of each of these endpoints (the console's overview), in one query. */
-export async function lastTests(db: Db, endpointIds: string[]): Promise<Map<string, TestRow>> {
-  const out = new Map<string, TestRow>();
+export async function lastTests(db: Db, endpointIds: string[]): Promise<Map<string, EndpointTestRow>> {
+  const out = new Map<string, EndpointTestRow>();
   if (!endpointIds.length) return out;
   const rows = await db.select().from(endpointTests).where(inArray(endpointTests.endpointId, endpointIds)).orderBy(desc(endpointTests.id));
   for (const r of rows) if (!out.has(r.endpointId)) out.set(r.endpointId, r);
   return out;
 }
 
-export function testView(row: TestRow) {
+export function testView(row: EndpointTestRow) {
   return {
     id: row.id,
     event_id: row.eventId,

@@ -1,6 +1,6 @@
 /**
  * Each condition opens exactly one issue for its subject, however often it is seen, and resolves
- * it when the condition clears (src/alerts/kinds.ts), detected where the relay already learns it.
+ * it when the condition clears (src/domain/issues.ts), detected where the relay already learns it.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { releaseAndRecover } from "../../src/cron/fanout";
+import { releaseAndRecover } from "../../src/services/fanout";
 import type { Delivery } from "../../src/domain";
 import { api } from "../helpers/api";
 import { caseStub, storedDeliveries } from "../helpers/cases";

@@ -4,7 +4,7 @@
  * signer verify with Node's crypto.verify and the published whpk_ key, across a rotation.
  */
 import { describe, expect, it } from "vitest";
-import { ALERT_TYPES } from "../../src/alerts/kinds";
+import { ALERT_TYPES } from "../../src/domain/issues";
 import { EVENT_TYPES } from "../../src/domain";
 import { exampleEnvelope } from "../../src/domain/envelope";
 import { createApp, OPENAPI_DOCUMENT } from "../../src/http/app";

@@ -8,7 +8,7 @@
  * `restore()` (each test's afterEach) fails the test if one did not match.
  */
 import { vi } from "vitest";
-import { ALERT_TYPES } from "../../src/alerts/kinds";
+import { ALERT_TYPES } from "../../src/domain/issues";
 import { NotificationSchema } from "../../src/alerts/view";
 import { WEBHOOK_SCHEMAS } from "../../src/domain/envelope";
 

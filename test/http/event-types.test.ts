@@ -1,6 +1,6 @@
 /** The event catalog: GET /v1/event-types and the OpenAPI document's webhooks, from the envelope's one schema. */
 import { describe, expect, it } from "vitest";
-import { ALERT_TYPES } from "../../src/alerts/kinds";
+import { ALERT_TYPES } from "../../src/domain/issues";
 import { EVENT_TYPES } from "../../src/domain";
 import { WEBHOOK_SCHEMAS } from "../../src/domain/envelope";
 import { api } from "../helpers/api";

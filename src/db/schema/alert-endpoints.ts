@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { IssueKind } from "../../alerts/kinds";
+import type { IssueKind } from "../../domain";
 
 /**
  * Where operational notifications go (src/alerts/notifier.ts): the operator's (customer_id null)
@@ -26,3 +26,5 @@ export const alertEndpoints = sqliteTable(
   },
   (t) => [index("alert_endpoints_customer").on(t.customerId, t.id)],
 );
+
+export type AlertEndpointRow = typeof alertEndpoints.$inferSelect;

@@ -13,3 +13,5 @@ export const consoleSessions = sqliteTable("console_sessions", {
   /** Set by logout. */
   revokedAt: integer("revoked_at"),
 });
+
+export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;

@@ -12,3 +12,5 @@ export const customers = sqliteTable(
   },
   (t) => [index("customers_api_key_hash").on(t.apiKeyHash)],
 );
+
+export type CustomerRow = typeof customers.$inferSelect;

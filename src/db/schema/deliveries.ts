@@ -26,3 +26,5 @@ export const deliveries = sqliteTable(
   },
   (t) => [index("deliveries_endpoint_status").on(t.endpointId, t.status, t.createdAt)],
 );
+
+export type DeliveryIndexRow = typeof deliveries.$inferSelect;

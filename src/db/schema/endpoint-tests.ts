@@ -24,3 +24,5 @@ export const endpointTests = sqliteTable(
   },
   (t) => [index("endpoint_tests_endpoint").on(t.endpointId, t.id)],
 );
+
+export type EndpointTestRow = typeof endpointTests.$inferSelect;

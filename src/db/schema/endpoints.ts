@@ -1,5 +1,5 @@
 import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
-import type { EndpointFilter, RateLimit, SignatureScheme } from "../../domain";
+import { ENDPOINT_STATUSES, type EndpointFilter, type RateLimit, type SignatureScheme } from "../../domain";
 
 /** A customer URL that receives signed events matching its filter. */
 export const endpoints = sqliteTable(
@@ -10,8 +10,7 @@ export const endpoints = sqliteTable(
     url: text("url").notNull(),
     description: text("description").notNull().default(""),
     filter: text("filter", { mode: "json" }).$type<EndpointFilter>().notNull(),
-    /** active | paused | disabled */
-    status: text("status").notNull(),
+    status: text("status", { enum: ENDPOINT_STATUSES }).notNull(),
     disabledReason: text("disabled_reason"),
     /** Current signing secret (whsec_...), encrypted. */
     secretEnc: text("secret_enc").notNull(),
@@ -39,3 +38,5 @@ export const endpoints = sqliteTable(
   },
   (t) => [index("endpoints_customer").on(t.customerId, t.id)],
 );
+
+export type EndpointRow = typeof endpoints.$inferSelect;

@@ -20,3 +20,5 @@ export const events = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.customerId, t.id] })],
 );
+
+export type EventIndexRow = typeof events.$inferSelect;

@@ -14,3 +14,5 @@ export const failedReceipts = sqliteTable("failed_receipts", {
   detail: text("detail").notNull(),
   failedAt: integer("failed_at").notNull(),
 });
+
+export type FailedReceiptRow = typeof failedReceipts.$inferSelect;

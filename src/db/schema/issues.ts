@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { IssueRef } from "../../alerts/kinds";
+import { ISSUE_KINDS, RESOLVERS, STORED_ISSUE_STATUSES, SUBJECT_TYPES, type IssueRef } from "../../domain";
 
 /**
  * Alerts as issues (src/alerts): one row per condition and subject while it lasts, counted, never
@@ -13,12 +13,11 @@ export const issues = sqliteTable(
     id: text("id").primaryKey(),
     /** `kind:subject_id` while the issue is not resolved, else null: at most one open issue per condition and subject. */
     openKey: text("open_key").unique(),
-    kind: text("kind").notNull(),
-    subjectType: text("subject_type").notNull(),
+    kind: text("kind", { enum: ISSUE_KINDS }).notNull(),
+    subjectType: text("subject_type", { enum: SUBJECT_TYPES }).notNull(),
     subjectId: text("subject_id").notNull(),
     customerId: text("customer_id").notNull(),
-    /** pending | open | acknowledged | resolved */
-    status: text("status").notNull(),
+    status: text("status", { enum: STORED_ISSUE_STATUSES }).notNull(),
     /** Occurrences (failed attempts, failed deliveries, dead letters, ...) since the issue or its streak began. */
     count: integer("count").notNull(),
     threshold: integer("threshold").notNull(),
@@ -32,8 +31,7 @@ export const issues = sqliteTable(
     ref: text("ref", { mode: "json" }).$type<IssueRef>(),
     acknowledgedAt: integer("acknowledged_at"),
     resolvedAt: integer("resolved_at"),
-    /** relay | operator */
-    resolvedBy: text("resolved_by"),
+    resolvedBy: text("resolved_by", { enum: RESOLVERS }),
     resolution: text("resolution"),
     /** Bumped when the issue opens, escalates or resolves: what notifications announce. */
     revision: integer("revision").notNull().default(0),
@@ -50,3 +48,5 @@ export const issues = sqliteTable(
   },
   (t) => [index("issues_customer").on(t.customerId, t.id), index("issues_status").on(t.status, t.id), index("issues_subject").on(t.subjectId)],
 );
+
+export type IssueRow = typeof issues.$inferSelect;

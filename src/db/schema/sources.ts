@@ -21,3 +21,5 @@ export const sources = sqliteTable(
   },
   (t) => [index("sources_customer").on(t.customerId, t.id)],
 );
+
+export type SourceRow = typeof sources.$inferSelect;

@@ -8,15 +8,14 @@ import { recoverEndpoint, replayEvent, updateEndpoint } from "../../services/ope
 import { setIssueStatus } from "../../services/issues";
 import { findFailedReceipt, replayReceipt as replayFailedReceipt } from "../../services/receipts";
 import { sendTestEvent } from "../../services/test-sends";
-import { ApiError } from "../errors";
-import { findEndpoint } from "../v1/endpoints/shared";
-import { findEvent } from "../v1/events/shared";
+import { RelayError } from "../../lib/errors";
 import type { ConsoleEnv } from "./session";
 import { consoleUrl } from "./ui";
+import { findEndpoint, findEvent } from "../../services/access";
 
 function idParam(c: Context<ConsoleEnv>, prefix: "evt" | "ep" | "rcv" | "iss"): string {
   const id = c.req.param("id") ?? "";
-  if (!looksLikeId(prefix, id)) throw new ApiError("not_found", "No such id.");
+  if (!looksLikeId(prefix, id)) throw new RelayError("not_found", "No such id.");
   return id;
 }
 
@@ -26,50 +25,50 @@ async function field(c: Context<ConsoleEnv>, name: string): Promise<string> {
 }
 
 export async function replay(c: Context<ConsoleEnv>) {
-  const event = await findEvent(c, idParam(c, "evt"));
+  const event = await findEvent(c.var, idParam(c, "evt"));
   const endpointId = await field(c, "endpoint_id");
-  if (endpointId && !looksLikeId("ep", endpointId)) throw new ApiError("validation_failed", "endpoint_id is not an endpoint id.");
+  if (endpointId && !looksLikeId("ep", endpointId)) throw new RelayError("validation_failed", "endpoint_id is not an endpoint id.");
   const created = await replayEvent(c.env, event, endpointId || undefined);
   if (typeof created === "string")
-    throw new ApiError(
+    throw new RelayError(
       "not_found",
       created === "endpoint_not_found" ? "That endpoint is not one of this customer's." : "The event is no longer kept by its case.",
     );
-  const back = consoleUrl("/case", { source: event.source_id, case: event.case_id, done: "replayed", n: String(created.length) });
+  const back = consoleUrl("/case", { source: event.sourceId, case: event.caseId, done: "replayed", n: String(created.length) });
   return c.redirect(`${back}#${event.id}`, 303);
 }
 
 export async function setStatus(c: Context<ConsoleEnv>) {
-  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const endpoint = await findEndpoint(c.var, idParam(c, "ep"));
   const status = await field(c, "status");
-  if (status !== "active" && status !== "paused") throw new ApiError("validation_failed", "status must be active or paused.");
+  if (status !== "active" && status !== "paused") throw new RelayError("validation_failed", "status must be active or paused.");
   await updateEndpoint(c.env, c.executionCtx, c.var.db, endpoint, { status });
   return c.redirect(`${consoleUrl("", { done: status === "paused" ? "paused" : "resumed" })}#${endpoint.id}`, 303);
 }
 
 /** `since` comes from <input type="datetime-local">, labelled UTC. */
 export async function recover(c: Context<ConsoleEnv>) {
-  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const endpoint = await findEndpoint(c.var, idParam(c, "ep"));
   const since = await field(c, "since");
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(since) ? Date.parse(`${since}Z`) : Number.NaN;
-  if (Number.isNaN(ms)) throw new ApiError("validation_failed", "since must be a date and time (UTC), e.g. 2026-11-20T00:00.");
+  if (Number.isNaN(ms)) throw new RelayError("validation_failed", "since must be a date and time (UTC), e.g. 2026-11-20T00:00.");
   const requeued = await recoverEndpoint(c.env, c.executionCtx, endpoint, ms);
   return c.redirect(`${consoleUrl("", { done: "recovered", n: String(requeued) })}#${endpoint.id}`, 303);
 }
 
 /** Sends the endpoint a test event now; the overview shows the answer (the notice, and the endpoint's last test). */
 export async function testSend(c: Context<ConsoleEnv>) {
-  const endpoint = await findEndpoint(c, idParam(c, "ep"));
+  const endpoint = await findEndpoint(c.var, idParam(c, "ep"));
   const { attempt } = await sendTestEvent(c.var.db, c.var.config, endpoint);
   const answer = attempt.status_code !== null ? String(attempt.status_code) : (attempt.error_kind ?? "connect");
   return c.redirect(`${consoleUrl("", { done: "tested", n: answer })}#${endpoint.id}`, 303);
 }
 
 export async function replayReceipt(c: Context<ConsoleEnv>) {
-  const row = await findFailedReceipt(c.env.DB, idParam(c, "rcv"));
-  if (!row) throw new ApiError("not_found", "That receipt has not failed (or is no longer kept): only failed receipts can be processed again.");
+  const row = await findFailedReceipt(c.var.db, idParam(c, "rcv"));
+  if (!row) throw new RelayError("not_found", "That receipt has not failed (or is no longer kept): only failed receipts can be processed again.");
   const r = await replayFailedReceipt(c.env, row);
-  const back = consoleUrl("/case", { source: row.source_id, case: row.case_id, done: "reprocessed", n: r?.outcome ?? "gone" });
+  const back = consoleUrl("/case", { source: row.sourceId, case: row.caseId, done: "reprocessed", n: r?.outcome ?? "gone" });
   return c.redirect(`${back}#${row.id}`, 303);
 }
 
@@ -77,10 +76,10 @@ export async function replayReceipt(c: Context<ConsoleEnv>) {
 export async function setIssue(c: Context<ConsoleEnv>) {
   const id = idParam(c, "iss");
   const status = await field(c, "status");
-  if (status !== "acknowledged" && status !== "resolved") throw new ApiError("validation_failed", "status must be acknowledged or resolved.");
+  if (status !== "acknowledged" && status !== "resolved") throw new RelayError("validation_failed", "status must be acknowledged or resolved.");
   const r = await setIssueStatus(c.env, c.var.db, id, status);
   if (!r.ok)
-    throw new ApiError(
+    throw new RelayError(
       r.error === "not_found" ? "not_found" : "conflict",
       r.error === "not_found" ? "There is no such issue." : "That issue is already resolved.",
     );

@@ -7,7 +7,8 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { errorSummary, log } from "../../lib/log";
 import type { App } from "../context";
-import { ApiError } from "../errors";
+import { RelayError } from "../../lib/errors";
+import { ERROR_STATUS } from "../errors";
 import * as actions from "./actions";
 import { STYLESHEET, STYLESHEET_PATH } from "./assets";
 import { render } from "./layout";
@@ -50,18 +51,18 @@ const isRead = (method: string) => method === "GET" || method === "HEAD";
  */
 const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   const site = c.req.header("sec-fetch-site");
-  if (!isRead(c.req.method) && site && site !== "same-origin") throw new ApiError("forbidden", "Cross-site form submissions are refused.");
+  if (!isRead(c.req.method) && site && site !== "same-origin") throw new RelayError("forbidden", "Cross-site form submissions are refused.");
   if (PUBLIC_PATHS.has(c.req.path)) return next();
   const sessionId = await liveSession(c.var.db, c.var.config, readSessionCookie(c));
   if (!sessionId) {
-    if (!isRead(c.req.method)) throw new ApiError("unauthorized", "Your console session is missing or expired: log in again.");
+    if (!isRead(c.req.method)) throw new RelayError("unauthorized", "Your console session is missing or expired: log in again.");
     const url = new URL(c.req.url);
     return c.redirect(`/console/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
   }
   c.set("principal", { kind: "admin" });
   c.set("csrf", await csrfToken(c.var.config, sessionId));
   if (!isRead(c.req.method) && !(await csrfMatches(c.var.config, sessionId, (await c.req.parseBody()).csrf))) {
-    throw new ApiError("forbidden", "The form's CSRF token does not match this session: reload the page and try again.");
+    throw new RelayError("forbidden", "The form's CSRF token does not match this session: reload the page and try again.");
   }
   await next();
 };
@@ -83,7 +84,7 @@ export function registerConsole(app: App) {
     bodyLimit({
       maxSize: FORM_BODY_LIMIT,
       onError: () => {
-        throw new ApiError("payload_too_large", `Console forms are limited to ${FORM_BODY_LIMIT} bytes.`);
+        throw new RelayError("payload_too_large", `Console forms are limited to ${FORM_BODY_LIMIT} bytes.`);
       },
     }),
   );
@@ -104,7 +105,7 @@ export function registerConsole(app: App) {
   ui.post("/receipts/:id/replay", actions.replayReceipt);
   ui.post("/issues/:id/status", actions.setIssue);
   ui.get("*", () => {
-    throw new ApiError("not_found", "There is no such console page.");
+    throw new RelayError("not_found", "There is no such console page.");
   });
 
   // Errors as pages, with the same codes and messages as the API's envelope.
@@ -112,7 +113,7 @@ export function registerConsole(app: App) {
     const requestId = c.var.requestId;
     let status: number;
     let message: string;
-    if (err instanceof ApiError) [status, message] = [err.status, err.message];
+    if (err instanceof RelayError) [status, message] = [ERROR_STATUS[err.code], err.message];
     else if (err instanceof HTTPException) [status, message] = [err.status, "The request could not be read."];
     else {
       log("error", "unhandled error", { request_id: requestId, route: c.req.routePath, error: errorSummary(err) });

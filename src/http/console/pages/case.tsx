@@ -6,17 +6,17 @@ import type { Context } from "hono";
 import { desc, eq } from "drizzle-orm";
 import { endpoints, sources } from "../../../db/schema";
 import type { Attempt, Envelope } from "../../../domain";
-import { ApiError } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { looksLikeId } from "../../../lib/ids";
 import type { DeliveryRecord, ReceiptRecord } from "../../../case/types";
 import { RECEIPT_LIMIT } from "../../../case/views";
 import { loadCase } from "../../../services/cases";
 import { eventView } from "../../../services/events";
-import { findSource } from "../../v1/sources/shared";
 import { Layout, render } from "../layout";
 import type { ConsoleEnv } from "../session";
 import { Badge, CsrfField, Json, Notice, noticeText, Section, str, When } from "../ui";
 import { CaseSearch } from "./overview";
+import { findSource } from "../../../services/access";
 
 type EndpointOption = { id: string; url: string; status: string };
 type EventItem = ReturnType<typeof eventView>;
@@ -24,9 +24,9 @@ type EventItem = ReturnType<typeof eventView>;
 export async function casePage(c: Context<ConsoleEnv>) {
   const sourceId = c.req.query("source")?.trim() ?? "";
   const caseId = c.req.query("case")?.trim() ?? "";
-  if (!sourceId || !caseId || caseId.length > 300) throw new ApiError("validation_failed", "Give a source id and a case id (at most 300 characters).");
-  if (!looksLikeId("src", sourceId)) throw new ApiError("not_found", "There is no such source: source ids look like src_01JD3ZQ7W8X9Y0A1B2C3D4E5F6.");
-  const source = await findSource(c, sourceId);
+  if (!sourceId || !caseId || caseId.length > 300) throw new RelayError("validation_failed", "Give a source id and a case id (at most 300 characters).");
+  if (!looksLikeId("src", sourceId)) throw new RelayError("not_found", "There is no such source: source ids look like src_01JD3ZQ7W8X9Y0A1B2C3D4E5F6.");
+  const source = await findSource(c.var, sourceId);
   const [trail, options] = await Promise.all([
     loadCase(c.env, sourceId, caseId),
     c.var.db.select({ id: endpoints.id, url: endpoints.url, status: endpoints.status }).from(endpoints).where(eq(endpoints.customerId, source.customerId)),

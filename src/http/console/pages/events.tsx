@@ -1,8 +1,9 @@
 /** Recent events, newest first, paged by id, from D1's index (each row links to its case's timeline). */
 import type { Context } from "hono";
 import { looksLikeId } from "../../../lib/ids";
+import { findSource } from "../../../services/access";
 import { eventSummaryView, listEvents } from "../../../services/events";
-import { ApiError } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { Layout, render } from "../layout";
 import type { ConsoleEnv } from "../session";
 import { Badge, consoleUrl, Pager, When } from "../ui";
@@ -16,15 +17,11 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
   const cursor = cursorParam && looksLikeId("evt", cursorParam) ? cursorParam : undefined;
   let customerId: string | undefined;
   if (sourceId) {
-    const row = await c.env.DB.prepare("SELECT customer_id FROM sources WHERE id = ?1").bind(sourceId).first<{ customer_id: string }>();
-    if (!row) throw new ApiError("not_found", "There is no such source.");
-    customerId = row.customer_id;
+    customerId = (await findSource(c.var, sourceId)).customerId;
   }
-  const page = await listEvents(c.env.DB, { customerId, sourceId, cursor, limit: PAGE_SIZE }, async () =>
-    (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id),
-  );
+  const page = await listEvents(c.var.db, { customerId, sourceId, cursor, limit: PAGE_SIZE });
   if ("tooMany" in page)
-    throw new ApiError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
+    throw new RelayError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
   const rows = page.rows.map(eventSummaryView);
   return render(
     c,

@@ -1,10 +1,10 @@
 /** Alerts as issues: open, acknowledged and resolved ones, with their counts, links and the operator's two buttons. */
 import type { Context } from "hono";
 import { inArray } from "drizzle-orm";
-import { ISSUE_KINDS, ISSUE_STATUSES, type IssueKind } from "../../../alerts/kinds";
-import { issueView, type IssueRow } from "../../../alerts/view";
+import { ISSUE_KINDS, ISSUE_STATUSES, type IssueKind } from "../../../domain/issues";
+import { issueView } from "../../../alerts/view";
 import type { Db } from "../../../db/client";
-import { customers, endpoints, sources } from "../../../db/schema";
+import { customers, endpoints, sources, type IssueRow } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { issueCounts, listIssues } from "../../../services/issues";
 import { Layout, render } from "../layout";

@@ -1,10 +1,10 @@
 /** The overview: open issues first, then find a case, sources with their activity, endpoints with theirs and their actions. */
 import type { Context } from "hono";
 import { desc, inArray, lt } from "drizzle-orm";
-import { customers, endpoints, sources } from "../../../db/schema";
+import { customers, endpoints, sources, type EndpointRow, type EndpointTestRow, type SourceRow } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/activity";
-import { lastTests, type TestRow } from "../../../services/test-sends";
+import { lastTests } from "../../../services/test-sends";
 import { Layout, render } from "../layout";
 import { OpenIssues, openIssues } from "./issues";
 import type { ConsoleEnv } from "../session";
@@ -13,9 +13,6 @@ import { Badge, consoleUrl, CsrfField, Notice, noticeText, Pager, Section, When 
 const PAGE_SIZE = 20;
 /** Sources offered in the case search (newest first); any other id can still be typed. */
 const SEARCH_SOURCES = 200;
-
-type SourceRow = typeof sources.$inferSelect;
-type EndpointRow = typeof endpoints.$inferSelect;
 
 /** A "?sources=" / "?endpoints=" cursor, ignored unless it is an id of that kind. */
 const cursorOf = (value: string | undefined, prefix: "src" | "ep") => (value && looksLikeId(prefix, value) ? value : undefined);
@@ -198,7 +195,7 @@ const percent = (part: number, whole: number) => (whole ? `${Math.round((part / 
 const defaultSince = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16);
 
 /** The endpoint's last test send: its answer, how long it took, when, and the start of what it said. */
-const LastTest = ({ test }: { test: TestRow | undefined }) => {
+const LastTest = ({ test }: { test: EndpointTestRow | undefined }) => {
   if (!test) return null;
   const ok = test.statusCode !== null && test.statusCode >= 200 && test.statusCode < 300;
   return (
@@ -219,7 +216,7 @@ const EndpointsTable = ({
   rows: EndpointRow[];
   customerName: Map<string, string>;
   activity: Map<string, EndpointActivity>;
-  tests: Map<string, TestRow>;
+  tests: Map<string, EndpointTestRow>;
   csrf: string;
 }) => {
   if (!rows.length) return <p class="muted">No endpoints yet: create one with POST /v1/endpoints.</p>;

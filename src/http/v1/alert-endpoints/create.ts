@@ -1,17 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { ISSUE_KINDS } from "../../../alerts/kinds";
+import { ISSUE_KINDS } from "../../../domain/issues";
 import { alertEndpoints } from "../../../db/schema";
 import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
 import { customerScope } from "../../auth";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
-import { findCustomer } from "../customers/find";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { checkEndpointUrl, newSigningSecret } from "../endpoints/shared";
+
 import { CustomerIdField } from "../schemas";
 import { ALERT_TYPES_DOC } from "../issues/shared";
+
 import { AlertEndpointView, alertEndpointView, kindsFor, MAX_ALERT_ENDPOINTS } from "./shared";
+import { findCustomer } from "../../../services/access";
 
 const Body = z.strictObject({
   url: z.string().min(1).max(2000).openapi({ example: "https://ops.example.com/caserelay-alerts" }),
@@ -56,12 +59,12 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
     const customerId = customerScope(c, body.customer_id) ?? null;
-    if (customerId) await findCustomer(c, customerId);
+    if (customerId) await findCustomer(c.var, customerId);
     const allowed = kindsFor(customerId);
     const refused = (body.kinds ?? []).filter((k) => !allowed.includes(k));
     if (refused.length) {
       const message = `a customer's alert endpoint receives only issues about its own endpoints and deliveries (${allowed.join(", ")}), not ${refused.join(", ")}`;
-      throw new ApiError("validation_failed", `kinds: ${message}.`, [{ path: "kinds", message }]);
+      throw new RelayError("validation_failed", `kinds: ${message}.`, [{ path: "kinds", message }]);
     }
     const url = await checkEndpointUrl(c, body.url);
     const secret = newSigningSecret();
@@ -89,7 +92,7 @@ export function register(app: App) {
         .returning({ id: alertEndpoints.id }),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError(
+      throw new RelayError(
         "limit_reached",
         `${customerId ? `Customer ${customerId}` : "The operator"} already has ${MAX_ALERT_ENDPOINTS} alert endpoints, the most allowed: delete one first.`,
       );

@@ -4,7 +4,7 @@ import { alertEndpoints } from "../../../db/schema";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findAlertEndpoint } from "./shared";
+import { findAlertEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "delete",
@@ -22,7 +22,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    await findAlertEndpoint(c, id);
+    await findAlertEndpoint(c.var, id);
     await c.var.db.delete(alertEndpoints).where(eq(alertEndpoints.id, id));
     return c.json({ id, deleted: true as const }, 200);
   });

@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { AlertEndpointView, alertEndpointView, findAlertEndpoint } from "./shared";
+import { AlertEndpointView, alertEndpointView } from "./shared";
+import { findAlertEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -18,5 +19,5 @@ const route = createRoute({
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => c.json(alertEndpointView(await findAlertEndpoint(c, c.req.valid("param").id)), 200));
+  app.openapi(route, async (c) => c.json(alertEndpointView(await findAlertEndpoint(c.var, c.req.valid("param").id)), 200));
 }

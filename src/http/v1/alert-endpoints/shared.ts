@@ -1,14 +1,8 @@
-import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { CUSTOMER_KINDS, ISSUE_KINDS, type IssueKind } from "../../../alerts/kinds";
-import { alertEndpoints } from "../../../db/schema";
-import type { HonoEnv } from "../../context";
-import { ApiError } from "../../errors";
+import { CUSTOMER_KINDS, ISSUE_KINDS, type IssueKind } from "../../../domain/issues";
+import type { AlertEndpointRow } from "../../../db/schema";
 import { iso } from "../../pagination";
 import { Timestamp } from "../schemas";
-
-export type AlertEndpointRow = typeof alertEndpoints.$inferSelect;
 
 /** Alert endpoints one owner (the operator, or one customer) may have. */
 export const MAX_ALERT_ENDPOINTS = 10;
@@ -47,12 +41,4 @@ export function alertEndpointView(row: AlertEndpointRow) {
     last_failure: row.lastFailure,
     created_at: iso(row.createdAt)!,
   };
-}
-
-/** 404 unless the caller may see it: the operator sees every one, a customer key only its customer's. */
-export async function findAlertEndpoint(c: Context<HonoEnv>, id: string): Promise<AlertEndpointRow> {
-  const row = await c.var.db.select().from(alertEndpoints).where(eq(alertEndpoints.id, id)).get();
-  const p = c.var.principal;
-  if (!row || (p.kind === "customer" && row.customerId !== p.customerId)) throw new ApiError("not_found", `Alert endpoint ${id} not found.`);
-  return row;
 }

@@ -4,8 +4,8 @@ import { loadCase } from "../../../services/cases";
 import { deliveryView, eventView } from "../../../services/events";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
-import { findSource } from "../sources/shared";
 import { DeliveryView, EventView, SourceIdField, Timestamp } from "../schemas";
+import { findSource } from "../../../services/access";
 
 const ReceiptView = z
   .object({
@@ -67,7 +67,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { source_id, case_id } = c.req.valid("param");
-    const source = await findSource(c, source_id);
+    const source = await findSource(c.var, source_id);
     const trail = await loadCase(c.env, source_id, case_id);
     return c.json(
       {

@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { CustomerView, idParam } from "../schemas";
-import { findCustomer } from "./find";
 import { customerView } from "./view";
+import { findCustomer } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -18,5 +18,5 @@ const route = createRoute({
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => c.json(customerView(await findCustomer(c, c.req.valid("param").id)), 200));
+  app.openapi(route, async (c) => c.json(customerView(await findCustomer(c.var, c.req.valid("param").id)), 200));
 }

@@ -6,7 +6,7 @@ import { CUSTOMER_KEY_PREFIX, requireAdmin } from "../../auth";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findCustomer } from "./find";
+import { findCustomer } from "../../../services/access";
 
 const route = createRoute({
   method: "post",
@@ -25,7 +25,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     requireAdmin(c);
     const { id } = c.req.valid("param");
-    await findCustomer(c, id);
+    await findCustomer(c.var, id);
     const apiKey = `${CUSTOMER_KEY_PREFIX}${randomToken(24)}`;
     await c.var.db
       .update(customers)

@@ -5,8 +5,8 @@ import { requireAdmin } from "../../auth";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { CustomerView, idParam } from "../schemas";
-import { findCustomer } from "./find";
 import { customerView } from "./view";
+import { findCustomer } from "../../../services/access";
 
 const route = createRoute({
   method: "patch",
@@ -27,7 +27,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     requireAdmin(c);
     const { id } = c.req.valid("param");
-    await findCustomer(c, id);
+    await findCustomer(c.var, id);
     const row = await c.var.db
       .update(customers)
       .set({ name: c.req.valid("json").name })

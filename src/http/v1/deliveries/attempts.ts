@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deliveryAttempts } from "../../../services/deliveries";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { AttemptView } from "../schemas";
+import { ownCustomer } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -30,9 +32,8 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const p = c.var.principal;
-    const found = await deliveryAttempts(c.env, id, p.kind === "customer" ? p.customerId : undefined);
-    if (!found) throw new ApiError("not_found", `Delivery ${id} not found.`);
+    const found = await deliveryAttempts(c.env, c.var.db, id, ownCustomer(c.var.principal));
+    if (!found) throw new RelayError("not_found", `Delivery ${id} not found.`);
     return c.json({ delivery_id: id, status: found.delivery.status, data: found.attempts }, 200);
   });
 }

@@ -5,10 +5,11 @@ import { newId } from "../../../lib/ids";
 import { forgetEndpoints } from "../../../db/control-plane";
 import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
-import { findCustomer } from "../customers/find";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { CustomerIdField, EndpointView, FilterSchema, RateLimitSchema, SignatureSchemesSchema } from "../schemas";
 import { checkEndpointUrl, checkFilter, endpointView, newSigningSecret, signingKeyColumns } from "./shared";
+import { findCustomer } from "../../../services/access";
 
 const Body = z.strictObject({
   customer_id: CustomerIdField,
@@ -50,7 +51,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    await findCustomer(c, body.customer_id);
+    await findCustomer(c.var, body.customer_id);
     const url = await checkEndpointUrl(c, body.url);
     await checkFilter(c, body.customer_id, body.filter);
     // A secret exists for every endpoint, so v1 can be switched on later (rotate-secret then shows one).
@@ -80,7 +81,7 @@ export function register(app: App) {
       removeIfOverCap(c.var.db, endpoints, id, body.customer_id, cap),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError(
+      throw new RelayError(
         "limit_reached",
         `Customer ${body.customer_id} already has ${cap} endpoints, the most allowed (MAX_ENDPOINTS_PER_CUSTOMER): delete one first.`,
       );

@@ -6,7 +6,7 @@ import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findEndpoint } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "delete",
@@ -24,7 +24,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const endpoint = await findEndpoint(c, id);
+    const endpoint = await findEndpoint(c.var, id);
     await c.var.db.batch([c.var.db.delete(endpoints).where(eq(endpoints.id, id)), c.var.db.delete(endpointTests).where(eq(endpointTests.endpointId, id))]);
     forgetEndpoints(endpoint.customerId);
     await subjectGone(c.env, id, "the endpoint was deleted");

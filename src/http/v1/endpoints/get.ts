@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, idParam } from "../schemas";
-import { endpointView, findEndpoint } from "./shared";
+import { endpointView } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -17,5 +18,5 @@ const route = createRoute({
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => c.json(endpointView(await findEndpoint(c, c.req.valid("param").id)), 200));
+  app.openapi(route, async (c) => c.json(endpointView(await findEndpoint(c.var, c.req.valid("param").id)), 200));
 }

@@ -3,7 +3,7 @@ import { recoverEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findEndpoint } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "post",
@@ -28,7 +28,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const requeued = await recoverEndpoint(c.env, c.executionCtx, await findEndpoint(c, id), Date.parse(c.req.valid("json").since));
+    const requeued = await recoverEndpoint(c.env, c.executionCtx, await findEndpoint(c.var, id), Date.parse(c.req.valid("json").since));
     return c.json({ requeued }, 202);
   });
 }

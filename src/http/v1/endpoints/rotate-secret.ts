@@ -6,7 +6,8 @@ import { forgetEndpoints } from "../../../db/control-plane";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, idParam } from "../schemas";
-import { endpointView, findEndpoint, newSigningSecret } from "./shared";
+import { endpointView, newSigningSecret } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 /** How long the replaced secret keeps signing alongside the new one. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 3600 * 1000;
@@ -27,7 +28,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const current = await findEndpoint(c, id);
+    const current = await findEndpoint(c.var, id);
     const secret = newSigningSecret();
     const now = Date.now();
     const row = await c.var.db

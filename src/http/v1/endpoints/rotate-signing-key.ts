@@ -3,10 +3,12 @@ import { eq } from "drizzle-orm";
 import { endpoints } from "../../../db/schema";
 import { forgetEndpoints } from "../../../db/control-plane";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { EndpointView, idParam } from "../schemas";
 import { PREVIOUS_SECRET_TTL_MS } from "./rotate-secret";
-import { endpointView, findEndpoint, signingKeyColumns } from "./shared";
+import { endpointView, signingKeyColumns } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "post",
@@ -25,9 +27,9 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const current = await findEndpoint(c, id);
+    const current = await findEndpoint(c.var, id);
     if (!current.signatureSchemes.includes("v1a") || !current.signingKeyEnc) {
-      throw new ApiError("conflict", `Endpoint ${id} does not sign with v1a: PATCH signature_schemes to include "v1a" first.`);
+      throw new RelayError("conflict", `Endpoint ${id} does not sign with v1a: PATCH signature_schemes to include "v1a" first.`);
     }
     const now = Date.now();
     const row = await c.var.db

@@ -1,16 +1,13 @@
 import type { Context } from "hono";
 import { and, eq, inArray } from "drizzle-orm";
-import { endpoints, sources } from "../../../db/schema";
+import { sources, type EndpointRow } from "../../../db/schema";
 import type { EndpointFilter } from "../../../domain";
 import { bytesToBase64, encryptJson } from "../../../lib/crypto";
 import { newSigningKeyPair } from "../../../pipeline/signing";
 import { checkOutboundUrl } from "../../../lib/urls";
-import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
-import { ApiError } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { iso } from "../../pagination";
-
-export type EndpointRow = typeof endpoints.$inferSelect;
 
 /** A Standard Webhooks signing secret: "whsec_" + base64 of 24 random bytes. */
 export function newSigningSecret(): string {
@@ -60,14 +57,14 @@ function ingestSourceId(url: URL): string | null {
  */
 export async function checkEndpointUrl(c: Context<HonoEnv>, url: string): Promise<string> {
   const verdict = checkOutboundUrl(url, c.var.config.allowLocalUrls);
-  if (!verdict.ok) throw new ApiError("validation_failed", `url ${verdict.reason}.`, [{ path: "url", message: verdict.reason }]);
+  if (!verdict.ok) throw new RelayError("validation_failed", `url ${verdict.reason}.`, [{ path: "url", message: verdict.reason }]);
   const selfLoop = "must not point at this relay itself: its deliveries would come back as webhooks";
   const host = hostKey(verdict.url);
   if (relayHosts(c).has(host))
-    throw new ApiError("validation_failed", `url ${selfLoop} (${host} is the relay's own host).`, [{ path: "url", message: selfLoop }]);
+    throw new RelayError("validation_failed", `url ${selfLoop} (${host} is the relay's own host).`, [{ path: "url", message: selfLoop }]);
   const sourceId = ingestSourceId(verdict.url);
   if (sourceId && (await c.var.db.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get())) {
-    throw new ApiError("validation_failed", `url ${selfLoop} (it is the ingest URL of ${sourceId}).`, [{ path: "url", message: selfLoop }]);
+    throw new RelayError("validation_failed", `url ${selfLoop} (it is the ingest URL of ${sourceId}).`, [{ path: "url", message: selfLoop }]);
   }
   return verdict.url.toString();
 }
@@ -83,17 +80,10 @@ export async function checkFilter(c: Context<HonoEnv>, customerId: string, filte
   const found = new Set(own.map((r) => r.id));
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length) {
-    throw new ApiError("validation_failed", `filter.source_ids names sources this customer does not have: ${missing.join(", ")}.`, [
+    throw new RelayError("validation_failed", `filter.source_ids names sources this customer does not have: ${missing.join(", ")}.`, [
       { path: "filter.source_ids", message: `unknown sources: ${missing.join(", ")}` },
     ]);
   }
-}
-
-export async function findEndpoint(c: Context<HonoEnv>, id: string): Promise<EndpointRow> {
-  const row = await c.var.db.select().from(endpoints).where(eq(endpoints.id, id)).get();
-  if (!row) throw new ApiError("not_found", `Endpoint ${id} not found.`);
-  assertVisible(c, row.customerId, `Endpoint ${id}`);
-  return row;
 }
 
 export function endpointView(row: EndpointRow) {
@@ -106,7 +96,7 @@ export function endpointView(row: EndpointRow) {
     url: row.url,
     description: row.description,
     filter: row.filter,
-    status: row.status as "active" | "paused" | "disabled",
+    status: row.status,
     disabled_reason: row.disabledReason,
     failing_since: iso(row.failingSince),
     previous_secret_expires_at: previousLive ? iso(row.previousSecretExpiresAt) : null,

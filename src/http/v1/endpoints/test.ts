@@ -5,7 +5,7 @@ import { sendTestEvent } from "../../../services/test-sends";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam, TestSendView } from "../schemas";
-import { findEndpoint } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const Body = z.strictObject({
   type: z
@@ -37,7 +37,7 @@ const route = createRoute({
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const endpoint = await findEndpoint(c, c.req.valid("param").id);
+    const endpoint = await findEndpoint(c.var, c.req.valid("param").id);
     const { event, attempt, outcome } = await sendTestEvent(c.var.db, c.var.config, endpoint, c.req.valid("json").type);
     return c.json({ ...attempt, event_id: event.data.event_id, type: event.type, outcome, event }, 200);
   });

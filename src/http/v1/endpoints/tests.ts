@@ -3,7 +3,7 @@ import { recentTests, TEST_ATTEMPTS_KEPT, testView } from "../../../services/tes
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam, TestSendView } from "../schemas";
-import { findEndpoint } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -20,7 +20,7 @@ const route = createRoute({
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const endpoint = await findEndpoint(c, c.req.valid("param").id);
+    const endpoint = await findEndpoint(c.var, c.req.valid("param").id);
     return c.json({ data: (await recentTests(c.var.db, endpoint.id)).map(testView) }, 200);
   });
 }

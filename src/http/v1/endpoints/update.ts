@@ -3,7 +3,8 @@ import { updateEndpoint } from "../../../services/operations";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { EndpointView, FilterSchema, idParam, RateLimitSchema, SignatureSchemesSchema } from "../schemas";
-import { checkEndpointUrl, checkFilter, endpointView, findEndpoint, signingKeyColumns } from "./shared";
+import { checkEndpointUrl, checkFilter, endpointView, signingKeyColumns } from "./shared";
+import { findEndpoint } from "../../../services/access";
 
 const Body = z.strictObject({
   url: z.string().min(1).max(2000).optional(),
@@ -36,7 +37,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const current = await findEndpoint(c, id);
+    const current = await findEndpoint(c.var, id);
     const url = body.url === undefined ? undefined : await checkEndpointUrl(c, body.url);
     if (body.filter) await checkFilter(c, current.customerId, body.filter);
     const keys = body.signature_schemes?.includes("v1a") && !current.signingKeyEnc ? await signingKeyColumns(c.var.config.encryptionKey) : {};

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../../domain";
-import { ALERT_TYPES } from "../../../alerts/kinds";
+import { ALERT_TYPES } from "../../../domain/issues";
 import { NotificationSchema } from "../../../alerts/view";
 import { EVENT_DESCRIPTIONS, WEBHOOK_SCHEMAS, exampleEnvelope } from "../../../domain/envelope";
 import type { App } from "../../context";

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { deliveryView, eventDetail } from "../../../services/events";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { DeliveryView, idParam } from "../schemas";
-import { findEvent } from "./shared";
+import { findEvent } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -21,8 +22,8 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
-    const detail = await eventDetail(c.env, await findEvent(c, id));
-    if (!detail) throw new ApiError("not_found", `Event ${id} not found.`);
+    const detail = await eventDetail(c.env, await findEvent(c.var, id));
+    if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
     return c.json({ data: detail.deliveries.map(deliveryView) }, 200);
   });
 }

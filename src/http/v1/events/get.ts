@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eventDetail, eventView } from "../../../services/events";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { EventView, idParam } from "../schemas";
-import { findEvent } from "./shared";
+import { findEvent } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -21,9 +22,9 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
-    const detail = await eventDetail(c.env, await findEvent(c, id));
+    const detail = await eventDetail(c.env, await findEvent(c.var, id));
     // Indexed but gone from its case: retention deleted it there first.
-    if (!detail) throw new ApiError("not_found", `Event ${id} not found.`);
+    if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
     return c.json(eventView(detail.event), 200);
   });
 }

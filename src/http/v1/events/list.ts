@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../../domain";
+import { findSource } from "../../../services/access";
 import { caseEvents, EXAMINE_LIMIT, eventSummaryView, listEvents, MERGE_CUSTOMERS_LIMIT } from "../../../services/events";
 import { customerScope } from "../../auth";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { PageQuery, pageSchema } from "../../pagination";
-import { findSource } from "../sources/shared";
 import { CustomerIdField, EventSummaryView, SourceIdField } from "../schemas";
 
 const Query = PageQuery.extend({
@@ -33,20 +34,16 @@ export function register(app: App) {
     const q = c.req.valid("query");
     let scope = customerScope(c, q.customer_id);
     if (q.case_id && !q.source_id)
-      throw new ApiError("validation_failed", "case_id needs source_id.", [{ path: "source_id", message: "required with case_id" }]);
+      throw new RelayError("validation_failed", "case_id needs source_id.", [{ path: "source_id", message: "required with case_id" }]);
     if (q.source_id) {
-      const source = await findSource(c, q.source_id);
+      const source = await findSource(c.var, q.source_id);
       if (scope && scope !== source.customerId) return c.json({ data: [], next_cursor: null }, 200);
       scope = source.customerId;
     }
     const filter = { customerId: scope, sourceId: q.source_id, caseId: q.case_id, type: q.type, cursor: q.cursor, limit: q.limit };
-    const page = q.case_id
-      ? await caseEvents(c.env, q.source_id!, q.case_id, filter)
-      : await listEvents(c.env.DB, filter, async () =>
-          (await c.env.DB.prepare("SELECT id FROM customers ORDER BY id").all<{ id: string }>()).results.map((r) => r.id),
-        );
+    const page = q.case_id ? await caseEvents(c.env, q.source_id!, q.case_id, filter) : await listEvents(c.var.db, filter);
     if ("tooMany" in page) {
-      throw new ApiError(
+      throw new RelayError(
         "validation_failed",
         `There are more than ${MERGE_CUSTOMERS_LIMIT} customers: list one customer's events with customer_id (or source_id).`,
         [{ path: "customer_id", message: "required with this many customers" }],

@@ -2,9 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { deliveryView } from "../../../services/events";
 import { replayEvent } from "../../../services/operations";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { DeliveryView, idParam } from "../schemas";
-import { findEvent } from "./shared";
+import { findEvent } from "../../../services/access";
 
 const route = createRoute({
   method: "post",
@@ -39,9 +40,9 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
     const endpointId = c.req.valid("json")?.endpoint_id;
-    const created = await replayEvent(c.env, await findEvent(c, id), endpointId);
-    if (created === "event_not_found") throw new ApiError("not_found", `Event ${id} not found.`);
-    if (created === "endpoint_not_found") throw new ApiError("not_found", `Endpoint ${endpointId} not found for this event's customer.`);
+    const created = await replayEvent(c.env, await findEvent(c.var, id), endpointId);
+    if (created === "event_not_found") throw new RelayError("not_found", `Event ${id} not found.`);
+    if (created === "endpoint_not_found") throw new RelayError("not_found", `Endpoint ${endpointId} not found for this event's customer.`);
     return c.json({ data: created.map(deliveryView) }, 202);
   });
 }

@@ -3,7 +3,8 @@ import { issueView } from "../../../alerts/view";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findIssue, IssueView } from "./shared";
+import { IssueView } from "./shared";
+import { findIssue } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -18,5 +19,5 @@ const route = createRoute({
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => c.json(issueView(await findIssue(c, c.req.valid("param").id)), 200));
+  app.openapi(route, async (c) => c.json(issueView(await findIssue(c.var, c.req.valid("param").id)), 200));
 }

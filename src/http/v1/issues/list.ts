@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { ISSUE_STATUSES } from "../../../alerts/kinds";
+import { ISSUE_STATUSES } from "../../../domain/issues";
 import { issueView } from "../../../alerts/view";
 import { listIssues } from "../../../services/issues";
 import { customerScope } from "../../auth";

@@ -3,9 +3,11 @@ import { issueView } from "../../../alerts/view";
 import { setIssueStatus } from "../../../services/issues";
 import { requireAdmin } from "../../auth";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { idParam } from "../schemas";
-import { findIssue, IssueView } from "./shared";
+import { IssueView } from "./shared";
+import { findIssue } from "../../../services/access";
 
 const Body = z.strictObject({
   status: z.enum(["acknowledged", "resolved"]).openapi({
@@ -33,11 +35,11 @@ export function register(app: App) {
     requireAdmin(c);
     const { id } = c.req.valid("param");
     const { status } = c.req.valid("json");
-    await findIssue(c, id);
+    await findIssue(c.var, id);
     const r = await setIssueStatus(c.env, c.var.db, id, status);
     if (!r.ok) {
-      if (r.error === "not_found") throw new ApiError("not_found", `Issue ${id} not found.`);
-      throw new ApiError("conflict", `Issue ${id} is already resolved; a recurrence of its condition opens a new issue.`);
+      if (r.error === "not_found") throw new RelayError("not_found", `Issue ${id} not found.`);
+      throw new RelayError("conflict", `Issue ${id} is already resolved; a recurrence of its condition opens a new issue.`);
     }
     return c.json(issueView(r.row), 200);
   });

@@ -2,7 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { RECEIPT_OUTCOMES } from "../../../domain";
 import { findFailedReceipt, replayReceipt } from "../../../services/receipts";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
+import { ownCustomer } from "../../../services/access";
 
 const ReplayedReceipt = z
   .object({
@@ -40,11 +42,10 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const p = c.var.principal;
-    const row = await findFailedReceipt(c.env.DB, id, p.kind === "customer" ? p.customerId : undefined);
-    if (!row) throw new ApiError("not_found", `No failed receipt ${id}: only receipts that failed can be replayed.`);
+    const row = await findFailedReceipt(c.var.db, id, ownCustomer(c.var.principal));
+    if (!row) throw new RelayError("not_found", `No failed receipt ${id}: only receipts that failed can be replayed.`);
     const r = await replayReceipt(c.env, row);
-    if (!r) throw new ApiError("conflict", `Receipt ${id} is no longer kept by its case (retention).`);
+    if (!r) throw new RelayError("conflict", `Receipt ${id} is no longer kept by its case (retention).`);
     return c.json(
       { receipt_id: r.receiptId, outcome: r.outcome === "duplicate" ? "unchanged" : r.outcome, reason: r.reason, detail: r.detail, event_id: r.eventId },
       200,

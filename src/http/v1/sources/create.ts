@@ -5,10 +5,11 @@ import { encryptJson } from "../../../lib/crypto";
 import { newId } from "../../../lib/ids";
 import { removeIfOverCap } from "../../../services/limits";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
-import { findCustomer } from "../customers/find";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { CustomerIdField, SourceView } from "../schemas";
 import { perProvider, ReconcileAfter, sentConfig, SilenceAfter, sourceView, validateConfig } from "./shared";
+import { findCustomer } from "../../../services/access";
 
 /** One variant per provider, each with that adapter's own config schema. */
 const Body = perProvider("CreateSource", {
@@ -38,7 +39,7 @@ export function register(app: App) {
     const body = c.req.valid("json");
     // Stored as sent (the adapter parses it again on every load), so its defaults can evolve.
     const config = await sentConfig(c);
-    await findCustomer(c, body.customer_id);
+    await findCustomer(c.var, body.customer_id);
     validateConfig(c, body.provider, config);
     const now = Date.now();
     const id = newId("src");
@@ -61,7 +62,7 @@ export function register(app: App) {
       removeIfOverCap(c.var.db, sources, id, body.customer_id, cap),
     ]);
     if (overCap.length || !row) {
-      throw new ApiError(
+      throw new RelayError(
         "limit_reached",
         `Customer ${body.customer_id} already has ${cap} sources, the most allowed (MAX_SOURCES_PER_CUSTOMER): delete one first.`,
       );

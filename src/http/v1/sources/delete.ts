@@ -6,7 +6,7 @@ import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
 import { idParam } from "../schemas";
-import { findSource } from "./shared";
+import { findSource } from "../../../services/access";
 
 const route = createRoute({
   method: "delete",
@@ -24,7 +24,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    await findSource(c, id);
+    await findSource(c.var, id);
     await c.var.db.delete(sources).where(eq(sources.id, id));
     forgetSource(id);
     await subjectGone(c.env, id, "the source was deleted");

@@ -1,15 +1,13 @@
 import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { sources } from "../../../db/schema";
+import type { SourceRow } from "../../../db/schema";
 import { adapterFor, configProblems, PROVIDER_NAMES, providers, redactConfig, type ProviderName } from "../../../providers";
-import type { SourceRow } from "../../../services/sources";
+
 import { decryptJson } from "../../../lib/crypto";
 import { isRecord } from "../../../lib/json";
 import { forbiddenPatchKey } from "../../../services/merge-patch";
-import { assertVisible } from "../../auth";
 import type { HonoEnv } from "../../context";
-import { ApiError } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { iso } from "../../pagination";
 
 export const ReconcileAfter = z
@@ -56,7 +54,7 @@ export async function sentConfig(c: Context<HonoEnv>): Promise<Record<string, un
   const forbidden = forbiddenPatchKey(config);
   if (forbidden !== null) {
     const key = JSON.stringify(forbidden.split(".").pop());
-    throw new ApiError("validation_failed", `Invalid config: config.${forbidden}: the key ${key} is not allowed.`, [
+    throw new RelayError("validation_failed", `Invalid config: config.${forbidden}: the key ${key} is not allowed.`, [
       { path: `config.${forbidden}`, message: `the key ${key} is not allowed` },
     ]);
   }
@@ -67,16 +65,9 @@ export async function sentConfig(c: Context<HonoEnv>): Promise<Record<string, un
 export function validateConfig(c: Context<HonoEnv>, provider: string, config: unknown): void {
   const problems = configProblems(provider, config, { allowLocalUrls: c.var.config.allowLocalUrls });
   if (!problems.length) return;
-  if (!adapterFor(provider)) throw new ApiError("validation_failed", `Unknown provider ${provider}.`, [{ path: "provider", message: "unknown provider" }]);
+  if (!adapterFor(provider)) throw new RelayError("validation_failed", `Unknown provider ${provider}.`, [{ path: "provider", message: "unknown provider" }]);
   const details = problems.map((p) => ({ path: p.path ? `config.${p.path}` : "config", message: p.message }));
-  throw new ApiError("validation_failed", `Invalid ${provider} config: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
-}
-
-export async function findSource(c: Context<HonoEnv>, id: string): Promise<SourceRow> {
-  const row = await c.var.db.select().from(sources).where(eq(sources.id, id)).get();
-  if (!row) throw new ApiError("not_found", `Source ${id} not found.`);
-  assertVisible(c, row.customerId, `Source ${id}`);
-  return row;
+  throw new RelayError("validation_failed", `Invalid ${provider} config: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
 }
 
 export function ingestUrl(c: Context<HonoEnv>, id: string): string {

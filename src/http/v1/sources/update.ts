@@ -7,9 +7,11 @@ import { forgetSource } from "../../../db/control-plane";
 import { isRecord } from "../../../lib/json";
 import { forgetTokens } from "../../../pipeline/tokens";
 import type { App } from "../../context";
-import { ApiError, errorResponses } from "../../errors";
+import { errorResponses } from "../../errors";
+import { RelayError } from "../../../lib/errors";
 import { idParam, SourceView } from "../schemas";
-import { findSource, ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
+import { ReconcileAfter, SilenceAfter, sourceView, validateConfig } from "./shared";
+import { findSource } from "../../../services/access";
 
 const Body = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
@@ -39,14 +41,14 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const current = await findSource(c, id);
+    const current = await findSource(c.var, id);
     let configEnc: string | undefined;
     // Read from the body as sent: the validated copy has already dropped a top-level "__proto__".
     const sent: unknown = await c.req.json();
     const forbidden = forbiddenPatchKey(isRecord(sent) ? sent.config : undefined);
     if (forbidden !== null) {
       const key = JSON.stringify(forbidden.split(".").pop());
-      throw new ApiError("validation_failed", `Invalid config patch: config.${forbidden}: the key ${key} is not allowed in a merge patch.`, [
+      throw new RelayError("validation_failed", `Invalid config patch: config.${forbidden}: the key ${key} is not allowed in a merge patch.`, [
         { path: `config.${forbidden}`, message: `the key ${key} is not allowed in a merge patch` },
       ]);
     }

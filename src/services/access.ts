@@ -1,0 +1,58 @@
+/**
+ * Who may see what. The operator (the admin token) sees every customer's rows; a customer's key
+ * sees only its own, and another customer's row is not found, never forbidden, so ids reveal
+ * nothing. Every lookup by id in the API and the console goes through a finder here.
+ */
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { alertEndpoints, customers, endpoints, sources, type AlertEndpointRow, type EndpointRow, type SourceRow, type EventIndexRow } from "../db/schema";
+import { RelayError } from "../lib/errors";
+import type { IssueRow } from "../db/schema";
+import { findEventRow } from "./events";
+import { findIssueRow } from "./issues";
+
+/** Who is calling: the operator, or one customer with its own API key. */
+export type Principal = { kind: "admin" } | { kind: "customer"; customerId: string };
+
+/** What a finder needs: the database and the caller (a request's `c.var` is one). */
+export type Access = { db: Db; principal: Principal };
+
+/** The customer a customer key is limited to; undefined for the operator. */
+export const ownCustomer = (p: Principal): string | undefined => (p.kind === "customer" ? p.customerId : undefined);
+
+/** 404 unless the caller may see a row owned by `ownerId`. */
+export function assertVisible(p: Principal, ownerId: string, what: string): void {
+  if (p.kind === "customer" && p.customerId !== ownerId) throw new RelayError("not_found", `${what} not found.`);
+}
+
+function visible<T>(a: Access, row: T | null | undefined, ownerOf: (row: T) => string, what: string): T {
+  if (!row) throw new RelayError("not_found", `${what} not found.`);
+  assertVisible(a.principal, ownerOf(row), what);
+  return row;
+}
+
+export async function findCustomer(a: Access, id: string) {
+  return visible(a, await a.db.select().from(customers).where(eq(customers.id, id)).get(), (r) => r.id, `Customer ${id}`);
+}
+
+export async function findSource(a: Access, id: string): Promise<SourceRow> {
+  return visible(a, await a.db.select().from(sources).where(eq(sources.id, id)).get(), (r) => r.customerId, `Source ${id}`);
+}
+
+export async function findEndpoint(a: Access, id: string): Promise<EndpointRow> {
+  return visible(a, await a.db.select().from(endpoints).where(eq(endpoints.id, id)).get(), (r) => r.customerId, `Endpoint ${id}`);
+}
+
+export async function findAlertEndpoint(a: Access, id: string): Promise<AlertEndpointRow> {
+  return visible(a, await a.db.select().from(alertEndpoints).where(eq(alertEndpoints.id, id)).get(), (r) => r.customerId ?? "", `Alert endpoint ${id}`);
+}
+
+/** An issue (never a pending streak below its threshold). */
+export async function findIssue(a: Access, id: string): Promise<IssueRow> {
+  return visible(a, await findIssueRow(a.db, id), (r) => r.customerId, `Issue ${id}`);
+}
+
+/** An event's index row (its detail lives in its case object). */
+export async function findEvent(a: Access, id: string): Promise<EventIndexRow> {
+  return visible(a, await findEventRow(a.db, id, ownCustomer(a.principal)), (r) => r.customerId, `Event ${id}`);
+}
