@@ -3,12 +3,22 @@
  * sees only its own, and another customer's row is not found, never forbidden, so ids reveal
  * nothing. Every lookup by id in the API and the console goes through a finder here.
  */
-import { eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { alertEndpoints, customers, endpoints, sources, type AlertEndpointRow, type EndpointRow, type SourceRow, type EventIndexRow } from "../db/schema";
+import type { EventDetail } from "../case/types";
+import {
+  alertEndpoints,
+  customers,
+  endpoints,
+  sources,
+  type AlertEndpointRow,
+  type EndpointRow,
+  type EventIndexRow,
+  type IssueRow,
+  type SourceRow,
+} from "../db/schema";
 import { RelayError } from "../lib/errors";
-import type { IssueRow } from "../db/schema";
-import { findEventRow } from "./events";
+import { eventDetail, findEventRow } from "./events";
 import { findIssueRow } from "./issues";
 
 /** Who is calling: the operator, or one customer with its own API key. */
@@ -55,4 +65,28 @@ export async function findIssue(a: Access, id: string): Promise<IssueRow> {
 /** An event's index row (its detail lives in its case object). */
 export async function findEvent(a: Access, id: string): Promise<EventIndexRow> {
   return visible(a, await findEventRow(a.db, id, ownCustomer(a.principal)), (r) => r.customerId, `Event ${id}`);
+}
+
+/** An event in full (envelope, deliveries, attempts), from its case object. */
+export async function findEventDetail(a: Access, env: Env, id: string): Promise<EventDetail> {
+  const detail = await eventDetail(env, await findEvent(a, id));
+  // Indexed but gone from its case: retention deleted it there first.
+  if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
+  return detail;
+}
+
+type Owned = typeof sources | typeof endpoints | typeof alertEndpoints;
+
+/**
+ * A page of a table whose rows belong to customers, newest first by id, fetched with limit + 1
+ * for the cursor. `customerId` undefined: every customer's (the operator's list).
+ */
+export function ownedPage<T extends Owned>(db: Db, table: T, q: { customerId?: string; cursor?: string; limit: number }): Promise<T["$inferSelect"][]> {
+  const t = table as typeof sources;
+  return db
+    .select()
+    .from(t)
+    .where(and(q.customerId ? eq(t.customerId, q.customerId) : undefined, q.cursor ? lt(t.id, q.cursor) : undefined))
+    .orderBy(desc(t.id))
+    .limit(q.limit + 1) as Promise<T["$inferSelect"][]>;
 }

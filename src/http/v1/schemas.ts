@@ -1,6 +1,6 @@
 /** Schemas shared by several admin routes. */
 import { z } from "@hono/zod-openapi";
-import { ATTEMPT_ERROR_KINDS, DEFER_REASONS, DELIVERY_STATUSES, EVENT_TYPES, SIGNATURE_SCHEMES, STATUSES } from "../../domain";
+import { ATTEMPT_ERROR_KINDS, DEFER_REASONS, DELIVERY_STATUSES, ENDPOINT_STATUSES, EVENT_TYPES, SIGNATURE_SCHEMES, STATUSES } from "../../domain";
 import { EnvelopeSchema } from "../../domain/envelope";
 import { PROVIDER_NAMES } from "../../providers";
 
@@ -48,7 +48,7 @@ export const FilterSchema = z
   })
   .openapi("EndpointFilter", { description: "All given lists must match; an omitted list matches everything." });
 
-export const EndpointStatus = z.enum(["active", "paused", "disabled"]);
+export const EndpointStatus = z.enum(ENDPOINT_STATUSES);
 
 /** Bounds of an endpoint's rate limit (README: Flow control). */
 export const RATE_LIMIT_BOUNDS = { perSecond: { min: 0.1, max: 1000 }, maxInFlight: { min: 1, max: 1000 } } as const;

@@ -1,22 +1,15 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { alertEndpoints } from "../../../db/schema";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
-import { idParam } from "../schemas";
+import { deleteRoute } from "../routes";
 import { findAlertEndpoint } from "../../../services/access";
 
-const route = createRoute({
-  method: "delete",
+const route = deleteRoute({
   path: "/v1/alert-endpoints/{id}",
-  tags: ["alerts"],
+  tag: "alerts",
   summary: "Remove an alert endpoint",
   description: "Notifications still queued for it are dropped.",
-  request: { params: idParam("ale", "ale_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
-  responses: {
-    200: { description: "Deleted", content: { "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) } } },
-    ...errorResponses(401, 404, 422),
-  },
+  prefix: "ale",
 });
 
 export function register(app: App) {

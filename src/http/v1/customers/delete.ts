@@ -1,24 +1,18 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { alertEndpoints, customers, endpoints, sources } from "../../../db/schema";
 import { requireAdmin } from "../../auth";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
 import { RelayError } from "../../../lib/errors";
-import { idParam } from "../schemas";
+import { deleteRoute } from "../routes";
 import { findCustomer } from "../../../services/access";
 
-const route = createRoute({
-  method: "delete",
+const route = deleteRoute({
   path: "/v1/customers/{id}",
-  tags: ["customers"],
+  tag: "customers",
   summary: "Delete a customer",
   description: "Refused while the customer still has sources, endpoints or alert endpoints: delete those first.",
-  request: { params: idParam("cus", "cus_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
-  responses: {
-    200: { description: "Deleted", content: { "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) } } },
-    ...errorResponses(401, 403, 404, 409, 422),
-  },
+  prefix: "cus",
+  errors: [401, 403, 404, 409, 422],
 });
 
 export function register(app: App) {

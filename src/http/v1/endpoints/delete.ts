@@ -1,24 +1,17 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { endpoints, endpointTests } from "../../../db/schema";
 import { forgetEndpoints } from "../../../db/control-plane";
 import { subjectGone } from "../../../services/issues";
 import type { App } from "../../context";
-import { errorResponses } from "../../errors";
-import { idParam } from "../schemas";
+import { deleteRoute } from "../routes";
 import { findEndpoint } from "../../../services/access";
 
-const route = createRoute({
-  method: "delete",
+const route = deleteRoute({
   path: "/v1/endpoints/{id}",
-  tags: ["endpoints"],
+  tag: "endpoints",
   summary: "Remove an endpoint",
   description: "Pending retries to it are dropped when they come due.",
-  request: { params: idParam("ep", "ep_01JD3ZQ7W8X9Y0A1B2C3D4E5F6") },
-  responses: {
-    200: { description: "Deleted", content: { "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) } } },
-    ...errorResponses(401, 404, 422),
-  },
+  prefix: "ep",
 });
 
 export function register(app: App) {

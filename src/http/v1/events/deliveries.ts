@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { deliveryView, eventDetail } from "../../../services/events";
+import { deliveryView } from "../../../services/events";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
-import { RelayError } from "../../../lib/errors";
 import { DeliveryView, idParam } from "../schemas";
-import { findEvent } from "../../../services/access";
+import { findEventDetail } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -22,8 +21,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
-    const detail = await eventDetail(c.env, await findEvent(c.var, id));
-    if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
+    const detail = await findEventDetail(c.var, c.env, id);
     return c.json({ data: detail.deliveries.map(deliveryView) }, 200);
   });
 }

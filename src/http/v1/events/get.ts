@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
-import { eventDetail, eventView } from "../../../services/events";
+import { eventView } from "../../../services/events";
 import type { App } from "../../context";
 import { errorResponses } from "../../errors";
-import { RelayError } from "../../../lib/errors";
 import { EventView, idParam } from "../schemas";
-import { findEvent } from "../../../services/access";
+import { findEventDetail } from "../../../services/access";
 
 const route = createRoute({
   method: "get",
@@ -22,9 +21,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
-    const detail = await eventDetail(c.env, await findEvent(c.var, id));
-    // Indexed but gone from its case: retention deleted it there first.
-    if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
+    const detail = await findEventDetail(c.var, c.env, id);
     return c.json(eventView(detail.event), 200);
   });
 }
