@@ -405,6 +405,29 @@ function storageDelta(before, after, events, cases) {
   };
 }
 
+/**
+ * What became of webhooks that did not arrive, by outcome (`forwarded` here means sent but not
+ * arrived yet), from their cases' trails. Bench message ids are `<tag>-msg-<i>`, their case
+ * `<tag>-case-<i % cases>`.
+ */
+async function outcomesOf(api, sourceId, ids, cases) {
+  const byCase = new Map();
+  for (const id of ids) {
+    const [, tag, i] = /^(.*)-msg-(\d+)$/.exec(id);
+    const caseId = `${tag}-case-${Number(i) % cases}`;
+    byCase.set(caseId, [...(byCase.get(caseId) ?? []), id]);
+  }
+  const counts = {};
+  for (const [caseId, wanted] of byCase) {
+    const trail = await api("GET", `/v1/cases/${sourceId}/${encodeURIComponent(caseId)}`);
+    for (const id of wanted) {
+      const outcome = trail.receipts.find((r) => r.provider_event_id === id)?.outcome ?? "pending";
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 /** 2 and 3. N events over M cases, provider API in a few ms; latency from the provider's POST to the endpoint's 2xx; costs counted. */
 async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {}) {
   const EVENTS = opts.events ?? SETTINGS.events;
@@ -459,9 +482,25 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   await Promise.all(inflight);
   const expected = EVENTS * fanout;
   const received = () => [...hooks.arrivals.keys()].filter((k) => k.startsWith(prefix)).length;
-  await waitFor(() => received() >= EVENTS, { timeout: 120_000, interval: 100, what: "deliveries" }).catch(() =>
-    log(`  only ${received()} of ${EVENTS} events arrived`),
-  );
+  // Every webhook either arrives or has an outcome that says why not: the provider's state had
+  // moved on before it was refetched, so an earlier webhook already forwarded it (`unchanged`).
+  let outcomes = {};
+  let checked = 0;
+  await waitFor(
+    async () => {
+      if (received() >= EVENTS) return true;
+      if (performance.now() - checked < 5000) return false;
+      checked = performance.now();
+      outcomes = await outcomesOf(
+        api,
+        source.id,
+        [...sentAt.keys()].filter((id) => !hooks.arrivals.has(id)),
+        CASES,
+      );
+      return !outcomes.pending && !outcomes.forwarded;
+    },
+    { timeout: 120_000, interval: 100, what: "deliveries" },
+  ).catch(() => log(`  only ${received()} of ${EVENTS} events arrived: ${JSON.stringify(outcomes)}`));
   await drain(metrics);
   const m = await metrics();
   const latencies = [...sentAt].filter(([id]) => hooks.arrivals.has(id)).map(([id, t]) => hooks.arrivals.get(id) - t);
@@ -473,12 +512,20 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
     accepted,
     delivered: events,
     deliveriesExpected: expected,
+    /** The webhooks that forwarded nothing, by outcome (`unchanged`: an earlier one already forwarded the state). */
+    notForwarded: received() >= EVENTS ? {} : outcomes,
     p50: round(percentile(latencies, 50), 1),
     p99: round(percentile(latencies, 99), 1),
     max: round(Math.max(...latencies), 1),
   };
   log(
-    `  delivered ${events}/${EVENTS}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event (${storage.d1PayloadBytesPerEvent} B of rows), objects ${storage.objectBytesPerEvent} B/event`,
+    `  delivered ${events}/${EVENTS}${
+      Object.keys(latency.notForwarded).length
+        ? ` (the rest: ${Object.entries(latency.notForwarded)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ")})`
+        : ""
+    }: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event (${storage.d1PayloadBytesPerEvent} B of rows), objects ${storage.objectBytesPerEvent} B/event`,
   );
   return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
 }
@@ -609,6 +656,11 @@ function costPerEvent(m, events, webhooks, fanout, storage) {
     webhooks,
     counters: m,
     perEvent: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, round(v, 4)])),
+    rowsWrittenPerEvent: Object.fromEntries(
+      Object.entries(m.rowsWrittenBy ?? {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, round(per(v), 3)]),
+    ),
     usdPerMillion: { ...Object.fromEntries(Object.entries(usd).map(([k, v]) => [k, round(v, 3)])), total: round(total, 2) },
   };
 }
@@ -761,6 +813,13 @@ function print(r) {
       line("Durable Object rows read", "doRowsRead", "doRowsRead"),
       line("Worker wall ms (upper bound of billed CPU)", "workerWallMs", null),
       ["total $ per million relayed events", "", `$${c1.usdPerMillion.total}`, "", `$${c3.usdPerMillion.total}`],
+    ]),
+  );
+  console.log("\n   Rows written per event, by statement (D1 and the case objects; each row is billed alike):\n");
+  console.log(
+    table([
+      ["statement", "fan-out 1", "fan-out 3"],
+      ...Object.keys({ ...c1.rowsWrittenPerEvent, ...c3.rowsWrittenPerEvent }).map((k) => [k, c1.rowsWrittenPerEvent[k] ?? 0, c3.rowsWrittenPerEvent[k] ?? 0]),
     ]),
   );
   const perHundredMs = 0.1 * r.prices.cloudflare.durableObjects.memoryGb * r.prices.cloudflare.durableObjects.perMillionGbSeconds;

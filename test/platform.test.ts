@@ -2,7 +2,7 @@
  * Platform behaviours the design relies on, checked in this runtime and kept as tests
  * (each checked in a small scratch test before anything was built on it).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 
@@ -32,6 +32,27 @@ describe("D1 rows written (what D1 bills)", () => {
     );
     expect(await rowsWritten(`UPDATE ${t}_idx SET b = 'c' WHERE id = 1`)).toBe(1);
     expect(await rowsWritten(`UPDATE ${t}_idx SET a = 'c' WHERE id = 1`)).toBe(2);
+  });
+});
+
+describe("Durable Object SQLite rows written (what object storage bills)", () => {
+  it("counts two per CREATE TABLE, and one per row an INSERT or UPDATE touches: a new case pays for its tables once", async () => {
+    const stub = env.CASES.get(env.CASES.idFromName(`src_platform:rows-${crypto.randomUUID()}`));
+    const written = await runInDurableObject(stub, (_o, state) => {
+      const run = (q: string) => {
+        const c = state.storage.sql.exec(q);
+        c.toArray();
+        return c.rowsWritten;
+      };
+      return [
+        run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"),
+        run("CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT, w TEXT, x TEXT)"),
+        run("INSERT INTO t VALUES (1, 'a')"),
+        run("UPDATE t SET v = 'b' WHERE id = 1"),
+        run("UPDATE t SET v = 'b' WHERE id = 2"),
+      ];
+    });
+    expect(written).toEqual([2, 2, 1, 1, 0]);
   });
 });
 

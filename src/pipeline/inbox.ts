@@ -99,15 +99,24 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
   return summary;
 }
 
+/** Activity counters: summed over the whole queue batch (one row per endpoint and hour, not per case). */
+const isCounter = (w: IndexWrite) => w.kind === "endpoint_attempts";
+
 /**
- * One D1 batch for every case of the queue batch, and the receipts counted per source. If it
- * fails, each case's writes are tried on their own, so one bad case cannot hold back the rest.
- * Returns the cases whose index writes D1 has.
+ * One D1 batch for every case of the queue batch, and the activity counters summed over all of
+ * them. If it fails, each case's writes are tried on their own, so one bad case cannot hold back
+ * the rest. Returns the cases whose index writes D1 has.
  */
 async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<string>> {
   const ok = new Set<string>();
-  const perCase = done.map((d) => ({ name: d.batch.name, stmts: indexStatements(env.DB, d.index) }));
-  const counters = indexStatements(env.DB, sourceCounters(done, now));
+  const perCase = done.map((d) => ({
+    name: d.batch.name,
+    stmts: indexStatements(
+      env.DB,
+      d.index.filter((w) => !isCounter(w)),
+    ),
+  }));
+  const counters = indexStatements(env.DB, [...sourceCounters(done, now), ...done.flatMap((d) => d.index.filter(isCounter))]);
   try {
     const all = [...perCase.flatMap((c) => c.stmts), ...counters];
     if (all.length) await announce(env, await env.DB.batch(all));
@@ -116,8 +125,8 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
   } catch (err) {
     log("error", "index batch failed; writing case by case", { cases: perCase.length, error: errorSummary(err) });
   }
-  await Promise.all(
-    perCase.map(async (c) => {
+  await Promise.all([
+    ...perCase.map(async (c) => {
       try {
         if (c.stmts.length) await announce(env, await env.DB.batch(c.stmts));
         ok.add(c.name);
@@ -125,7 +134,14 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
         log("error", "index writes of a case failed", { case: c.name, error: errorSummary(err) });
       }
     }),
-  );
+    // The counters are activity figures: written once more on their own, or lost with D1.
+    counters.length
+      ? env.DB.batch(counters).then(
+          (results) => announce(env, results),
+          (err) => log("warn", "activity counters not written", { error: errorSummary(err) }),
+        )
+      : null,
+  ]);
   return ok;
 }
 

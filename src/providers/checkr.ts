@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Status } from "../domain";
 import { SecretSchema } from "./schemes";
 import { signatureSpec, verifySignature } from "./signatures";
-import { basicAuthorization, BaseUrlSchema, dedupeKey, eventTypeFor, fetchState, HeaderValueSchema, issues, TERMINAL } from "./shared";
+import { basicAuthorization, BaseUrlSchema, eventTypeFor, fetchState, HeaderValueSchema, issues, TERMINAL, caseEventById } from "./shared";
 import { firstText, isRecord, lookup, type Json } from "../lib/json";
 import { credential } from "./config-shape";
 import type { ProviderAdapter, RefetchOutcome } from "./types";
@@ -97,18 +97,7 @@ export const checkr: ProviderAdapter<CheckrConfig> = {
     const o = e.data.object;
     // An event about something else of a report (an adverse action...) belongs to that report's case.
     const caseId = !isCaseKind(o.object) && o.report_id ? o.report_id : o.id;
-    return {
-      ok: true,
-      event: {
-        caseId,
-        dedupeKey: dedupeKey([e.id]),
-        providerEventId: e.id,
-        eventType: e.type,
-        version: e.created_at ?? null,
-        subject: "case",
-        body: req.json,
-      },
-    };
+    return caseEventById(req.json, e, caseId, e.created_at ?? null);
   },
 
   canRefetch: (config) => config.api !== undefined,

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Status } from "../domain";
 import { StandardWebhooksSecretSchema, verifyWith, VerifySchema } from "./schemes";
-import { dedupeKey, eventTypeFor, issues, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL } from "./shared";
+import { eventTypeFor, issues, JsonPointerSchema, refetchTemplate, RefetchTemplateSchema, TERMINAL, caseEventById } from "./shared";
 import { jsonPointer, text } from "../lib/json";
 import type { ProviderAdapter } from "./types";
 
@@ -51,18 +51,7 @@ export const keldair: ProviderAdapter<KeldairConfig> = {
     const caseId = text(jsonPointer(req.json, config.case_id_pointer));
     if (!caseId) return { ok: false, issues: [{ path: config.case_id_pointer.slice(1).replace(/\//g, "."), message: "Required: the case id" }] };
     const e = parsed.data;
-    return {
-      ok: true,
-      event: {
-        caseId,
-        dedupeKey: dedupeKey([e.id]),
-        providerEventId: e.id,
-        eventType: e.type,
-        version: e.dateOccurred ?? null,
-        subject: "case",
-        body: req.json,
-      },
-    };
+    return caseEventById(req.json, e, caseId, e.dateOccurred ?? null);
   },
 
   canRefetch: (config) => config.refetch !== undefined,

@@ -4,7 +4,7 @@ import type { EventType, Status } from "../domain";
 import { bytesToBase64 } from "../lib/crypto";
 import { problemOnWrite } from "./config-rules";
 import { credential, outboundUrl } from "./config-shape";
-import { RefetchError, type Issue, type ProviderHttp, type RefetchOutcome } from "./types";
+import { RefetchError, type Issue, type ParseResult, type ProviderHttp, type RefetchOutcome } from "./types";
 
 export const JsonPointerSchema = z
   .string()
@@ -14,6 +14,14 @@ export const JsonPointerSchema = z
 /** An unambiguous dedupe key from the provider's fields (nulls kept in place). */
 export function dedupeKey(parts: (string | null)[]): string {
   return JSON.stringify(parts);
+}
+
+/** An event about the case as a whole, deduplicated by the provider's own event id. */
+export function caseEventById(body: unknown, event: { id: string; type: string }, caseId: string, version: string | null): ParseResult {
+  return {
+    ok: true,
+    event: { caseId, dedupeKey: dedupeKey([event.id]), providerEventId: event.id, eventType: event.type, version, subject: "case", body },
+  };
 }
 
 export function issues(error: z.ZodError): Issue[] {
