@@ -335,15 +335,17 @@ export function answer(deps: ProcessDeps, row: ReceiptRow, index: IndexWrite[]):
   return result(row.id, row.outcome, { reason: row.reason, detail: row.detail, eventId: row.outcome === "forwarded" ? row.eventId : null });
 }
 
-/** The case's row in the index, once it forwarded an event: written when it is new, closes or reopens (the upsert decides). */
+/** The case's row in the index: written when it is new or its status or openness changed (the upsert decides). */
 export function caseIndexWrite(deps: ProcessDeps): IndexWrite | null {
   const source = deps.context.source;
-  if (!source || !deps.store.facts().lastForwarded) return null;
+  const status = deps.store.facts().lastForwarded?.status;
+  if (!source || !status) return null;
   return {
     kind: "case",
     sourceId: deps.key.sourceId,
     caseId: deps.key.caseId,
     customerId: source.row.customerId,
+    status,
     terminal: deps.store.terminal(),
     reconcileAfterMs: source.row.reconcileAfterSeconds * 1000,
     at: deps.now(),

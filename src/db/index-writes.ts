@@ -14,7 +14,7 @@ type At = { at: number };
 
 export type IndexWrite =
   | { kind: "event"; customerId: string; id: string; sourceId: string; caseId: string; sequence: number; type: EventType; status: Status }
-  | ({ kind: "case"; sourceId: string; caseId: string; customerId: string; terminal: boolean; reconcileAfterMs: number } & At)
+  | ({ kind: "case"; sourceId: string; caseId: string; customerId: string; status: Status; terminal: boolean; reconcileAfterMs: number } & At)
   /** Reconcile this case by `dueAt` (a receipt of it failed: the change it announced is fetched). */
   | ({ kind: "case_due"; sourceId: string; caseId: string; customerId: string; dueAt: number } & At)
   | ({
@@ -147,29 +147,28 @@ function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1Prepar
         .prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
         .bind(w.customerId, w.id, w.sourceId, w.caseId, w.sequence, w.type, w.status);
     case "case":
-      // Written only when the case is new, closes or reopens: a status change inside the case is
-      // its object's alone. A case that reopens is due for its reconcile again; a webhook that got
-      // through clears a reconcile failure.
+      // A case that reopens is due for its reconcile again; a webhook that got through clears a reconcile failure.
       return db
         .prepare(
-          `INSERT INTO cases (source_id, case_id, customer_id, terminal, check_after, created_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5 + ?6, ?5, ?5)
+          `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?6, ?6)
            ON CONFLICT (source_id, case_id) DO UPDATE SET
+             status = excluded.status,
              terminal = excluded.terminal,
              check_after = CASE WHEN (cases.terminal = 1 AND excluded.terminal = 0) OR cases.reconcile_failures > 0 THEN excluded.check_after ELSE cases.check_after END,
              reconcile_failures = 0,
              reconcile_error = NULL,
              updated_at = excluded.updated_at
            WHERE excluded.updated_at >= cases.updated_at
-             AND (cases.terminal <> excluded.terminal OR cases.reconcile_failures > 0)`,
+             AND (cases.status <> excluded.status OR cases.terminal <> excluded.terminal OR cases.reconcile_failures > 0)`,
         )
-        .bind(w.sourceId, w.caseId, w.customerId, w.terminal ? 1 : 0, w.at, w.reconcileAfterMs);
+        .bind(w.sourceId, w.caseId, w.customerId, w.status, w.terminal ? 1 : 0, w.at, w.reconcileAfterMs);
     case "case_due":
       // A case never forwarded has no row yet: it gets one, open, so the cron finds it.
       return db
         .prepare(
-          `INSERT INTO cases (source_id, case_id, customer_id, terminal, check_after, created_at, updated_at)
-           VALUES (?1, ?2, ?3, 0, ?4, ?5, ?5)
+          `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
+           VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)
            ON CONFLICT (source_id, case_id) DO UPDATE SET terminal = 0, check_after = MIN(cases.check_after, excluded.check_after)`,
         )
         .bind(w.sourceId, w.caseId, w.customerId, w.dueAt, w.at);

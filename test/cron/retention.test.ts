@@ -43,7 +43,7 @@ it("deletes index rows and test sends past the event retention, and health count
       ["open-old", 0, now - 31 * DAY],
     ].map(([caseId, terminal, at]) =>
       env.DB.prepare(
-        "INSERT INTO cases (source_id, case_id, customer_id, terminal, check_after, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
+        "INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at) VALUES (?1, ?2, ?3, 'completed', ?4, ?5, ?5, ?5)",
       ).bind(sourceId, caseId, customer.id, terminal, at),
     ),
     env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1), (?1, ?3, 1)").bind(sourceId, now - 9 * DAY, now - 2 * DAY),

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { STATUSES } from "../../domain";
 
 /**
- * The index of open cases, for the reconcile cron; the case itself (its status among the rest)
- * lives in its object. A row is written when a case is first seen, closes or reopens, and the cron
- * moves check_after: never once per event. WITHOUT ROWID (a custom migration): the primary key is
- * the table's b-tree.
+ * The index of cases, for the reconcile cron and the console; the case itself lives in its
+ * object. A row is written when a case is first seen and when its status or openness changes, and
+ * the cron moves check_after: never once per event. WITHOUT ROWID (a custom migration): the
+ * primary key is the table's b-tree.
  */
 export const cases = sqliteTable(
   "cases",
@@ -13,6 +14,7 @@ export const cases = sqliteTable(
     sourceId: text("source_id").notNull(),
     caseId: text("case_id").notNull(),
     customerId: text("customer_id").notNull(),
+    status: text("status", { enum: STATUSES }).notNull(),
     terminal: integer("terminal", { mode: "boolean" }).notNull(),
     /** When the cron next asks the case object whether the case is due for a reconcile. */
     checkAfter: integer("check_after").notNull(),
@@ -21,7 +23,7 @@ export const cases = sqliteTable(
     /** Why the last reconcile failed (a code and a safe message). */
     reconcileError: text("reconcile_error"),
     createdAt: integer("created_at").notNull(),
-    /** When the row last changed: the case was first seen, closed or reopened (retention counts from its close). */
+    /** When the row last changed: the case's last status change. */
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.caseId] }), index("cases_open_check_after").on(t.checkAfter).where(sql`terminal = 0`)],
