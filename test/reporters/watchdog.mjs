@@ -15,7 +15,7 @@
 
 const STALL_MS = Number(process.env.WATCHDOG_STALL_MS ?? 3 * 60_000);
 const RUN_LIMIT_MS = Number(process.env.WATCHDOG_RUN_LIMIT_MS ?? 20 * 60_000);
-const TEARDOWN_MS = Number(process.env.WATCHDOG_TEARDOWN_MS ?? 60_000);
+const TEARDOWN_MS = Number(process.env.WATCHDOG_TEARDOWN_MS ?? 30_000);
 
 /** @implements {import("vitest/node").Reporter} */
 export default class Watchdog {
