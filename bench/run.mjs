@@ -635,7 +635,8 @@ function costPerEvent(m, events, webhooks, fanout, storage) {
     // Rows the objects' SQL wrote (tables made for a new case included), and each alarm set, priced as a row.
     doRowsWritten: per(m.doRowsWritten + m.doAlarmsSet),
     doRowsRead: per(m.doRowsRead),
-    d1BytesKept: storage.d1BytesPerEvent,
+    // Pages are what D1 keeps; a run too small to fill one counts its rows' payload instead.
+    d1BytesKept: Math.max(storage.d1BytesPerEvent, storage.d1PayloadBytesPerEvent),
     objectBytesKept: storage.objectBytesPerEvent,
   };
   // $ per million relayed events, beyond the plan's allowances (marginal cost).
