@@ -1,7 +1,8 @@
 /**
  * Who may see what. The operator (the admin token) sees every customer's rows; a customer's key
  * sees only its own, and another customer's row is not found, never forbidden, so ids reveal
- * nothing. Every lookup by id in the API and the console goes through a finder here.
+ * nothing. The API's and the console's lookups by id go through these finders; failed receipts
+ * and a delivery's attempts are looked up with the caller's customer (`ownCustomer`).
  */
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
