@@ -53,18 +53,30 @@ export function snapshot(): Metrics {
   return { ...current, rowsWrittenBy: { ...current.rowsWrittenBy } };
 }
 
-/** A statement's name in the breakdown: what and where it writes (`d1: INSERT INTO events`, `do: UPDATE receipts`). */
+const labels = new Map<string, string>();
+
+/**
+ * A statement's name in the breakdown: what and where it writes (`d1: INSERT INTO events`, `do:
+ * UPDATE receipts`). Worked out only for statements that wrote rows, once per statement text.
+ */
 function statementLabel(store: "d1" | "do", sql: string): string {
+  const key = `${store}:${sql}`;
+  const known = labels.get(key);
+  if (known) return known;
   const words = sql.replace(/\s+/g, " ").replace(/["`]/g, "").trim().split(" ");
   const upper = words.map((w) => w.toUpperCase());
   // Up to the table's name: the word after INTO, FROM, TABLE or UPDATE.
   const at = upper.findIndex((w) => w === "INTO" || w === "FROM" || w === "TABLE" || w === "UPDATE");
   const end = at >= 0 ? at + 2 : 1;
-  return `${store}: ${[...upper.slice(0, end - 1), words[end - 1] ?? ""].join(" ").trim()}`;
+  const label = `${store}: ${[...upper.slice(0, end - 1), words[end - 1] ?? ""].join(" ").trim()}`;
+  if (labels.size < 1_000) labels.set(key, label);
+  return label;
 }
 
-function byStatement(label: string, rows: number): void {
-  if (rows) current.rowsWrittenBy[label] = (current.rowsWrittenBy[label] ?? 0) + rows;
+function byStatement(label: () => string, rows: number): void {
+  if (!rows) return;
+  const name = label();
+  current.rowsWrittenBy[name] = (current.rowsWrittenBy[name] ?? 0) + rows;
 }
 
 export function resetMetrics(): void {
@@ -73,28 +85,28 @@ export function resetMetrics(): void {
 
 type Meta = { rows_read?: number; rows_written?: number } | undefined;
 
-function tally(meta: Meta, label: string): void {
+function tally(meta: Meta, sql: string): void {
   current.d1RowsRead += meta?.rows_read ?? 0;
   current.d1RowsWritten += meta?.rows_written ?? 0;
-  byStatement(label, meta?.rows_written ?? 0);
+  byStatement(() => statementLabel("d1", sql), meta?.rows_written ?? 0);
 }
 
-const underlying = new WeakMap<object, D1PreparedStatement>();
-const labels = new WeakMap<object, string>();
+/** Each counted statement's own statement and SQL text, for batches. */
+const underlying = new WeakMap<object, { stmt: D1PreparedStatement; sql: string }>();
 
 /** A statement that counts its round trip and the rows its meta reports. */
-function countedStatement(stmt: D1PreparedStatement, label: string): D1PreparedStatement {
+function countedStatement(stmt: D1PreparedStatement, sql: string): D1PreparedStatement {
   const proxy = new Proxy(stmt, {
     get(target, prop) {
       switch (prop) {
         case "bind":
-          return (...values: unknown[]) => countedStatement(target.bind(...values), label);
+          return (...values: unknown[]) => countedStatement(target.bind(...values), sql);
         case "run":
         case "all":
           return async () => {
             count("d1Queries");
             const res = await target[prop]();
-            tally(res.meta, label);
+            tally(res.meta, sql);
             return res;
           };
         case "first":
@@ -102,7 +114,7 @@ function countedStatement(stmt: D1PreparedStatement, label: string): D1PreparedS
           return async (column?: string) => {
             count("d1Queries");
             const res = await target.all<Record<string, unknown>>();
-            tally(res.meta, label);
+            tally(res.meta, sql);
             const row = res.results[0];
             return row === undefined ? null : column ? (row[column] ?? null) : row;
           };
@@ -119,8 +131,7 @@ function countedStatement(stmt: D1PreparedStatement, label: string): D1PreparedS
       }
     },
   });
-  underlying.set(proxy, stmt);
-  labels.set(proxy, label);
+  underlying.set(proxy, { stmt, sql });
   return proxy;
 }
 
@@ -128,12 +139,12 @@ function countedStatement(stmt: D1PreparedStatement, label: string): D1PreparedS
 export function countedD1(db: D1Database): D1Database {
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === "prepare") return (sql: string) => countedStatement(target.prepare(sql), statementLabel("d1", sql));
+      if (prop === "prepare") return (sql: string) => countedStatement(target.prepare(sql), sql);
       if (prop === "batch") {
         return async (stmts: D1PreparedStatement[]) => {
           count("d1Queries");
-          const results = await target.batch(stmts.map((s) => underlying.get(s) ?? s));
-          for (const [i, r] of results.entries()) tally(r.meta, labels.get(stmts[i] as object) ?? "d1: (unlabelled)");
+          const results = await target.batch(stmts.map((s) => underlying.get(s)?.stmt ?? s));
+          for (const [i, r] of results.entries()) tally(r.meta, underlying.get(stmts[i] as object)?.sql ?? "(unknown)");
           return results;
         };
       }
@@ -189,7 +200,7 @@ export function withMetrics(env: Env): Env {
 type ObjectClass = new (...args: any[]) => object;
 
 /** Cursors of an object's SQL since its last tally: their rows are final once a call is over. */
-const cursors = new WeakMap<object, { cursor: SqlStorageCursor<Record<string, SqlStorageValue>>; label: string }[]>();
+const cursors = new WeakMap<object, { cursor: SqlStorageCursor<Record<string, SqlStorageValue>>; query: string }[]>();
 
 /**
  * Counts the object's SQL statements and alarms by wrapping its storage's `sql.exec` and
@@ -204,8 +215,7 @@ function meterStorage(ctx: DurableObjectState, owner: object): void {
       if (prop === "exec") {
         return (query: string, ...bindings: unknown[]) => {
           const cursor = exec(query, ...bindings);
-          // The local runtime's own bookkeeping (the object's name), which the platform does not bill.
-          if (!query.includes("__miniflare")) cursors.get(owner)?.push({ cursor, label: statementLabel("do", query) });
+          cursors.get(owner)?.push({ cursor, query });
           return cursor;
         };
       }
@@ -218,7 +228,7 @@ function meterStorage(ctx: DurableObjectState, owner: object): void {
   Object.defineProperty(storage, "setAlarm", {
     value: (...args: Parameters<DurableObjectStorage["setAlarm"]>) => {
       count("doAlarmsSet");
-      byStatement("do: setAlarm", 1);
+      byStatement(() => "do: setAlarm", 1);
       return setAlarm(...args);
     },
     configurable: true,
@@ -228,10 +238,12 @@ function meterStorage(ctx: DurableObjectState, owner: object): void {
 function tallyCursors(owner: object): void {
   const list = cursors.get(owner);
   if (!list) return;
-  for (const { cursor, label } of list.splice(0)) {
+  for (const { cursor, query } of list.splice(0)) {
+    // The local runtime's own bookkeeping (the object's name), which the platform does not bill.
+    if (query.includes("__miniflare")) continue;
     current.doRowsWritten += cursor.rowsWritten;
     current.doRowsRead += cursor.rowsRead;
-    byStatement(label, cursor.rowsWritten);
+    byStatement(() => statementLabel("do", query), cursor.rowsWritten);
   }
 }
 
