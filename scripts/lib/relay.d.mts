@@ -4,7 +4,9 @@ export function devVars(): Record<string, string>;
 export function freePort(): Promise<number>;
 export function isUp(url: string): Promise<boolean>;
 export function waitFor<T>(check: () => T | Promise<T>, opts?: { timeout?: number; interval?: number; what?: string }): Promise<NonNullable<T>>;
-export function run(command: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; timeout?: number; what?: string }): Promise<string>;
+type RunOptions = { env?: NodeJS.ProcessEnv; timeout?: number; what?: string };
+export function runCommand(command: string, args: string[], opts?: RunOptions): Promise<{ code: number | null; output: string }>;
+export function run(command: string, args: string[], opts?: RunOptions): Promise<string>;
 
 export type Relay = {
   url: string;

@@ -53,9 +53,9 @@ export async function waitFor(check, { timeout = 60_000, interval = 100, what = 
 
 /**
  * A command run to its end, bounded: never spawnSync, which would block the event loop (and with
- * it every test timeout) for as long as the command hangs.
+ * it every test timeout) for as long as the command hangs. Resolves with its exit code and output.
  */
-export function run(command, args, { env = process.env, timeout = 90_000, what = command } = {}) {
+export function runCommand(command, args, { env = process.env, timeout = 90_000, what = command } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -71,10 +71,16 @@ export function run(command, args, { env = process.env, timeout = 90_000, what =
     });
     child.on("exit", (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`${what} failed (exit ${code}):\n${output}`));
+      resolve({ code, output });
     });
   });
+}
+
+/** runCommand that must succeed: resolves with its output, rejects on any other exit code. */
+export async function run(command, args, opts = {}) {
+  const { code, output } = await runCommand(command, args, opts);
+  if (code !== 0) throw new Error(`${opts.what ?? command} failed (exit ${code}):\n${output}`);
+  return output;
 }
 
 /**

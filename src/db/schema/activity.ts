@@ -29,6 +29,3 @@ export const endpointHours = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.endpointId, t.hour] })],
 );
-
-export type SourceDayRow = typeof sourceDays.$inferSelect;
-export type EndpointHourRow = typeof endpointHours.$inferSelect;

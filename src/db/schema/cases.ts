@@ -28,5 +28,3 @@ export const cases = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.caseId] }), index("cases_open_check_after").on(t.checkAfter).where(sql`terminal = 0`)],
 );
-
-export type CaseRow = typeof cases.$inferSelect;

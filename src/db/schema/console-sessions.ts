@@ -13,5 +13,3 @@ export const consoleSessions = sqliteTable("console_sessions", {
   /** Set by logout. */
   revokedAt: integer("revoked_at"),
 });
-
-export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;

@@ -26,5 +26,3 @@ export const deliveries = sqliteTable(
   },
   (t) => [index("deliveries_endpoint_status").on(t.endpointId, t.status, t.createdAt)],
 );
-
-export type DeliveryIndexRow = typeof deliveries.$inferSelect;

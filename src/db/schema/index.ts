@@ -1,13 +1,13 @@
 export { customers, type CustomerRow } from "./customers";
 export { sources, type SourceRow } from "./sources";
 export { endpoints, type EndpointRow } from "./endpoints";
-export { cases, type CaseRow } from "./cases";
+export { cases } from "./cases";
 export { events, type EventIndexRow } from "./events";
-export { deliveries, type DeliveryIndexRow } from "./deliveries";
-export { consoleSessions, type ConsoleSessionRow } from "./console-sessions";
+export { deliveries } from "./deliveries";
+export { consoleSessions } from "./console-sessions";
 export { consoleLoginFailures } from "./console-login-failures";
 export { failedReceipts, type FailedReceiptRow } from "./failed-receipts";
-export { endpointHours, sourceDays, type SourceDayRow, type EndpointHourRow } from "./activity";
+export { endpointHours, sourceDays } from "./activity";
 export { issues, type IssueRow } from "./issues";
 export { alertEndpoints, type AlertEndpointRow } from "./alert-endpoints";
 export { endpointTests, type EndpointTestRow } from "./endpoint-tests";

@@ -1,4 +1,4 @@
-import type { customers } from "../../../db/schema";
+import type { CustomerRow } from "../../../db/schema";
 import { iso } from "../../pagination";
 
-export const customerView = (r: typeof customers.$inferSelect) => ({ id: r.id, name: r.name, created_at: iso(r.createdAt) as string });
+export const customerView = (r: CustomerRow) => ({ id: r.id, name: r.name, created_at: iso(r.createdAt) as string });
