@@ -128,6 +128,7 @@ export const throttledCustomers = (writes: readonly IndexWrite[]) => [
 ];
 
 function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
+  if (w.kind === "case") return caseStatements(db, w);
   const one = statement(db, w);
   if (w.kind !== "source_receipts") return [one];
   // The source's last webhook, for the silence check (and a silent source is silent no more, its issue resolved).
@@ -140,29 +141,43 @@ function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1Prepa
   ];
 }
 
-function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement {
+/**
+ * A case's row, in three steps so that a status change writes one row: D1 bills every index entry
+ * written, and SQLite rewrites a row's entry in cases_open_check_after whenever an UPDATE sets
+ * check_after or terminal, even to the same value. Only a change of openness (or a cleared
+ * reconcile failure) touches them. Each step is a no-op when a later decision is already in.
+ */
+function caseStatements(db: D1Database, w: Extract<IndexWrite, { kind: "case" }>): D1PreparedStatement[] {
+  const terminal = w.terminal ? 1 : 0;
+  return [
+    db
+      .prepare(
+        `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?6, ?6) ON CONFLICT (source_id, case_id) DO NOTHING`,
+      )
+      .bind(w.sourceId, w.caseId, w.customerId, w.status, terminal, w.at, w.reconcileAfterMs),
+    // Opened, closed, or past a reconcile failure: a case that reopens is due for its reconcile
+    // again; a webhook that got through clears the failure.
+    db
+      .prepare(
+        `UPDATE cases SET status = ?3, terminal = ?4, updated_at = ?5, reconcile_failures = 0, reconcile_error = NULL,
+           check_after = CASE WHEN (terminal = 1 AND ?4 = 0) OR reconcile_failures > 0 THEN ?5 + ?6 ELSE check_after END
+         WHERE source_id = ?1 AND case_id = ?2 AND updated_at <= ?5 AND (terminal <> ?4 OR reconcile_failures > 0)`,
+      )
+      .bind(w.sourceId, w.caseId, w.status, terminal, w.at, w.reconcileAfterMs),
+    // Only the status moved.
+    db
+      .prepare("UPDATE cases SET status = ?3, updated_at = ?4 WHERE source_id = ?1 AND case_id = ?2 AND updated_at <= ?4 AND status <> ?3")
+      .bind(w.sourceId, w.caseId, w.status, w.at),
+  ];
+}
+
+function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite | { kind: "case" }>): D1PreparedStatement {
   switch (w.kind) {
     case "event":
       return db
         .prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
         .bind(w.customerId, w.id, w.sourceId, w.caseId, w.sequence, w.type, w.status);
-    case "case":
-      // A case that reopens is due for its reconcile again; a webhook that got through clears a reconcile failure.
-      return db
-        .prepare(
-          `INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?6, ?6)
-           ON CONFLICT (source_id, case_id) DO UPDATE SET
-             status = excluded.status,
-             terminal = excluded.terminal,
-             check_after = CASE WHEN (cases.terminal = 1 AND excluded.terminal = 0) OR cases.reconcile_failures > 0 THEN excluded.check_after ELSE cases.check_after END,
-             reconcile_failures = 0,
-             reconcile_error = NULL,
-             updated_at = excluded.updated_at
-           WHERE excluded.updated_at >= cases.updated_at
-             AND (cases.status <> excluded.status OR cases.terminal <> excluded.terminal OR cases.reconcile_failures > 0)`,
-        )
-        .bind(w.sourceId, w.caseId, w.customerId, w.status, w.terminal ? 1 : 0, w.at, w.reconcileAfterMs);
     case "case_due":
       // A case never forwarded has no row yet: it gets one, open, so the cron finds it.
       return db
