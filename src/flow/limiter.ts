@@ -83,7 +83,7 @@ export class LimiterState {
       // callers bunched so much that this second is already full.
       if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && this.roomThisSecond(now, limit)) return this.grant(now, limit);
       // Every lease is held, or its token lapsed: booked again, at the end.
-    } else if (!full && this.nextToken <= now) {
+    } else if (!full && this.nextToken <= now && this.roomThisSecond(now, limit)) {
       this.nextToken = now + spacing;
       return this.grant(now, limit);
     }
