@@ -11,6 +11,12 @@
  * storage first, so that if the object stops before the answer is recorded, the attempt counts as
  * perhaps acknowledged and the older one is superseded instead of sent after it. With nothing
  * older unsettled, an unrecorded answer can only lead to the same event being sent again.
+ *
+ * Answers are written once per run, not once per attempt: the first attempts of one event to each
+ * of its endpoints are one row write. What stays unwritten is only ever the last answer of a
+ * chain: before the next send to an endpoint, its earlier answers are written (the watermark that
+ * send relies on is stored), and a run writes the rest before it returns, so before the index
+ * hears of any of them. An object stopped in between sends those events again: the case above.
  */
 import type { EndpointRecord } from "../db/control-plane";
 import type { IssueRef } from "../domain/issues";
@@ -97,7 +103,11 @@ export class Sender {
           .filter((r) => isOpen(r.delivery))
           .map((r) => r.delivery.endpoint_id),
     );
-    await Promise.all([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
+    try {
+      await Promise.all([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
+    } finally {
+      deps.store.writeDeliveries();
+    }
   }
 
   /** The earliest attempt due, for the object's alarm. */
@@ -180,13 +190,15 @@ export class Sender {
         sending = markInFlight(d, deps.now());
         deps.store.putDelivery(next.n, sending);
       }
+      // What this endpoint acknowledged before is stored before anything more goes to it.
+      deps.store.writeDeliveries(endpointId);
       const sent = await deps.send(endpoint, envelopeFor(row.envelope, d));
       // A lost release is covered by the lease's timeout.
       const released = leaseId !== null && deps.flow ? deps.flow.release(endpointId, leaseId).catch(() => {}) : null;
       // The delivery as stored now (nothing else changes an open delivery while its chain is busy).
       const current = deps.store.deliveriesTo(endpointId).find((r) => r.delivery.id === d.id)?.delivery ?? sending;
       const after = afterAttempt(current, sent);
-      this.put(deps, next, after, index);
+      this.put(deps, next, after, index, false, "with the run");
       const ref = { source_id: deps.owner.sourceId, case_id: deps.owner.caseId, event_id: next.eventId, delivery_id: d.id };
       // A delivery's earlier attempts all failed (a success settles it): a success now is a recovery.
       this.observe(deps, endpoint, sent, index, { retried: current.attempts.length > 0, ref });
@@ -206,9 +218,13 @@ export class Sender {
     }
   }
 
-  /** Stores a delivery's new state and says what the index should know of it (every transition goes through here). */
-  put(deps: SenderDeps, ref: DeliveryRef, next: Delivery, index: IndexWrite[], forget = false): void {
-    deps.store.putDelivery(ref.n, next);
+  /**
+   * Stores a delivery's new state and says what the index should know of it (every transition goes
+   * through here): now, or, for an attempt's answer, with the run's other answers.
+   */
+  put(deps: SenderDeps, ref: DeliveryRef, next: Delivery, index: IndexWrite[], forget = false, write: "now" | "with the run" = "now"): void {
+    if (write === "now") deps.store.putDelivery(ref.n, next);
+    else deps.store.recordDelivery(ref.n, next);
     const before = indexedStatus(ref.delivery);
     const after = forget ? null : indexedStatus(next);
     const at = deps.now();

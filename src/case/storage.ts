@@ -11,6 +11,7 @@ import migrations from "../../migrations/case/migrations.js";
 import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
 import type { IndexWrite } from "../db/index-writes";
 import { TERMINAL, type Delivery } from "../domain";
+import { isUnsettled } from "./delivery-state";
 import { compareVersions } from "../pipeline/fingerprint";
 import type { CaseFacts } from "./decide";
 
@@ -41,6 +42,12 @@ const summary = {
 export class CaseStore {
   private readonly db: DrizzleSqliteDODatabase<typeof schema>;
   private ready: boolean;
+  /**
+   * Delivery states the sender recorded but has not written yet, by receipt row, then delivery id:
+   * every read sees them, and a row's are written together, in one row write (./sender.ts says
+   * when that must happen).
+   */
+  private readonly unwritten = new Map<number, Map<string, Delivery>>();
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.db = drizzle(storage, { schema });
@@ -94,12 +101,12 @@ export class CaseStore {
 
   receiptById(id: string): ReceiptRow | undefined {
     if (!this.ready) return undefined;
-    return this.db.select().from(receipts).where(eq(receipts.id, id)).get();
+    return this.withUnwritten(this.db.select().from(receipts).where(eq(receipts.id, id)).get());
   }
 
   receiptByEventId(eventId: string): ReceiptRow | undefined {
     if (!this.ready) return undefined;
-    return this.db.select().from(receipts).where(eq(receipts.eventId, eventId)).get();
+    return this.withUnwritten(this.db.select().from(receipts).where(eq(receipts.eventId, eventId)).get());
   }
 
   /**
@@ -138,13 +145,19 @@ export class CaseStore {
   }
 
   updateReceipt(n: number, fields: Partial<NewReceiptRow>): void {
+    if (fields.deliveries) this.unwritten.delete(n);
     this.db.update(receipts).set(fields).where(eq(receipts.n, n)).run();
   }
 
   /** Every receipt, oldest first (the case's trail). */
   allReceipts(): ReceiptRow[] {
     if (!this.ready) return [];
-    return this.db.select().from(receipts).orderBy(asc(receipts.n)).all();
+    return this.db
+      .select()
+      .from(receipts)
+      .orderBy(asc(receipts.n))
+      .all()
+      .map((r) => this.withUnwritten(r));
   }
 
   // ---- what decisions depend on --------------------------------------------------------------
@@ -223,14 +236,15 @@ export class CaseStore {
       .where(and(isNotNull(receipts.sequence), where))
       .orderBy(asc(receipts.sequence))
       .all();
-    return rows.flatMap((r) => r.deliveries.map((delivery) => ({ n: r.n, sequence: r.sequence!, eventId: r.eventId!, delivery })));
+    return rows.flatMap((r) => this.merged(r.n, r.deliveries).map((delivery) => ({ n: r.n, sequence: r.sequence!, eventId: r.eventId!, delivery })));
   }
 
   /** Deliveries not settled for good (open, held, failed) or marked in flight. */
   unsettledDeliveries(): DeliveryRef[] {
+    // An unwritten state only ever settles a delivery the row still has open: the SQL finds a superset.
     return this.deliveriesWhere(
       sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE json_extract(d.value, '$.status') IN ('pending', 'retrying', 'held', 'failed') OR json_extract(d.value, '$.in_flight_since') IS NOT NULL)`,
-    );
+    ).filter((r) => isUnsettled(r.delivery) || r.delivery.in_flight_since !== null);
   }
 
   /** Deliveries to one endpoint, of every event. */
@@ -244,13 +258,50 @@ export class CaseStore {
     return this.deliveriesWhere(sql`1 = 1`);
   }
 
-  /** Replaces one delivery of an event (read, change, write back: one row written). */
+  /** Replaces or adds one delivery of an event, now (read, change, write back: one row written, with the row's unwritten states). */
   putDelivery(n: number, delivery: Delivery): void {
+    this.recordDelivery(n, delivery);
+    this.writeRow(n);
+  }
+
+  /** Replaces one delivery of an event, written with its row's next write (see `writeDeliveries`). */
+  recordDelivery(n: number, delivery: Delivery): void {
+    const row = this.unwritten.get(n) ?? new Map<string, Delivery>();
+    row.set(delivery.id, delivery);
+    this.unwritten.set(n, row);
+  }
+
+  /** Writes the rows holding unwritten states: all of them, or those with a delivery to `endpointId`. */
+  writeDeliveries(endpointId?: string): void {
+    const rows = [...this.unwritten].filter(([, row]) => endpointId === undefined || [...row.values()].some((d) => d.endpoint_id === endpointId));
+    if (!rows.length) return;
+    this.transaction(() => {
+      for (const [n] of rows) this.writeRow(n);
+    });
+  }
+
+  private writeRow(n: number): void {
     const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
     if (!row) throw new Error(`no receipt row ${n}`);
-    const others = row.deliveries.filter((d) => d.id !== delivery.id);
-    const next = row.deliveries.some((d) => d.id === delivery.id) ? row.deliveries.map((d) => (d.id === delivery.id ? delivery : d)) : [...others, delivery];
-    this.db.update(receipts).set({ deliveries: next }).where(eq(receipts.n, n)).run();
+    this.db
+      .update(receipts)
+      .set({ deliveries: this.merged(n, row.deliveries) })
+      .where(eq(receipts.n, n))
+      .run();
+    this.unwritten.delete(n);
+  }
+
+  /** A row's deliveries as stored, with its unwritten states in place (a new one added). */
+  private merged(n: number, stored: Delivery[]): Delivery[] {
+    const row = this.unwritten.get(n);
+    if (!row?.size) return stored;
+    const out = stored.map((d) => row.get(d.id) ?? d);
+    for (const d of row.values()) if (!stored.some((s) => s.id === d.id)) out.push(d);
+    return out;
+  }
+
+  private withUnwritten<T extends ReceiptRow | undefined>(row: T): T {
+    return row && this.unwritten.has(row.n) ? { ...row, deliveries: this.merged(row.n, row.deliveries) } : row;
   }
 
   // ---- the outbox: index writes made outside a consumer's batch -------------------------------
@@ -312,6 +363,7 @@ export class CaseStore {
   prune(now: number, windows: { bodyMs: number; dedupeMs: number; eventMs: number }, keep: (row: ReceiptRow) => boolean = () => false): ReceiptRow[] {
     if (!this.ready) return [];
     return this.transaction(() => {
+      this.writeDeliveries();
       const facts = this.facts();
       const terminal = this.terminal();
       const all = this.allReceipts();
