@@ -98,6 +98,7 @@ export class CaseObject extends DurableObject<Env> {
     await this.sendDue(context, (w) => index.push(...w));
     const caseRow = caseIndexWrite(deps);
     if (caseRow) index.push(caseRow);
+    this.store.writeDeliveries();
     await this.reschedule();
     return { results, index };
   }
@@ -456,6 +457,8 @@ export class CaseObject extends DurableObject<Env> {
    */
   private async publish(writes: readonly IndexWrite[]): Promise<void> {
     if (!writes.length) return;
+    // The index never hears of a delivery state before the object has stored it.
+    this.store.writeDeliveries();
     const counters = writes.filter(bestEffort);
     const durable = writes.filter((w) => !bestEffort(w));
     if (counters.length) {

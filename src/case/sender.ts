@@ -103,11 +103,11 @@ export class Sender {
           .filter((r) => isOpen(r.delivery))
           .map((r) => r.delivery.endpoint_id),
     );
-    try {
-      await Promise.all([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
-    } finally {
-      deps.store.writeDeliveries();
-    }
+    // Every chain runs to its end before the answers are written, even when one of them throws.
+    const settled = await Promise.allSettled([...ids].map((id) => this.onChain(id, () => this.drain(deps, id, index))));
+    deps.store.writeDeliveries();
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** The earliest attempt due, for the object's alarm. */

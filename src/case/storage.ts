@@ -12,6 +12,7 @@ import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/c
 import type { IndexWrite } from "../db/index-writes";
 import { TERMINAL, type Delivery } from "../domain";
 import { isUnsettled } from "./delivery-state";
+import { log } from "../lib/log";
 import { compareVersions } from "../pipeline/fingerprint";
 import type { CaseFacts } from "./decide";
 
@@ -258,10 +259,18 @@ export class CaseStore {
     return this.deliveriesWhere(sql`1 = 1`);
   }
 
-  /** Replaces or adds one delivery of an event, now (read, change, write back: one row written, with the row's unwritten states). */
+  /**
+   * Replaces or adds one delivery of an event, now: one row written, with the row's unwritten
+   * states. Those stay unwritten in memory until `writeDeliveries` (rewriting them is harmless), so
+   * an enclosing transaction that rolls back loses nothing but this change.
+   */
   putDelivery(n: number, delivery: Delivery): void {
-    this.recordDelivery(n, delivery);
-    this.writeRow(n);
+    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
+    if (!row) throw new Error(`no receipt row ${n}`);
+    const merged = this.merged(n, row.deliveries);
+    const next = merged.some((d) => d.id === delivery.id) ? merged.map((d) => (d.id === delivery.id ? delivery : d)) : [...merged, delivery];
+    this.db.update(receipts).set({ deliveries: next }).where(eq(receipts.n, n)).run();
+    this.unwritten.get(n)?.delete(delivery.id);
   }
 
   /** Replaces one delivery of an event, written with its row's next write (see `writeDeliveries`). */
@@ -271,24 +280,35 @@ export class CaseStore {
     this.unwritten.set(n, row);
   }
 
-  /** Writes the rows holding unwritten states: all of them, or those with a delivery to `endpointId`. */
+  /**
+   * Writes the rows holding unwritten states (all of them, or those with a delivery to
+   * `endpointId`) in one transaction, and forgets them once it is committed. Not to be called
+   * inside another transaction: a rollback there would lose them.
+   */
   writeDeliveries(endpointId?: string): void {
-    const rows = [...this.unwritten].filter(([, row]) => endpointId === undefined || [...row.values()].some((d) => d.endpoint_id === endpointId));
+    const rows = [...this.unwritten].filter(([, row]) => row.size && (endpointId === undefined || [...row.values()].some((d) => d.endpoint_id === endpointId)));
     if (!rows.length) return;
-    this.transaction(() => {
-      for (const [n] of rows) this.writeRow(n);
-    });
-  }
-
-  private writeRow(n: number): void {
-    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
-    if (!row) throw new Error(`no receipt row ${n}`);
-    this.db
-      .update(receipts)
-      .set({ deliveries: this.merged(n, row.deliveries) })
-      .where(eq(receipts.n, n))
-      .run();
-    this.unwritten.delete(n);
+    const written = this.transaction(() =>
+      rows.map(([n, unwritten]) => {
+        const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
+        // Retention keeps every row with an open delivery, so this is not expected; never block later sends on it.
+        if (!row) log("error", "unwritten delivery states of a receipt row that is gone", { n, deliveries: unwritten.size });
+        else
+          this.db
+            .update(receipts)
+            .set({ deliveries: this.merged(n, row.deliveries) })
+            .where(eq(receipts.n, n))
+            .run();
+        return [n, new Map(unwritten)] as const;
+      }),
+    );
+    for (const [n, states] of written) {
+      const row = this.unwritten.get(n);
+      if (!row) continue;
+      // Only what was written: nothing is recorded meanwhile (this is synchronous), but say so in code.
+      for (const [id, d] of states) if (row.get(id) === d) row.delete(id);
+      if (!row.size) this.unwritten.delete(n);
+    }
   }
 
   /** A row's deliveries as stored, with its unwritten states in place (a new one added). */
@@ -362,8 +382,8 @@ export class CaseStore {
    */
   prune(now: number, windows: { bodyMs: number; dedupeMs: number; eventMs: number }, keep: (row: ReceiptRow) => boolean = () => false): ReceiptRow[] {
     if (!this.ready) return [];
+    this.writeDeliveries();
     return this.transaction(() => {
-      this.writeDeliveries();
       const facts = this.facts();
       const terminal = this.terminal();
       const all = this.allReceipts();

@@ -81,13 +81,14 @@ export class LimiterState {
       this.bookings.delete(reservedAt);
       // Its token was set aside when it was booked: back in time, it is granted, unless late
       // callers bunched so much that this second is already full.
-      if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && this.roomThisSecond(now, limit)) return this.grant(now, limit);
+      if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && this.roomAt(now, limit) <= now) return this.grant(now, limit);
       // Every lease is held, or its token lapsed: booked again, at the end.
-    } else if (!full && this.nextToken <= now && this.roomThisSecond(now, limit)) {
+    } else if (!full && this.nextToken <= now && this.roomAt(now, limit) <= now) {
       this.nextToken = now + spacing;
       return this.grant(now, limit);
     }
-    const slot = this.book(Math.max(this.nextToken, full ? now + pace : now));
+    // Booked no earlier than the second has room again.
+    const slot = this.book(Math.max(this.nextToken, full ? now + pace : now, this.roomAt(now, limit)));
     this.nextToken = slot + Math.max(pace, 1);
     return { granted: false, retryAt: slot };
   }
@@ -104,13 +105,16 @@ export class LimiterState {
     return { bookings: this.bookings.size, leases: this.leases.size, leaseMs: Math.round(this.leaseMs), recentGrants: [...this.grants] };
   }
 
-  /** Fewer grants in the last second than per_second plus a tenth (at least one more). */
-  private roomThisSecond(now: number, limit: RateLimit): boolean {
-    if (!limit.per_second) return true;
+  /**
+   * When the last second next holds fewer grants than per_second plus a tenth (at least one more):
+   * `now` if it does already, else when the oldest grant that fills it leaves the window.
+   */
+  private roomAt(now: number, limit: RateLimit): number {
+    if (!limit.per_second) return now;
     const cap = Math.ceil(limit.per_second) + Math.max(1, Math.ceil(limit.per_second / 10));
     let inWindow = 0;
-    for (let i = this.grants.length - 1; i >= 0 && this.grants[i]! > now - 1000; i--) if (++inWindow >= cap) return false;
-    return true;
+    for (let i = this.grants.length - 1; i >= 0 && this.grants[i]! > now - 1000; i--) if (++inWindow >= cap) return this.grants[i]! + 1000;
+    return now;
   }
 
   private grant(now: number, limit: RateLimit): Grant {

@@ -3,10 +3,14 @@
  * first attempts to every endpoint cost, and what is stored before each send, whatever the
  * object is stopped in between.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, request } from "../helpers/api";
-import { runAlarm, storedDeliveries } from "../helpers/cases";
+import { newDelivery } from "../../src/case/decide";
+import { CaseStore } from "../../src/case/storage";
+import type { Delivery } from "../../src/domain";
+import { caseStub, runAlarm, storedDeliveries } from "../helpers/cases";
 import { createEndpoint } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay, receiver } from "../helpers/relay";
@@ -40,6 +44,20 @@ async function fanOut(extra: number) {
   return { ...r, hooks };
 }
 
+/** Moves every retrying delivery's next attempt a day out, so only the test decides when it goes. */
+function postponeRetries(sourceId: string, caseId: string) {
+  return runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
+      n: number;
+      deliveries: string;
+    }[]) {
+      const next = (JSON.parse(row.deliveries) as Delivery[]).map((d) => (d.status === "retrying" ? { ...d, next_attempt_at: later } : d));
+      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
+    }
+  });
+}
+
 const rowsWrittenBy = async (): Promise<Record<string, number>> => (await api.get("/bench/metrics", null)).body.rowsWrittenBy;
 
 describe("attempts' answers", () => {
@@ -69,9 +87,11 @@ describe("attempts' answers", () => {
     r.api.set("an-2", "Pending", null, stamp(0));
     await r.send(kcCaseEvent("an-2", stamp(0), "Pending", null));
     await eventually(async () => (await storedDeliveries(r.source.id, "an-2"))[0]?.status === "retrying", { message: "the first event retrying" });
+    await postponeRetries(r.source.id, "an-2");
     r.api.set("an-2", "Pending", "Reviewing Order", stamp(5));
     await r.send(kcCaseEvent("an-2", stamp(5), "Pending", "Reviewing Order"));
     await eventually(async () => (await storedDeliveries(r.source.id, "an-2"))[1]?.status === "retrying", { message: "the second event retrying" });
+    await postponeRetries(r.source.id, "an-2");
     const alarm = runAlarm(r.source.id, "an-2", { due: true });
     await eventually(() => r.hook.got.length === 4, { message: "the second event's retry in flight" });
     // The sender's run is not over, yet the first retry's answer is stored: the watermark the second send relies on.
@@ -89,7 +109,7 @@ describe("attempts' answers", () => {
     expect(r.hook.got.map((g) => g.body.data.sequence)).toEqual([1, 2, 1, 2]);
   });
 
-  it("not yet stored when the object stops are sent again, under the same webhook-id, and nothing else changes", async () => {
+  it("not yet stored when the object stops: every endpoint ends with the event stored as delivered, under one webhook-id", async () => {
     const r = await fanOut(2);
     r.api.set("an-3", "Pending", null, stamp(0));
     const hold = gate();
@@ -112,5 +132,103 @@ describe("attempts' answers", () => {
       expect(new Set(h.got.map((g) => g.id)).size, "one event, one webhook-id").toBe(1);
       expect(h.got.every((g) => g.body.data.sequence === 1)).toBe(true);
     }
+  });
+  it("acknowledged but not yet stored when the object stops: an older event is superseded, never sent after it", async () => {
+    const r = await fanOut(1);
+    const [e, f] = r.hooks as [(typeof r.hooks)[0], (typeof r.hooks)[0]];
+    const hold = gate();
+    // E fails the first event, then takes the second; F takes the first and hangs on the second, so the run is not over.
+    e.respond((n) => (n === 1 ? new Response("down", { status: 503 }) : new Response("ok")));
+    f.respond(async (n) => {
+      if (n === 2) await hold.opened;
+      return new Response("ok");
+    });
+    r.api.set("an-4", "Pending", null, stamp(0));
+    await r.send(kcCaseEvent("an-4", stamp(0), "Pending", null));
+    await eventually(
+      async () =>
+        (await storedDeliveries(r.source.id, "an-4"))
+          .map((d) => d.status)
+          .sort()
+          .join() === "retrying,succeeded",
+      {
+        message: "the first event: E retrying, F done",
+      },
+    );
+    await postponeRetries(r.source.id, "an-4");
+    r.api.set("an-4", "Pending", "Reviewing Order", stamp(5));
+    await r.send(kcCaseEvent("an-4", stamp(5), "Pending", "Reviewing Order"));
+    await eventually(() => e.got.length === 2 && f.got.length === 2, { message: "the second event at E (answered) and F (hanging)" });
+    await abortAllDurableObjects();
+    hold.open();
+    // Whatever comes back (the queue's retry, the alarm), E's first event is never sent after its second.
+    await eventually(async () => (await storedDeliveries(r.source.id, "an-4")).filter((d) => d.sequence === 2).every((d) => d.status === "succeeded"), {
+      timeout: 25_000,
+      message: "the second event delivered to both",
+    });
+    await runAlarm(r.source.id, "an-4", { due: true });
+    const seqs = e.got.map((g) => g.body.data.sequence);
+    expect(seqs.slice(0, 2)).toEqual([1, 2]);
+    expect(
+      seqs.slice(2).every((s) => s === 2),
+      `E received ${seqs}`,
+    ).toBe(true);
+    const older = (await storedDeliveries(r.source.id, "an-4")).find((d) => d.sequence === 1 && d.endpoint_id === r.endpoint.id);
+    expect(older?.status).toBe("superseded");
+  }, 40_000);
+});
+
+describe("the case store's unwritten delivery states", () => {
+  async function withStore<T>(fn: (store: CaseStore, n: number, d: Delivery, storage: DurableObjectStorage) => T): Promise<T> {
+    const stub = env.CASES.get(env.CASES.idFromName(`src_unwritten:${crypto.randomUUID()}`));
+    return runInDurableObject(stub, (_o, state) => {
+      const store = new CaseStore(state.storage);
+      store.ensure();
+      const d = newDelivery({ id: "ep_a", status: "active", filter: {} } as never, "evt_unwritten", Date.now(), false);
+      const n = store.insertReceipt({
+        id: "rcv_unwritten",
+        kind: "webhook",
+        dedupeKey: "k",
+        providerEventType: "t",
+        subject: "case",
+        receivedAt: Date.now(),
+        outcome: "forwarded",
+        eventId: "evt_unwritten",
+        sequence: 1,
+        deliveries: [d],
+      });
+      return fn(store, n, d, state.storage);
+    });
+  }
+
+  it("are read before they are written, and survive a transaction that rolls back", async () => {
+    const out = await withStore((store, n, d, storage) => {
+      store.recordDelivery(n, { ...d, status: "succeeded", next_attempt_at: null });
+      const read = store.deliveriesTo("ep_a")[0]!.delivery.status;
+      const onDisk = () =>
+        (JSON.parse(String([...storage.sql.exec("SELECT deliveries FROM receipts WHERE n = ?", n)][0]!.deliveries)) as Delivery[])[0]!.status;
+      const beforeWrite = onDisk();
+      try {
+        store.transaction(() => {
+          store.putDelivery(n, { ...d, id: "dlv_other", endpoint_id: "ep_b" });
+          throw new Error("rolled back");
+        });
+      } catch {}
+      const afterRollback = store.deliveriesTo("ep_a")[0]!.delivery.status;
+      store.writeDeliveries();
+      return { read, beforeWrite, afterRollback, written: onDisk(), others: store.deliveriesTo("ep_b").length };
+    });
+    expect(out).toEqual({ read: "succeeded", beforeWrite: "pending", afterRollback: "succeeded", written: "succeeded", others: 0 });
+  });
+
+  it("of a row that is gone are dropped, and block nothing", async () => {
+    const out = await withStore((store, n, d) => {
+      store.recordDelivery(9_999, { ...d, status: "succeeded" });
+      store.recordDelivery(n, { ...d, status: "succeeded", next_attempt_at: null });
+      store.writeDeliveries("ep_a");
+      store.writeDeliveries();
+      return store.deliveriesTo("ep_a").map((r) => r.delivery.status);
+    });
+    expect(out).toEqual(["succeeded"]);
   });
 });
