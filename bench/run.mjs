@@ -448,6 +448,7 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   await drain(metrics, 1500);
   await api("POST", "/bench/metrics/reset");
   const before = storedPages(relay);
+  const cpuBefore = relay.runtimeCpuMs();
   log(
     `${opts.label ?? `end to end, fan-out ${fanout}`}: ${EVENTS} events over ${CASES} cases at ${SETTINGS.sendRate}/s, provider API ${SETTINGS.providerLatencyMs} ms`,
   );
@@ -503,6 +504,7 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
   ).catch(() => log(`  only ${received()} of ${EVENTS} events arrived: ${JSON.stringify(outcomes)}`));
   await drain(metrics);
   const m = await metrics();
+  const cpuAfter = relay.runtimeCpuMs();
   const latencies = [...sentAt].filter(([id]) => hooks.arrivals.has(id)).map(([id, t]) => hooks.arrivals.get(id) - t);
   const events = latencies.length;
   const storage = storageDelta(before, storedPages(relay), events, CASES);
@@ -527,7 +529,8 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
         : ""
     }: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event (${storage.d1PayloadBytesPerEvent} B of rows), objects ${storage.objectBytesPerEvent} B/event`,
   );
-  return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage) };
+  const cpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage, cpuMs) };
 }
 
 /**
@@ -620,12 +623,15 @@ async function rateLimitHeld(relay, api, metrics, provider, hooks) {
 }
 
 /** What one relayed event costs, from the counters, with the list prices. */
-function costPerEvent(m, events, webhooks, fanout, storage) {
+function costPerEvent(m, events, webhooks, fanout, storage, runtimeCpuMs = null) {
   const per = (x) => x / events;
   const P = CLOUDFLARE;
   const units = {
     workerRequests: per(webhooks + m.consumerInvocations),
     workerWallMs: per(m.workerWallMs),
+    // CPU of the local runtime's processes over the run (ingest, consumers, objects, and wrangler's
+    // proxy Worker), counted by the OS: the whole pipeline's CPU per relayed event.
+    runtimeCpuMs: runtimeCpuMs === null ? null : per(runtimeCpuMs),
     queueOps: per(3 * m.queueMessagesSent + m.queueRetries),
     d1Queries: per(m.d1Queries),
     d1RowsWritten: per(m.d1RowsWritten),
@@ -795,9 +801,9 @@ function print(r) {
   const c3 = r.cost.fanout3;
   const line = (label, key, usdKey) => [
     label,
-    c1.perEvent[key],
+    c1.perEvent[key] ?? "n/a",
     usdKey ? `$${c1.usdPerMillion[usdKey]}` : "",
-    c3.perEvent[key],
+    c3.perEvent[key] ?? "n/a",
     usdKey ? `$${c3.usdPerMillion[usdKey]}` : "",
   ];
   console.log(
@@ -813,6 +819,7 @@ function print(r) {
       line("Durable Object rows written (and alarms set)", "doRowsWritten", "doRowsWritten"),
       line("Durable Object rows read", "doRowsRead", "doRowsRead"),
       line("Worker wall ms (upper bound of billed CPU)", "workerWallMs", null),
+      line("runtime CPU ms (the local workerd processes, all of the pipeline)", "runtimeCpuMs", null),
       ["total $ per million relayed events", "", `$${c1.usdPerMillion.total}`, "", `$${c3.usdPerMillion.total}`],
     ]),
   );

@@ -1,7 +1,7 @@
 // Starts the relay under `wrangler dev` for scripts and end-to-end tests: its own port and local
 // state directory, migrations applied, settings from .dev.vars.example, ready when /healthz answers.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -83,6 +83,35 @@ export async function run(command, args, opts = {}) {
   return output;
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ): 100 on every Linux port that matters here. */
+const USER_HZ = 100;
+
+/**
+ * CPU time (ms) of the workerd processes in a process group (wrangler dev starts its runtime in
+ * the group of the wrangler process, which is started detached): the whole pipeline, ingest,
+ * consumers and objects, without wrangler's own proxy. Linux only.
+ */
+function runtimeCpuMs(pgid) {
+  if (process.platform !== "linux") return null;
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp ... utime stime: fields 5, 14 and 15, counted after the command name.
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" ");
+    if (Number(fields[2]) !== pgid || !comm.startsWith("workerd")) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
 /**
  * A relay of its own: `wrangler dev` on a free port with a fresh state directory (or `persistTo`),
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
@@ -142,6 +171,8 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
     stateDir: dir,
     adminToken: settings.ADMIN_TOKEN,
     logs,
+    /** CPU time (user and system, ms) the runtime's processes of this relay have used so far, or null where /proc is not there. */
+    runtimeCpuMs: () => runtimeCpuMs(child.pid),
     async stop() {
       if (exited === null) {
         const done = new Promise((r) => child.once("exit", r));
