@@ -169,6 +169,8 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
     url,
     port,
     stateDir: dir,
+    /** The runtime's inspector (Chrome DevTools protocol), for a CPU profile. */
+    inspectorPort: inspector,
     adminToken: settings.ADMIN_TOKEN,
     logs,
     /** CPU time (user and system, ms) the runtime's processes of this relay have used so far, or null where /proc is not there. */

@@ -49,6 +49,12 @@ export class CaseStore {
    * when that must happen).
    */
   private readonly unwritten = new Map<number, Map<string, Delivery>>();
+  /**
+   * What decisions read many times per receipt (the state row, the facts, whether the case is
+   * closed), kept until this store writes anything or a transaction ends: every write to the
+   * receipts or the state row goes through this class.
+   */
+  private memo: { state?: CaseStateRow | null; facts?: CaseFacts; terminal?: boolean } = {};
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.db = drizzle(storage, { schema });
@@ -95,7 +101,17 @@ export class CaseStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    try {
+      return this.storage.transactionSync(fn);
+    } finally {
+      // Committed or rolled back, what was read inside may no longer hold.
+      this.memo = {};
+    }
+  }
+
+  /** Every write: what was read before may no longer hold. */
+  private wrote(): void {
+    this.memo = {};
   }
 
   // ---- receipts ------------------------------------------------------------------------------
@@ -133,6 +149,7 @@ export class CaseStore {
 
   countDuplicate(n: number, duplicates: Duplicate[], dup: Duplicate): void {
     const kept = [...duplicates, dup].slice(-DUPLICATES_KEPT);
+    this.wrote();
     this.db
       .update(receipts)
       .set({ duplicateCount: sql`${receipts.duplicateCount} + 1`, duplicates: kept })
@@ -141,12 +158,14 @@ export class CaseStore {
   }
 
   insertReceipt(row: NewReceiptRow): number {
+    this.wrote();
     const inserted = this.db.insert(receipts).values(row).returning({ n: receipts.n }).get();
     return inserted.n;
   }
 
   updateReceipt(n: number, fields: Partial<NewReceiptRow>): void {
     if (fields.deliveries) this.unwritten.delete(n);
+    this.wrote();
     this.db.update(receipts).set(fields).where(eq(receipts.n, n)).run();
   }
 
@@ -165,10 +184,17 @@ export class CaseStore {
 
   state(): CaseStateRow | undefined {
     if (!this.ready) return undefined;
-    return this.db.select().from(caseState).where(eq(caseState.id, 1)).get();
+    if (this.memo.state === undefined) this.memo.state = this.db.select().from(caseState).where(eq(caseState.id, 1)).get() ?? null;
+    return this.memo.state ?? undefined;
   }
 
+  /** What the next decision depends on (read-only: shared until the next write). */
   facts(): CaseFacts {
+    this.memo.facts ??= this.readFacts();
+    return this.memo.facts;
+  }
+
+  private readFacts(): CaseFacts {
     const floor = this.state();
     const versions: Record<string, string> = { ...(floor?.versionFloor ?? {}) };
     let lastSequence = floor?.sequenceFloor ?? 0;
@@ -202,6 +228,11 @@ export class CaseStore {
 
   /** Whether the case is closed: its last forwarded status is terminal, or the provider said it is gone since. */
   terminal(): boolean {
+    this.memo.terminal ??= this.readTerminal();
+    return this.memo.terminal;
+  }
+
+  private readTerminal(): boolean {
     const floor = this.state();
     let terminal = floor?.terminalFloor ?? false;
     if (!this.ready) return terminal;
@@ -328,6 +359,7 @@ export class CaseStore {
 
   /** The state row exists from the first migration on. */
   private upsertState(fields: Partial<typeof caseState.$inferInsert>): void {
+    this.wrote();
     this.db.update(caseState).set(fields).where(eq(caseState.id, 1)).run();
   }
 
@@ -394,6 +426,7 @@ export class CaseStore {
       const doomed = all.filter((r) => expired(r) && !keep(r));
       if (doomed.length) {
         this.upsertState({ sequenceFloor: facts.lastSequence, versionFloor: facts.versions, lastForwarded: facts.lastForwarded, terminalFloor: terminal });
+        this.wrote();
         for (const r of doomed) this.db.delete(receipts).where(eq(receipts.n, r.n)).run();
       }
       this.db

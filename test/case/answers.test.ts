@@ -178,7 +178,7 @@ describe("attempts' answers", () => {
   }, 40_000);
 });
 
-describe("the case store's unwritten delivery states", () => {
+describe("the case store's unwritten delivery states, and what it keeps in memory", () => {
   async function withStore<T>(fn: (store: CaseStore, n: number, d: Delivery, storage: DurableObjectStorage) => T): Promise<T> {
     const stub = env.CASES.get(env.CASES.idFromName(`src_unwritten:${crypto.randomUUID()}`));
     return runInDurableObject(stub, (_o, state) => {
@@ -219,6 +219,27 @@ describe("the case store's unwritten delivery states", () => {
       return { read, beforeWrite, afterRollback, written: onDisk(), others: store.deliveriesTo("ep_b").length };
     });
     expect(out).toEqual({ read: "succeeded", beforeWrite: "pending", afterRollback: "succeeded", written: "succeeded", others: 0 });
+  });
+
+  it("leave the facts decisions read alone, and the facts follow every write, a rolled-back one too", async () => {
+    const out = await withStore((store, n, d) => {
+      const first = store.facts().lastSequence;
+      store.recordDelivery(n, { ...d, status: "succeeded" });
+      const afterAnswer = store.facts().lastSequence;
+      const next = { id: "rcv_next", kind: "webhook" as const, dedupeKey: "k2", providerEventType: "t", subject: "case", receivedAt: Date.now() };
+      try {
+        store.transaction(() => {
+          store.insertReceipt({ ...next, outcome: "forwarded", eventId: "evt_next", sequence: 2, status: "completed" });
+          // Read inside: what is kept in memory now includes a write about to be rolled back.
+          if (store.facts().lastSequence !== 2 || !store.terminal()) throw new Error("the insert not seen inside its transaction");
+          throw new Error("rolled back");
+        });
+      } catch {}
+      const afterRollback = [store.facts().lastSequence, store.terminal()];
+      store.insertReceipt({ ...next, outcome: "forwarded", eventId: "evt_next", sequence: 2, status: "completed" });
+      return { first, afterAnswer, afterRollback, afterInsert: [store.facts().lastSequence, store.terminal()] };
+    });
+    expect(out).toEqual({ first: 1, afterAnswer: 1, afterRollback: [1, false], afterInsert: [2, true] });
   });
 
   it("of a row that is gone are dropped, and block nothing", async () => {
