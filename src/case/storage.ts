@@ -16,7 +16,6 @@ import { log } from "../lib/log";
 import { compareVersions } from "../pipeline/fingerprint";
 import type { CaseFacts } from "./decide";
 
-const schema = { receipts, caseState };
 export type ReceiptRow = typeof receipts.$inferSelect;
 export type NewReceiptRow = typeof receipts.$inferInsert;
 export type CaseStateRow = typeof caseState.$inferSelect;
@@ -41,7 +40,7 @@ const summary = {
 };
 
 export class CaseStore {
-  private readonly db: DrizzleSqliteDODatabase<typeof schema>;
+  private readonly db: DrizzleSqliteDODatabase;
   private ready: boolean;
   /**
    * Delivery states the sender recorded but has not written yet, by receipt row, then delivery id:
@@ -57,7 +56,8 @@ export class CaseStore {
   private memo: { state?: CaseStateRow | null; facts?: CaseFacts; terminal?: boolean } = {};
 
   constructor(private readonly storage: DurableObjectStorage) {
-    this.db = drizzle(storage, { schema });
+    // Without `schema`: no relational queries here, and no relational config built per instance.
+    this.db = drizzle(storage);
     this.ready = storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").toArray().length > 0;
   }
 

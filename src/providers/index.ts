@@ -80,12 +80,21 @@ export type LoadedSource = { row: SourceRow; adapter: ProviderAdapter<unknown>; 
 /** Sources whose stored config breaks a rule added since, warned about in this isolate (once an hour). */
 const warned = new Map<string, number>();
 
+/** Each source's config as last parsed in this isolate, by its stored text: parsing is most of resolving. */
+const parsed = new Map<string, { provider: string; text: string; config: unknown }>();
+
 export function resolveSource(record: SourceRecord): LoadedSource {
   const { row } = record;
   const adapter = adapterFor(row.provider);
   if (!adapter) throw new Error(`source ${row.id} has unknown provider ${row.provider}`);
+  const text = JSON.stringify(record.config);
+  const hit = parsed.get(row.id);
+  if (hit && hit.provider === row.provider && hit.text === text) return { row, adapter, config: hit.config };
   const strict = adapter.configSchema.safeParse(record.config);
-  if (strict.success) return { row, adapter, config: strict.data };
+  if (strict.success) {
+    parsed.set(row.id, { provider: row.provider, text, config: strict.data });
+    return { row, adapter, config: strict.data };
+  }
   // Saved before a rule was added (./config-rules.ts): its webhooks keep working, the log says what to fix.
   const config = parseStored(adapter.configSchema, record.config);
   const now = Date.now();

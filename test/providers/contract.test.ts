@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { adapterFor, configProblems, PROVIDER_NAMES, providers, redactConfig, REDACTED } from "../../src/providers";
+import type { SourceRecord } from "../../src/db/control-plane";
+import { adapterFor, configProblems, PROVIDER_NAMES, providers, redactConfig, REDACTED, resolveSource } from "../../src/providers";
+import { sampleConfigs } from "../helpers/factories";
 import { ConfigShape, credential, outboundUrl } from "../../src/providers/config-shape";
 import { credentialValues, fixturesOf, leaves } from "../helpers/adapters";
 
@@ -139,5 +141,25 @@ describe("redaction by the adapter's marks", () => {
 
   it("hides everything of an unknown provider", () => {
     expect(redactConfig("no-such-provider", { a: 1 })).toBe(REDACTED);
+  });
+});
+
+describe("resolving a source", () => {
+  const record = (config: Record<string, unknown>, id = `src_${crypto.randomUUID()}`) => ({
+    row: { id, provider: "karmacheck", customerId: "cus_t" } as SourceRecord["row"],
+    config,
+  });
+
+  it("parses a config once per isolate while its stored text stays the same, and again when it changes", () => {
+    const first = record(sampleConfigs.karmacheck());
+    const a = resolveSource(first);
+    const b = resolveSource({ row: first.row, config: structuredClone(first.config) });
+    expect(b.config).toBe(a.config);
+    const changed = { ...first.config, username: "someone-else" };
+    const c = resolveSource({ row: first.row, config: changed });
+    expect(c.config).not.toBe(a.config);
+    expect((c.config as { username: string }).username).toBe("someone-else");
+    // A source of another provider under the same id is parsed by its own adapter.
+    expect(() => resolveSource({ row: { ...first.row, provider: "nobody" } as never, config: first.config })).toThrow(/unknown provider/);
   });
 });
