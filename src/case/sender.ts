@@ -196,7 +196,7 @@ export class Sender {
       // A lost release is covered by the lease's timeout.
       const released = leaseId !== null && deps.flow ? deps.flow.release(endpointId, leaseId).catch(() => {}) : null;
       // The delivery as stored now (nothing else changes an open delivery while its chain is busy).
-      const current = deps.store.deliveriesTo(endpointId).find((r) => r.delivery.id === d.id)?.delivery ?? sending;
+      const current = deps.store.deliveryAt(next.n, d.id) ?? sending;
       const after = afterAttempt(current, sent);
       this.put(deps, next, after, index, false, "with the run");
       const ref = { source_id: deps.owner.sourceId, case_id: deps.owner.caseId, event_id: next.eventId, delivery_id: d.id };

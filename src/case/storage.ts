@@ -286,6 +286,13 @@ export class CaseStore {
     ).filter((r) => r.delivery.endpoint_id === endpointId);
   }
 
+  /** One delivery of one event's row, as it stands (unwritten state included). */
+  deliveryAt(n: number, deliveryId: string): Delivery | undefined {
+    if (!this.ready) return undefined;
+    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
+    return row ? this.merged(n, row.deliveries).find((d) => d.id === deliveryId) : undefined;
+  }
+
   allDeliveries(): DeliveryRef[] {
     return this.deliveriesWhere(sql`1 = 1`);
   }
