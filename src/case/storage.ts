@@ -190,7 +190,12 @@ export class CaseStore {
 
   /** What the next decision depends on (read-only: shared until the next write). */
   facts(): CaseFacts {
-    this.memo.facts ??= this.readFacts();
+    if (!this.memo.facts) {
+      const facts = this.readFacts();
+      Object.freeze(facts.versions);
+      if (facts.lastForwarded) Object.freeze(facts.lastForwarded);
+      this.memo.facts = Object.freeze(facts);
+    }
     return this.memo.facts;
   }
 

@@ -80,8 +80,21 @@ export type LoadedSource = { row: SourceRow; adapter: ProviderAdapter<unknown>; 
 /** Sources whose stored config breaks a rule added since, warned about in this isolate (once an hour). */
 const warned = new Map<string, number>();
 
-/** Each source's config as last parsed in this isolate, by its stored text: parsing is most of resolving. */
+/**
+ * Each source's config as last parsed in this isolate, by its stored text: parsing is most of
+ * resolving. Bounded like the control plane's source cache (the oldest entry goes first); shared by
+ * every case of the source, so frozen.
+ */
 const parsed = new Map<string, { provider: string; text: string; config: unknown }>();
+const MAX_PARSED = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 export function resolveSource(record: SourceRecord): LoadedSource {
   const { row } = record;
@@ -92,8 +105,11 @@ export function resolveSource(record: SourceRecord): LoadedSource {
   if (hit && hit.provider === row.provider && hit.text === text) return { row, adapter, config: hit.config };
   const strict = adapter.configSchema.safeParse(record.config);
   if (strict.success) {
-    parsed.set(row.id, { provider: row.provider, text, config: strict.data });
-    return { row, adapter, config: strict.data };
+    const config = deepFreeze(strict.data);
+    parsed.delete(row.id);
+    parsed.set(row.id, { provider: row.provider, text, config });
+    if (parsed.size > MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+    return { row, adapter, config };
   }
   // Saved before a rule was added (./config-rules.ts): its webhooks keep working, the log says what to fix.
   const config = parseStored(adapter.configSchema, record.config);

@@ -234,12 +234,19 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
           if (store.facts().lastSequence !== 2 || !store.terminal()) throw new Error("the insert not seen inside its transaction");
           throw new Error("rolled back");
         });
-      } catch {}
+      } catch (e) {
+        if ((e as Error).message !== "rolled back") throw e;
+      }
       const afterRollback = [store.facts().lastSequence, store.terminal()];
-      store.insertReceipt({ ...next, outcome: "forwarded", eventId: "evt_next", sequence: 2, status: "completed" });
-      return { first, afterAnswer, afterRollback, afterInsert: [store.facts().lastSequence, store.terminal()] };
+      // A pending receipt decided later (a stash, a retry, a replay) is an update of its row.
+      const pending = store.insertReceipt({ ...next, outcome: "pending" });
+      const beforeDecided = [store.facts().lastSequence, store.terminal()];
+      store.updateReceipt(pending, { outcome: "forwarded", eventId: "evt_next", sequence: 2, status: "completed" });
+      const afterDecided = [store.facts().lastSequence, store.terminal()];
+      const frozen = Object.isFrozen(store.facts()) && Object.isFrozen(store.facts().versions);
+      return { first, afterAnswer, afterRollback, beforeDecided, afterDecided, frozen };
     });
-    expect(out).toEqual({ first: 1, afterAnswer: 1, afterRollback: [1, false], afterInsert: [2, true] });
+    expect(out).toEqual({ first: 1, afterAnswer: 1, afterRollback: [1, false], beforeDecided: [1, false], afterDecided: [2, true], frozen: true });
   });
 
   it("of a row that is gone are dropped, and block nothing", async () => {
