@@ -294,8 +294,8 @@ export class CaseStore {
   /** One delivery of one event's row, as it stands (unwritten state included). */
   deliveryAt(n: number, deliveryId: string): Delivery | undefined {
     if (!this.ready) return undefined;
-    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
-    return row ? this.merged(n, row.deliveries).find((d) => d.id === deliveryId) : undefined;
+    const stored = this.storedDeliveries(n);
+    return stored ? this.merged(n, stored).find((d) => d.id === deliveryId) : undefined;
   }
 
   allDeliveries(): DeliveryRef[] {
@@ -308,11 +308,13 @@ export class CaseStore {
    * an enclosing transaction that rolls back loses nothing but this change.
    */
   putDelivery(n: number, delivery: Delivery): void {
-    const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
-    if (!row) throw new Error(`no receipt row ${n}`);
-    const merged = this.merged(n, row.deliveries);
-    const next = merged.some((d) => d.id === delivery.id) ? merged.map((d) => (d.id === delivery.id ? delivery : d)) : [...merged, delivery];
-    this.db.update(receipts).set({ deliveries: next }).where(eq(receipts.n, n)).run();
+    const stored = this.storedDeliveries(n);
+    if (!stored) throw new Error(`no receipt row ${n}`);
+    this.db
+      .update(receipts)
+      .set({ deliveries: this.merged(n, stored, delivery) })
+      .where(eq(receipts.n, n))
+      .run();
     this.unwritten.get(n)?.delete(delivery.id);
   }
 
@@ -333,13 +335,13 @@ export class CaseStore {
     if (!rows.length) return;
     const written = this.transaction(() =>
       rows.map(([n, unwritten]) => {
-        const row = this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get();
+        const stored = this.storedDeliveries(n);
         // Retention keeps every row with an open delivery, so this is not expected; never block later sends on it.
-        if (!row) log("error", "unwritten delivery states of a receipt row that is gone", { n, deliveries: unwritten.size });
+        if (!stored) log("error", "unwritten delivery states of a receipt row that is gone", { n, deliveries: unwritten.size });
         else
           this.db
             .update(receipts)
-            .set({ deliveries: this.merged(n, row.deliveries) })
+            .set({ deliveries: this.merged(n, stored) })
             .where(eq(receipts.n, n))
             .run();
         return [n, new Map(unwritten)] as const;
@@ -354,12 +356,18 @@ export class CaseStore {
     }
   }
 
-  /** A row's deliveries as stored, with its unwritten states in place (a new one added). */
-  private merged(n: number, stored: Delivery[]): Delivery[] {
-    const row = this.unwritten.get(n);
-    if (!row?.size) return stored;
-    const out = stored.map((d) => row.get(d.id) ?? d);
-    for (const d of row.values()) if (!stored.some((s) => s.id === d.id)) out.push(d);
+  /** A row's deliveries as stored, or undefined if the row is gone. */
+  private storedDeliveries(n: number): Delivery[] | undefined {
+    return this.db.select({ deliveries: receipts.deliveries }).from(receipts).where(eq(receipts.n, n)).get()?.deliveries;
+  }
+
+  /** A row's deliveries as stored, with its unwritten states (and `latest`, last) in place: one replaced, a new one added. */
+  private merged(n: number, stored: Delivery[], latest?: Delivery): Delivery[] {
+    const unwritten = this.unwritten.get(n);
+    const states = latest ? new Map([...(unwritten ?? []), [latest.id, latest]]) : unwritten;
+    if (!states?.size) return stored;
+    const out = stored.map((d) => states.get(d.id) ?? d);
+    for (const d of states.values()) if (!stored.some((s) => s.id === d.id)) out.push(d);
     return out;
   }
 

@@ -76,19 +76,21 @@ export class LimiterState {
     const full = limit.max_in_flight !== undefined && this.leases.size >= limit.max_in_flight;
     // Callers waiting for a lease are paced at the rate leases have been freed lately.
     const pace = full ? Math.max(spacing, this.leaseMs / limit.max_in_flight!) : spacing;
+    // When the last second has room for one more grant (now, unless late callers filled it).
+    const roomAt = this.roomAt(now, limit);
 
     if (reservedAt !== null && this.bookings.has(reservedAt)) {
       this.bookings.delete(reservedAt);
       // Its token was set aside when it was booked: back in time, it is granted, unless late
       // callers bunched so much that this second is already full.
-      if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && this.roomAt(now, limit) <= now) return this.grant(now, limit);
+      if (!full && now <= reservedAt + Math.max(spacing, LATE_TOLERANCE_MS) && roomAt <= now) return this.grant(now, limit);
       // Every lease is held, or its token lapsed: booked again, at the end.
-    } else if (!full && this.nextToken <= now && this.roomAt(now, limit) <= now) {
+    } else if (!full && this.nextToken <= now && roomAt <= now) {
       this.nextToken = now + spacing;
       return this.grant(now, limit);
     }
     // Booked no earlier than the second has room again.
-    const slot = this.book(Math.max(this.nextToken, full ? now + pace : now, this.roomAt(now, limit)));
+    const slot = this.book(Math.max(this.nextToken, full ? now + pace : now, roomAt));
     this.nextToken = slot + Math.max(pace, 1);
     return { granted: false, retryAt: slot };
   }
