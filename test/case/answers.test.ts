@@ -10,11 +10,11 @@ import { api, request } from "../helpers/api";
 import { newDelivery } from "../../src/case/decide";
 import { CaseStore } from "../../src/case/storage";
 import type { Delivery } from "../../src/domain";
-import { caseStub, runAlarm, storedDeliveries } from "../helpers/cases";
+import { rewriteDeliveries, runAlarm, storedDeliveries } from "../helpers/cases";
 import { createEndpoint } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay, receiver } from "../helpers/relay";
-import { eventually } from "../helpers/wait";
+import { eventually, gate } from "../helpers/wait";
 
 let net: Network;
 beforeEach(() => {
@@ -26,12 +26,6 @@ afterEach(() => {
 });
 
 const stamp = (minute: number) => new Date(Date.UTC(2024, 6, 1, 9, minute)).toISOString();
-
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  return { opened, open };
-}
 
 /** The relay of test/helpers/relay.ts with `extra` more endpoints of the same customer, each on its own receiver. */
 async function fanOut(extra: number) {
@@ -46,16 +40,8 @@ async function fanOut(extra: number) {
 
 /** Moves every retrying delivery's next attempt a day out, so only the test decides when it goes. */
 function postponeRetries(sourceId: string, caseId: string) {
-  return runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
-    const later = new Date(Date.now() + 86_400_000).toISOString();
-    for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
-      n: number;
-      deliveries: string;
-    }[]) {
-      const next = (JSON.parse(row.deliveries) as Delivery[]).map((d) => (d.status === "retrying" ? { ...d, next_attempt_at: later } : d));
-      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
-    }
-  });
+  const later = new Date(Date.now() + 86_400_000).toISOString();
+  return rewriteDeliveries(sourceId, caseId, (d) => (d.status === "retrying" ? { ...d, next_attempt_at: later } : d));
 }
 
 const rowsWrittenBy = async (): Promise<Record<string, number>> => (await api.get("/bench/metrics", null)).body.rowsWrittenBy;

@@ -11,7 +11,7 @@ import { api } from "../helpers/api";
 import { caseStub, runAlarm, storedDeliveries, storedReceipts } from "../helpers/cases";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
-import { eventually } from "../helpers/wait";
+import { eventually, gate } from "../helpers/wait";
 
 let net: Network;
 beforeEach(() => {
@@ -26,13 +26,6 @@ const DAY = 86_400_000;
 const stamp = (minute: number) => new Date(Date.UTC(2024, 4, 25, 19, minute)).toISOString();
 const sequencesOf = (got: { body: { data: { case_id: string; sequence: number } } }[], caseId: string) =>
   got.filter((g) => g.body.data.case_id === caseId).map((g) => g.body.data.sequence);
-
-/** A promise the test resolves by hand, for a provider API or an endpoint that hangs. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  return { opened, open };
-}
 
 describe("a case object reset at any step", () => {
   it("mid-refetch, while a second batch of the same case waits: no sequence reused, nothing lost", async () => {

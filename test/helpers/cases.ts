@@ -43,28 +43,41 @@ export async function storedDeliveries(sourceId: string, caseId: string): Promis
 }
 
 /**
+ * Rewrites every delivery of the case's events in its object's storage, behind the object's back
+ * (as time passing, or an outage, would leave them).
+ */
+export function rewriteDeliveries(
+  sourceId: string,
+  caseId: string,
+  change: (d: Delivery, event: { sequence: number; eventId: string }) => Delivery,
+): Promise<void> {
+  return runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
+    const rows = state.storage.sql.exec("SELECT n, sequence, event_id, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
+      n: number;
+      sequence: number;
+      event_id: string;
+      deliveries: string;
+    }[];
+    for (const row of rows) {
+      const next = (JSON.parse(row.deliveries) as Delivery[]).map((d) => change(d, { sequence: row.sequence, eventId: row.event_id }));
+      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
+    }
+  });
+}
+
+/**
  * Moves every pending or retrying delivery's next attempt to now (as if its wait were over), and
  * ends the cooldowns of their endpoints (a wait too: test/flow/cooldown.test.ts).
  */
 export async function makeDue(sourceId: string, caseId: string): Promise<number> {
   const endpointIds = new Set<string>();
-  const moved = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
-    let moved = 0;
-    const past = new Date(Date.now() - 1).toISOString();
-    for (const row of state.storage.sql.exec("SELECT n, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
-      n: number;
-      deliveries: string;
-    }[]) {
-      const list = JSON.parse(row.deliveries) as Delivery[];
-      const next = list.map((d) => {
-        if ((d.status !== "pending" && d.status !== "retrying") || d.next_attempt_at === null) return d;
-        moved++;
-        endpointIds.add(d.endpoint_id);
-        return { ...d, next_attempt_at: past };
-      });
-      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(next), row.n);
-    }
-    return moved;
+  let moved = 0;
+  const past = new Date(Date.now() - 1).toISOString();
+  await rewriteDeliveries(sourceId, caseId, (d) => {
+    if ((d.status !== "pending" && d.status !== "retrying") || d.next_attempt_at === null) return d;
+    moved++;
+    endpointIds.add(d.endpoint_id);
+    return { ...d, next_attempt_at: past };
   });
   const ids = [...endpointIds];
   if (ids.length) {
@@ -83,22 +96,11 @@ export async function makeDue(sourceId: string, caseId: string): Promise<number>
  * in the index, as an operator's recover finds them. Returns their ids.
  */
 export async function markFailed(sourceId: string, caseId: string, customerId: string, endpointId: string): Promise<string[]> {
-  const failed = await runInDurableObject(caseStub(sourceId, caseId), (_o, state) => {
-    const out: { id: string; eventId: string; sequence: number; createdAt: number }[] = [];
-    for (const row of state.storage.sql.exec("SELECT n, sequence, event_id, deliveries FROM receipts WHERE sequence IS NOT NULL").toArray() as {
-      n: number;
-      sequence: number;
-      event_id: string;
-      deliveries: string;
-    }[]) {
-      const list = (JSON.parse(row.deliveries) as Delivery[]).map((d) => {
-        if (d.endpoint_id !== endpointId) return d;
-        out.push({ id: d.id, eventId: row.event_id, sequence: row.sequence, createdAt: Date.parse(d.created_at) });
-        return { ...d, status: "failed" as const, next_attempt_at: null };
-      });
-      state.storage.sql.exec("UPDATE receipts SET deliveries = ? WHERE n = ?", JSON.stringify(list), row.n);
-    }
-    return out;
+  const failed: { id: string; eventId: string; sequence: number; createdAt: number }[] = [];
+  await rewriteDeliveries(sourceId, caseId, (d, row) => {
+    if (d.endpoint_id !== endpointId) return d;
+    failed.push({ id: d.id, eventId: row.eventId, sequence: row.sequence, createdAt: Date.parse(d.created_at) });
+    return { ...d, status: "failed" as const, next_attempt_at: null };
   });
   if (failed.length) {
     await env.DB.batch(

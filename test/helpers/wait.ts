@@ -18,3 +18,10 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, opts.interval ?? 25));
   }
 }
+
+/** A promise the test resolves by hand, for a provider API or an endpoint that hangs. */
+export function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
+}
