@@ -54,6 +54,21 @@ describe("Durable Object SQLite rows written (what object storage bills)", () =>
     });
     expect(written).toEqual([2, 2, 1, 1, 0]);
   });
+
+  it("refuses PRAGMA user_version (SQLITE_AUTH): a case's schema version has to live in a row (case_state)", async () => {
+    const stub = env.CASES.get(env.CASES.idFromName(`src_platform:pragma-${crypto.randomUUID()}`));
+    const errors = await runInDurableObject(stub, (_o, state) =>
+      ["PRAGMA user_version", "PRAGMA user_version = 3"].map((q) => {
+        try {
+          state.storage.sql.exec(q).toArray();
+          return "allowed";
+        } catch (error) {
+          return String(error);
+        }
+      }),
+    );
+    expect(errors).toEqual(["Error: not authorized: SQLITE_AUTH", "Error: not authorized: SQLITE_AUTH"]);
+  });
 });
 
 describe("the Vitest integration's queue helpers", () => {
