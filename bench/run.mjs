@@ -7,6 +7,8 @@
 //   npm run bench -- --quick      a few seconds per section
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
 //            --only flow (the flow-control section alone, at its full size unless --quick)
+//            --only cpu (end to end at fan-out 1 alone: latency, rows and runtime CPU per event;
+//                        --runs N alternates nothing but repeats it, --profile F writes a CPU profile)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,9 +27,12 @@ export function benchSettings(argv = []) {
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
   const only = argv.indexOf("--only");
+  const profile = argv.indexOf("--profile");
   return {
     quick,
     only: only >= 0 ? argv[only + 1] : null,
+    runs: opt("runs", 1),
+    profile: profile >= 0 ? argv[profile + 1] : null,
     rounds: opt("rounds", quick ? 1 : 3),
     seconds: opt("seconds", quick ? 1 : 5),
     connections: opt("connections", 10),
@@ -137,6 +142,8 @@ function ackPathConfigs() {
 export async function runBench(settings = benchSettings(), { write = true } = {}) {
   SETTINGS = settings;
   if (SETTINGS.only === "flow") return runFlowOnly();
+  if (SETTINGS.only === "cpu") return runCpuOnly();
+  if (SETTINGS.only !== null) throw new Error(`--only takes flow or cpu, not ${SETTINGS.only}`);
   log(`caserelay bench ${SETTINGS.quick ? "(quick) " : ""}— ack path: the relay under wrangler dev, its INBOX drained by a bench Worker...`);
   const configs = ackPathConfigs();
   let ack;
@@ -233,6 +240,75 @@ async function runFlowOnly() {
     hooks.close();
     await relay.stop();
   }
+}
+
+/**
+ * The end-to-end run at fan-out 1 alone (npm run bench -- --only cpu), `--runs` times on one relay:
+ * per run its latency, rows written and runtime CPU per event, nothing written. With `--profile F`,
+ * the runtime's CPU profile over the last run is written to F (open it in Chrome DevTools).
+ */
+async function runCpuOnly() {
+  const relay = await startRelay();
+  const api = adminApi(relay);
+  const metrics = () => api("GET", "/bench/metrics");
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  try {
+    const runs = [];
+    for (let i = 0; i < SETTINGS.runs; i++) {
+      const last = i === SETTINGS.runs - 1;
+      const profiler = last && SETTINGS.profile ? await startProfile(relay) : null;
+      const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `cpu run ${i + 1}` });
+      if (profiler) writeFileSync(SETTINGS.profile, JSON.stringify(await profiler.stop()));
+      const p = run.cost.perEvent;
+      runs.push({ p50: run.latency.p50, delivered: run.latency.delivered, runtimeCpuMs: p.runtimeCpuMs, objectRows: p.doRowsWritten, d1Rows: p.d1RowsWritten });
+    }
+    console.table(runs);
+    if (SETTINGS.profile) console.log(`CPU profile: ${SETTINGS.profile}`);
+    return { runs };
+  } finally {
+    provider.close();
+    hooks.close();
+    await relay.stop();
+  }
+}
+
+/** A CPU profile of the relay's runtime, through its inspector (Chrome DevTools protocol). */
+async function startProfile(relay) {
+  const targets = await (await fetch(`http://127.0.0.1:${relay.inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl);
+  if (!target) throw new Error("the runtime's inspector lists no target");
+  // The inspector proxy only takes DevTools' own origin (Node's WebSocket, undici's, takes headers).
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { origin: "https://devtools.devprod.cloudflare.dev" } });
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", () => reject(new Error("could not connect to the runtime's inspector")), { once: true });
+  });
+  let next = 0;
+  const pending = new Map();
+  ws.addEventListener("message", ({ data }) => {
+    const message = JSON.parse(String(data));
+    const waiter = pending.get(message.id);
+    if (waiter) {
+      pending.delete(message.id);
+      message.error ? waiter.reject(new Error(message.error.message)) : waiter.resolve(message.result);
+    }
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await send("Profiler.enable");
+  await send("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await send("Profiler.stop");
+      ws.close();
+      return profile;
+    },
+  };
 }
 
 /** Signed KarmaCheck webhooks over many cases, one in ten an exact repeat (a provider retry); and a load runner. */

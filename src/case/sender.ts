@@ -27,19 +27,7 @@ import { afterCooldown, cooldownAfter } from "../flow/cooldown";
 import { errorSummary, log } from "../lib/log";
 import { DISABLE_AFTER_MS } from "../pipeline/schedule";
 import type { SendResult } from "../pipeline/send";
-import {
-  abandoned,
-  afterAttempt,
-  deferred,
-  held,
-  indexedStatus,
-  interrupted,
-  isOpen,
-  isUnsettled,
-  markInFlight,
-  mayHaveBeenAcknowledged,
-  superseded,
-} from "./delivery-state";
+import { abandoned, afterAttempt, deferred, held, indexedStatus, interrupted, isOpen, isUnsettled, markInFlight, superseded } from "./delivery-state";
 import type { CaseStore, DeliveryRef } from "./storage";
 
 /** One failed attempt in a few words, for its issue (no response body: it may quote anything). */
@@ -142,7 +130,7 @@ export class Sender {
     let coolingHere = 0;
     for (;;) {
       const now = deps.now();
-      const mine = deps.store.deliveriesTo(endpointId);
+      const { unsettled: mine, watermark } = deps.store.backlogOf(endpointId);
       const next = firstDue(mine, now);
       if (!next) return;
       const endpoint = deps.endpoints().find((e) => e.row.id === endpointId);
@@ -156,13 +144,12 @@ export class Sender {
         this.put(deps, next, held(d), index);
         continue;
       }
-      const watermark = Math.max(0, ...mine.filter((r) => mayHaveBeenAcknowledged(r.delivery)).map((r) => r.sequence));
-      if (!d.replay && watermark > next.sequence) {
+      if (!d.replay && watermark() > next.sequence) {
         this.put(deps, next, superseded(d), index);
         continue;
       }
-      const row = deps.store.receiptByEventId(next.eventId);
-      if (!row?.envelope) {
+      const envelope = deps.store.envelopeOf(next.eventId);
+      if (!envelope) {
         this.put(deps, next, abandoned(d), index, true);
         continue;
       }
@@ -192,7 +179,7 @@ export class Sender {
       }
       // What this endpoint acknowledged before is stored before anything more goes to it.
       deps.store.writeDeliveries(endpointId);
-      const sent = await deps.send(endpoint, envelopeFor(row.envelope, d));
+      const sent = await deps.send(endpoint, envelopeFor(envelope, d));
       // A lost release is covered by the lease's timeout.
       const released = leaseId !== null && deps.flow ? deps.flow.release(endpointId, leaseId).catch(() => {}) : null;
       // The delivery as stored now (nothing else changes an open delivery while its chain is busy).

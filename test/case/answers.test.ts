@@ -235,6 +235,50 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
     expect(out).toEqual({ first: 1, afterAnswer: 1, afterRollback: [1, false], beforeDecided: [1, false], afterDecided: [2, true], frozen: true });
   });
 
+  it("count in an endpoint's backlog and watermark, which read no delivery it settled", async () => {
+    const out = await withStore((store, n, d) => {
+      const event = (k: number, deliveries: Delivery[]) =>
+        store.insertReceipt({
+          id: `rcv_${k}`,
+          kind: "webhook",
+          dedupeKey: `k${k}`,
+          providerEventType: "t",
+          subject: "case",
+          receivedAt: Date.now(),
+          outcome: "forwarded",
+          eventId: `evt_${k}`,
+          sequence: k,
+          deliveries,
+        });
+      const to = (endpoint: string, status: Delivery["status"], extra: Partial<Delivery> = {}) => ({
+        ...d,
+        id: `dlv_${crypto.randomUUID()}`,
+        endpoint_id: endpoint,
+        status,
+        ...extra,
+      });
+      // Sequence 1 (the store's row) is pending to ep_a; 2 was acknowledged by ep_a; 3 was perhaps (an interrupted attempt); 4 went to ep_b only.
+      event(2, [to("ep_a", "succeeded"), to("ep_b", "pending")]);
+      event(3, [to("ep_a", "retrying", { maybe_delivered: true })]);
+      const n4 = event(4, [to("ep_b", "pending")]);
+      const a = store.backlogOf("ep_a");
+      const stored = { unsettled: a.unsettled.map((r) => r.sequence), watermark: a.watermark() };
+      // An answer not written yet: ep_b acknowledged 4.
+      const pendingB = store.backlogOf("ep_b").unsettled.find((r) => r.n === n4)!;
+      store.recordDelivery(n4, { ...pendingB.delivery, status: "succeeded", next_attempt_at: null });
+      const b = store.backlogOf("ep_b");
+      return {
+        stored,
+        b: { unsettled: b.unsettled.map((r) => [r.sequence, r.delivery.status]), watermark: b.watermark() },
+        none: store.backlogOf("ep_c").watermark(),
+        n,
+      };
+    });
+    expect(out.stored).toEqual({ unsettled: [1, 3], watermark: 3 });
+    expect(out.b).toEqual({ unsettled: [[2, "pending"]], watermark: 4 });
+    expect(out.none).toBe(0);
+  });
+
   it("of a row that is gone are dropped, and block nothing", async () => {
     const out = await withStore((store, n, d) => {
       store.recordDelivery(9_999, { ...d, status: "succeeded" });
