@@ -8,7 +8,7 @@
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
 //            --only flow (the flow-control section alone, at its full size unless --quick)
 //            --only cpu (end to end at fan-out 1 alone: latency, rows and runtime CPU per event;
-//                        --runs N alternates nothing but repeats it, --profile F writes a CPU profile)
+//                        --runs N runs it N times on one relay, --profile F writes a CPU profile)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -155,12 +155,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     configs.remove();
   }
   log("starting the relay with its whole pipeline for the end-to-end runs...");
-  const relay = await startRelay();
-  const api = adminApi(relay);
-  const metrics = () => api("GET", "/bench/metrics");
-  const provider = await karmacheckApi();
-  const hooks = await receiver();
-  try {
+  return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
     ack.contended = await contendedAckPath(relay, api);
     await drain(metrics);
     const e2e1 = await endToEnd(relay, api, metrics, provider, hooks, 1);
@@ -196,6 +191,21 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       console.log(`\nJSON: ${file}`);
     }
     return report;
+  });
+}
+
+/**
+ * A relay with its whole pipeline, the provider API and the customer endpoint the bench's sections
+ * share, ended (all three) when `fn` is done; `fn` may stop the relay earlier.
+ */
+async function withPipeline(fn) {
+  const relay = await startRelay();
+  const api = adminApi(relay);
+  const metrics = () => api("GET", "/bench/metrics");
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  try {
+    return await fn({ relay, api, metrics, provider, hooks });
   } finally {
     provider.close();
     hooks.close();
@@ -226,20 +236,12 @@ async function batchTimeoutRun(seconds, provider, hooks) {
 }
 
 /** The flow-control section alone (npm run bench -- --only flow): its table on stdout, nothing written. */
-async function runFlowOnly() {
-  const relay = await startRelay();
-  const api = adminApi(relay);
-  const provider = await karmacheckApi();
-  const hooks = await receiver();
-  try {
-    const rateLimit = await rateLimitHeld(relay, api, () => api("GET", "/bench/metrics"), provider, hooks);
+function runFlowOnly() {
+  return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
+    const rateLimit = await rateLimitHeld(relay, api, metrics, provider, hooks);
     printFlow(rateLimit);
     return { rateLimit };
-  } finally {
-    provider.close();
-    hooks.close();
-    await relay.stop();
-  }
+  });
 }
 
 /**
@@ -247,13 +249,8 @@ async function runFlowOnly() {
  * per run its latency, rows written and runtime CPU per event, nothing written. With `--profile F`,
  * the runtime's CPU profile over the last run is written to F (open it in Chrome DevTools).
  */
-async function runCpuOnly() {
-  const relay = await startRelay();
-  const api = adminApi(relay);
-  const metrics = () => api("GET", "/bench/metrics");
-  const provider = await karmacheckApi();
-  const hooks = await receiver();
-  try {
+function runCpuOnly() {
+  return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
     const runs = [];
     for (let i = 0; i < SETTINGS.runs; i++) {
       const last = i === SETTINGS.runs - 1;
@@ -266,11 +263,7 @@ async function runCpuOnly() {
     console.table(runs);
     if (SETTINGS.profile) console.log(`CPU profile: ${SETTINGS.profile}`);
     return { runs };
-  } finally {
-    provider.close();
-    hooks.close();
-    await relay.stop();
-  }
+  });
 }
 
 /** A CPU profile of the relay's runtime, through its inspector (Chrome DevTools protocol). */

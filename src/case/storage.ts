@@ -5,7 +5,8 @@
  *
  * A case that was only ever read never gets tables: an unknown case costs no storage.
  */
-import { and, asc, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, isNotNull, sql } from "drizzle-orm";
+import type { AnySQLiteColumn, SelectedFields } from "drizzle-orm/sqlite-core";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import migrations from "../../migrations/case/migrations.js";
 import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
@@ -27,6 +28,9 @@ const DUPLICATES_KEPT = 10;
 const UNSETTLED = sql.raw(
   "json_extract(d.value, '$.status') IN ('pending', 'retrying', 'held', 'failed') OR json_extract(d.value, '$.in_flight_since') IS NOT NULL",
 );
+
+/** What UNSETTLED finds, in code: the rows it reads are a superset (see unsettledDeliveries). */
+const unsettledOrInFlight = (r: DeliveryRef) => isUnsettled(r.delivery) || r.delivery.in_flight_since !== null;
 
 /** A delivery with the event it carries. */
 export type DeliveryRef = { n: number; sequence: number; eventId: string; delivery: Delivery };
@@ -61,23 +65,19 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
       .where(and(isNotNull(receipts.sequence), where))
       .orderBy(asc(receipts.sequence))
       .prepare();
+  /** One receipt's `fields` by the value of one of its columns, the placeholder `name`. */
+  const rowBy = <F extends SelectedFields>(fields: F, column: AnySQLiteColumn, name: string) =>
+    db
+      .select(fields)
+      .from(receipts)
+      .where(eq(column, ph(name)))
+      .prepare();
+  const wholeRow = getTableColumns(receipts);
   const toEndpoint = sql`json_extract(d.value, '$.endpoint_id') = ${ph("endpointId")}`;
   return {
-    receiptById: db
-      .select()
-      .from(receipts)
-      .where(eq(receipts.id, ph("id")))
-      .prepare(),
-    receiptByEventId: db
-      .select()
-      .from(receipts)
-      .where(eq(receipts.eventId, ph("eventId")))
-      .prepare(),
-    envelopeOf: db
-      .select({ envelope: receipts.envelope })
-      .from(receipts)
-      .where(eq(receipts.eventId, ph("eventId")))
-      .prepare(),
+    receiptById: rowBy(wholeRow, receipts.id, "id"),
+    receiptByEventId: rowBy(wholeRow, receipts.eventId, "eventId"),
+    envelopeOf: rowBy({ envelope: receipts.envelope }, receipts.eventId, "eventId"),
     dedupeHolder: db
       .select({ n: receipts.n, id: receipts.id, duplicates: receipts.duplicates })
       .from(receipts)
@@ -124,11 +124,7 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
         and(isNotNull(receipts.sequence), toEndpoint, sql`(json_extract(d.value, '$.status') = 'succeeded' OR json_extract(d.value, '$.maybe_delivered') = 1)`),
       )
       .prepare(),
-    storedDeliveries: db
-      .select({ deliveries: receipts.deliveries })
-      .from(receipts)
-      .where(eq(receipts.n, ph("n")))
-      .prepare(),
+    storedDeliveries: rowBy({ deliveries: receipts.deliveries }, receipts.n, "n"),
     /** `deliveries`: the JSON text (see countDuplicate). */
     putDeliveries: db
       .update(receipts)
@@ -358,7 +354,7 @@ export class CaseStore {
   unsettledDeliveries(): DeliveryRef[] {
     // An unwritten state only ever settles a delivery the row still has open: the SQL finds a superset.
     if (!this.ready) return [];
-    return this.deliveriesOf(this.q.unsettled.all()).filter((r) => isUnsettled(r.delivery) || r.delivery.in_flight_since !== null);
+    return this.deliveriesOf(this.q.unsettled.all()).filter(unsettledOrInFlight);
   }
 
   /**
@@ -372,7 +368,7 @@ export class CaseStore {
     if (!this.ready) return { unsettled: [], watermark: () => 0 };
     // The rows read, with their unwritten states: one may have just been acknowledged.
     const read = this.deliveriesOf(this.q.unsettledTo.all({ endpointId })).filter((r) => r.delivery.endpoint_id === endpointId);
-    const unsettled = read.filter((r) => isUnsettled(r.delivery) || r.delivery.in_flight_since !== null);
+    const unsettled = read.filter(unsettledOrInFlight);
     const watermark = () =>
       Math.max(this.q.watermark.get({ endpointId })?.watermark ?? 0, ...read.filter((r) => mayHaveBeenAcknowledged(r.delivery)).map((r) => r.sequence));
     return { unsettled, watermark };
