@@ -252,15 +252,31 @@ function runFlowOnly() {
 function runCpuOnly() {
   return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
     const runs = [];
+    let statements = {};
     for (let i = 0; i < SETTINGS.runs; i++) {
       const last = i === SETTINGS.runs - 1;
       const profiler = last && SETTINGS.profile ? await startProfile(relay) : null;
       const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `cpu run ${i + 1}` });
       if (profiler) writeFileSync(SETTINGS.profile, JSON.stringify(await profiler.stop()));
       const p = run.cost.perEvent;
-      runs.push({ p50: run.latency.p50, delivered: run.latency.delivered, runtimeCpuMs: p.runtimeCpuMs, objectRows: p.doRowsWritten, d1Rows: p.d1RowsWritten });
+      runs.push({
+        p50: run.latency.p50,
+        delivered: run.latency.delivered,
+        runtimeCpuMs: p.runtimeCpuMs,
+        objectStatements: p.doStatements,
+        objectRows: p.doRowsWritten,
+        d1Rows: p.d1RowsWritten,
+      });
+      if (last) statements = run.cost.counters.statementsBy ?? {};
     }
     console.table(runs);
+    // Where the object's statements go, in the last run: per relayed event, how often each ran and the rows it read.
+    const events = runs.at(-1)?.delivered || 1;
+    console.table(
+      Object.entries(statements)
+        .sort((a, b) => b[1].runs - a[1].runs)
+        .map(([statement, v]) => ({ statement: statement.slice(0, 90), perEvent: round(v.runs / events, 2), rowsRead: round(v.rowsRead / events, 1) })),
+    );
     if (SETTINGS.profile) console.log(`CPU profile: ${SETTINGS.profile}`);
     return { runs };
   });
@@ -710,6 +726,8 @@ function costPerEvent(m, events, webhooks, fanout, storage, runtimeCpuMs = null)
     // Rows the objects' SQL wrote (tables made for a new case included), and each alarm set, priced as a row.
     doRowsWritten: per(m.doRowsWritten + m.doAlarmsSet),
     doRowsRead: per(m.doRowsRead),
+    // SQL statements the case objects ran (each one a call into the object's SQLite).
+    doStatements: per(m.doStatements ?? 0),
     // Pages are what D1 keeps; a run too small to fill one counts its rows' payload instead.
     d1BytesKept: Math.max(storage.d1BytesPerEvent, storage.d1PayloadBytesPerEvent),
     objectBytesKept: storage.objectBytesPerEvent,

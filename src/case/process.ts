@@ -279,11 +279,30 @@ function record(deps: ProcessDeps, r: Candidate, outcome: NewReceiptRow["outcome
     });
   }
   if (outcome === "pending") return result(r.id, "retry", { reason: values.reason ?? null, detail: values.detail ?? null });
-  return answer(deps, deps.store.receiptById(r.id)!, index);
+  // The row as just written: a new decision has no delivery state of its own yet.
+  return answer(
+    deps,
+    {
+      id: r.id,
+      outcome,
+      eventId: values.eventId ?? null,
+      sequence: values.sequence ?? null,
+      type: values.type ?? null,
+      status: values.status ?? null,
+      deliveries: values.deliveries ?? [],
+      closesCase: values.closesCase ?? false,
+      reason: values.reason ?? null,
+      detail: values.detail ?? null,
+    },
+    index,
+  );
 }
 
+/** What an answer is made of: the decided row, or the values just written to it. */
+type Decided = Pick<ReceiptRow, "id" | "outcome" | "eventId" | "sequence" | "type" | "status" | "deliveries" | "closesCase" | "reason" | "detail">;
+
 /** The answer for a decided receipt, and every index write it implies (again, for a redelivered message). */
-export function answer(deps: ProcessDeps, row: ReceiptRow, index: IndexWrite[]): ReceiptResult {
+export function answer(deps: ProcessDeps, row: Decided, index: IndexWrite[]): ReceiptResult {
   const { key } = deps;
   const customerId = deps.context.source?.row.customerId;
   const at = deps.now();

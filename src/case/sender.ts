@@ -130,7 +130,7 @@ export class Sender {
     let coolingHere = 0;
     for (;;) {
       const now = deps.now();
-      const { unsettled: mine, watermark } = deps.store.backlogOf(endpointId);
+      const { unsettled: mine, acknowledgedAfter } = deps.store.backlogOf(endpointId);
       const next = firstDue(mine, now);
       if (!next) return;
       const endpoint = deps.endpoints().find((e) => e.row.id === endpointId);
@@ -144,11 +144,11 @@ export class Sender {
         this.put(deps, next, held(d), index);
         continue;
       }
-      if (!d.replay && watermark() > next.sequence) {
+      if (!d.replay && acknowledgedAfter(next.sequence)) {
         this.put(deps, next, superseded(d), index);
         continue;
       }
-      const envelope = deps.store.envelopeOf(next.eventId);
+      const envelope = deps.store.envelopeAt(next.n);
       if (!envelope) {
         this.put(deps, next, abandoned(d), index, true);
         continue;

@@ -5,7 +5,7 @@
  *
  * A case that was only ever read never gets tables: an unknown case costs no storage.
  */
-import { and, asc, desc, eq, getTableColumns, gte, isNotNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, isNotNull, sql } from "drizzle-orm";
 import type { AnySQLiteColumn, SelectedFields } from "drizzle-orm/sqlite-core";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import migrations from "../../migrations/case/migrations.js";
@@ -50,6 +50,31 @@ const summary = {
 
 const ph = sql.placeholder;
 
+/** The columns a receipt is inserted with: all but `n`. */
+const { n: _n, ...INSERTED } = getTableColumns(receipts);
+
+/** What a new receipt row holds where the insert says nothing (the schema's defaults; the prepared insert names every column). */
+const INSERT_DEFAULTS: Omit<Required<NewReceiptRow>, "n" | "id" | "kind" | "dedupeKey" | "providerEventType" | "subject" | "receivedAt" | "outcome"> = {
+  providerEventId: null,
+  version: null,
+  reason: null,
+  detail: null,
+  tries: 0,
+  duplicateCount: 0,
+  duplicates: [],
+  closesCase: false,
+  eventId: null,
+  sequence: null,
+  type: null,
+  status: null,
+  fingerprint: null,
+  groupId: null,
+  envelope: null,
+  deliveries: [],
+  bodySha256: null,
+  body: null,
+};
+
 /**
  * The queries a case runs for every event, prepared once per object instance: drizzle builds a
  * query's SQL anew each time it runs one (about 0.1 to 0.2 ms of CPU for these, measured), and a
@@ -75,9 +100,18 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
   const wholeRow = getTableColumns(receipts);
   const toEndpoint = sql`json_extract(d.value, '$.endpoint_id') = ${ph("endpointId")}`;
   return {
+    /**
+     * Every column but `n` a placeholder of its own name, taking the value as the driver stores it
+     * (see insertValues: drizzle would encode a null JSON value as the text "null").
+     */
+    insertReceipt: db
+      .insert(receipts)
+      .values(Object.fromEntries(Object.keys(INSERTED).map((k) => [k, sql`${ph(k)}`])) as unknown as NewReceiptRow)
+      .returning({ n: receipts.n })
+      .prepare(),
     receiptById: rowBy(wholeRow, receipts.id, "id"),
     receiptByEventId: rowBy(wholeRow, receipts.eventId, "eventId"),
-    envelopeOf: rowBy({ envelope: receipts.envelope }, receipts.eventId, "eventId"),
+    envelopeAt: rowBy({ envelope: receipts.envelope }, receipts.n, "n"),
     dedupeHolder: db
       .select({ n: receipts.n, id: receipts.id, duplicates: receipts.duplicates })
       .from(receipts)
@@ -90,6 +124,7 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
         ),
       )
       .orderBy(desc(receipts.n))
+      .limit(1)
       .prepare(),
     countDuplicate: db
       .update(receipts)
@@ -105,8 +140,15 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
       .from(receipts)
       .where(isNotNull(receipts.sequence))
       .orderBy(desc(receipts.sequence))
+      .limit(1)
       .prepare(),
-    decisive: db.select(summary).from(receipts).where(sql`${receipts.sequence} IS NOT NULL OR ${receipts.closesCase} = 1`).orderBy(desc(receipts.n)).prepare(),
+    decisive: db
+      .select(summary)
+      .from(receipts)
+      .where(sql`${receipts.sequence} IS NOT NULL OR ${receipts.closesCase} = 1`)
+      .orderBy(desc(receipts.n))
+      .limit(1)
+      .prepare(),
     lastActivityAt: db
       .select({ at: sql<number | null>`MAX(${receipts.receivedAt})` })
       .from(receipts)
@@ -116,13 +158,21 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
     unsettledTo: eventRows(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE ${toEndpoint} AND (${UNSETTLED}))`),
     deliveriesTo: eventRows(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE ${toEndpoint})`),
     allDeliveries: eventRows(sql`1 = 1`),
-    /** The highest sequence the endpoint acknowledged, or may have (mayHaveBeenAcknowledged, in SQL). */
-    watermark: db
-      .select({ watermark: sql<number | null>`MAX(${receipts.sequence})` })
+    /**
+     * Whether the endpoint acknowledged, or may have (mayHaveBeenAcknowledged, in SQL), an event
+     * after the sequence `after`: only rows after it are read, so only their deliveries parsed.
+     */
+    acknowledgedAfter: db
+      .select({ found: sql<number>`1` })
       .from(sql`${receipts}, json_each(${receipts.deliveries}) d`)
       .where(
-        and(isNotNull(receipts.sequence), toEndpoint, sql`(json_extract(d.value, '$.status') = 'succeeded' OR json_extract(d.value, '$.maybe_delivered') = 1)`),
+        and(
+          gt(receipts.sequence, ph("after")),
+          toEndpoint,
+          sql`(json_extract(d.value, '$.status') = 'succeeded' OR json_extract(d.value, '$.maybe_delivered') = 1)`,
+        ),
       )
+      .limit(1)
       .prepare(),
     storedDeliveries: rowBy({ deliveries: receipts.deliveries }, receipts.n, "n"),
     /** `deliveries`: the JSON text (see countDuplicate). */
@@ -142,6 +192,19 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
       .from(receipts)
       .prepare(),
   };
+}
+
+/** A new row's values as the driver stores them, each column encoded as drizzle would (null stays null), defaults filled in. */
+function insertValues(row: NewReceiptRow): Record<string, unknown> {
+  const values: Record<string, unknown> = { ...INSERT_DEFAULTS };
+  for (const [k, v] of Object.entries(row)) if (v !== undefined) values[k] = v;
+  return Object.fromEntries(
+    Object.entries(INSERTED).map(([k, column]) => {
+      const v = values[k];
+      if (v === undefined) throw new Error(`a new receipt needs ${k}`);
+      return [k, v === null ? null : column.mapToDriverValue(v)];
+    }),
+  );
 }
 
 export class CaseStore {
@@ -232,10 +295,10 @@ export class CaseStore {
     return this.withUnwritten(this.q.receiptById.get({ id }));
   }
 
-  /** The envelope of an event, without the rest of its row (the body may be large). */
-  envelopeOf(eventId: string): ReceiptRow["envelope"] | undefined {
+  /** The envelope of the event in row `n`, without the rest of its row (the body may be large). */
+  envelopeAt(n: number): ReceiptRow["envelope"] | undefined {
     if (!this.ready) return undefined;
-    return this.q.envelopeOf.get({ eventId })?.envelope ?? undefined;
+    return this.q.envelopeAt.get({ n })?.envelope ?? undefined;
   }
 
   receiptByEventId(eventId: string): ReceiptRow | undefined {
@@ -260,8 +323,8 @@ export class CaseStore {
 
   insertReceipt(row: NewReceiptRow): number {
     this.wrote();
-    const inserted = this.db.insert(receipts).values(row).returning({ n: receipts.n }).get();
-    return inserted.n;
+    const inserted = this.q.insertReceipt.get(insertValues(row));
+    return inserted!.n;
   }
 
   updateReceipt(n: number, fields: Partial<NewReceiptRow>): void {
@@ -359,19 +422,20 @@ export class CaseStore {
 
   /**
    * What the sender needs of one endpoint, without reading the deliveries it settled: those not
-   * settled for good or marked in flight, in sequence order, and its watermark, the highest
-   * sequence it acknowledged or may have, read only when asked (computed in SQL over the stored
-   * rows: an acknowledgement is never taken back, and one not written yet is among the unsettled
-   * rows read).
+   * settled for good or marked in flight, in sequence order, and whether it acknowledged (or may
+   * have) an event after a given sequence, read only when asked (in SQL over the stored rows after
+   * that sequence: an acknowledgement is never taken back, and one not written yet is among the
+   * unsettled rows read).
    */
-  backlogOf(endpointId: string): { unsettled: DeliveryRef[]; watermark: () => number } {
-    if (!this.ready) return { unsettled: [], watermark: () => 0 };
+  backlogOf(endpointId: string): { unsettled: DeliveryRef[]; acknowledgedAfter: (sequence: number) => boolean } {
+    if (!this.ready) return { unsettled: [], acknowledgedAfter: () => false };
     // The rows read, with their unwritten states: one may have just been acknowledged.
     const read = this.deliveriesOf(this.q.unsettledTo.all({ endpointId })).filter((r) => r.delivery.endpoint_id === endpointId);
     const unsettled = read.filter(unsettledOrInFlight);
-    const watermark = () =>
-      Math.max(this.q.watermark.get({ endpointId })?.watermark ?? 0, ...read.filter((r) => mayHaveBeenAcknowledged(r.delivery)).map((r) => r.sequence));
-    return { unsettled, watermark };
+    const acknowledgedAfter = (sequence: number) =>
+      read.some((r) => r.sequence > sequence && mayHaveBeenAcknowledged(r.delivery)) ||
+      this.q.acknowledgedAfter.get({ endpointId, after: sequence }) !== undefined;
+    return { unsettled, acknowledgedAfter };
   }
 
   /** Deliveries to one endpoint, of every event. */

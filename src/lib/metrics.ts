@@ -22,6 +22,10 @@ export type Metrics = {
   queueRetries: number;
   /** Rows written by statement (its first words: `INSERT INTO events`), D1's and the objects': where the rows go. */
   rowsWrittenBy: Record<string, number>;
+  /** SQL statements the objects ran. */
+  doStatements: number;
+  /** The objects' statements by text (cut at its table's name), each with how often it ran and the rows it read. */
+  statementsBy: Record<string, { runs: number; rowsRead: number }>;
 };
 
 const zero = (): Metrics => ({
@@ -39,25 +43,27 @@ const zero = (): Metrics => ({
   queueMessagesSent: 0,
   queueRetries: 0,
   rowsWrittenBy: {},
+  doStatements: 0,
+  statementsBy: {},
 });
 
 let current = zero();
 
-type Counter = Exclude<keyof Metrics, "rowsWrittenBy">;
+type Counter = Exclude<keyof Metrics, "rowsWrittenBy" | "statementsBy">;
 
 export function count(key: Counter, n = 1): void {
   current[key] += n;
 }
 
 export function snapshot(): Metrics {
-  return { ...current, rowsWrittenBy: { ...current.rowsWrittenBy } };
+  return { ...current, rowsWrittenBy: { ...current.rowsWrittenBy }, statementsBy: structuredClone(current.statementsBy) };
 }
 
 const labels = new Map<string, string>();
 
 /**
  * A statement's name in the breakdown: what and where it writes (`d1: INSERT INTO events`, `do:
- * UPDATE receipts`). Worked out only for statements that wrote rows, once per statement text.
+ * UPDATE receipts`), once per statement text.
  */
 function statementLabel(store: "d1" | "do", sql: string): string {
   const key = `${store}:${sql}`;
@@ -243,7 +249,13 @@ function tallyCursors(owner: object): void {
     if (query.includes("__miniflare")) continue;
     current.doRowsWritten += cursor.rowsWritten;
     current.doRowsRead += cursor.rowsRead;
-    byStatement(() => statementLabel("do", query), cursor.rowsWritten);
+    current.doStatements++;
+    const label = statementLabel("do", query);
+    const by = current.statementsBy[label] ?? { runs: 0, rowsRead: 0 };
+    by.runs++;
+    by.rowsRead += cursor.rowsRead;
+    current.statementsBy[label] = by;
+    byStatement(() => label, cursor.rowsWritten);
   }
 }
 

@@ -235,7 +235,7 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
     expect(out).toEqual({ first: 1, afterAnswer: 1, afterRollback: [1, false], beforeDecided: [1, false], afterDecided: [2, true], frozen: true });
   });
 
-  it("count in an endpoint's backlog and watermark, which read no delivery it settled", async () => {
+  it("count in an endpoint's backlog and what it acknowledged, which read no delivery it settled", async () => {
     const out = await withStore((store, n, d) => {
       const event = (k: number, deliveries: Delivery[]) =>
         store.insertReceipt({
@@ -262,21 +262,21 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
       event(3, [to("ep_a", "retrying", { maybe_delivered: true })]);
       const n4 = event(4, [to("ep_b", "pending")]);
       const a = store.backlogOf("ep_a");
-      const stored = { unsettled: a.unsettled.map((r) => r.sequence), watermark: a.watermark() };
+      const stored = { unsettled: a.unsettled.map((r) => r.sequence), after: [1, 2, 3].map(a.acknowledgedAfter) };
       // An answer not written yet: ep_b acknowledged 4.
       const pendingB = store.backlogOf("ep_b").unsettled.find((r) => r.n === n4)!;
       store.recordDelivery(n4, { ...pendingB.delivery, status: "succeeded", next_attempt_at: null });
       const b = store.backlogOf("ep_b");
       return {
         stored,
-        b: { unsettled: b.unsettled.map((r) => [r.sequence, r.delivery.status]), watermark: b.watermark() },
-        none: store.backlogOf("ep_c").watermark(),
+        b: { unsettled: b.unsettled.map((r) => [r.sequence, r.delivery.status]), after: [3, 4].map(b.acknowledgedAfter) },
+        none: store.backlogOf("ep_c").acknowledgedAfter(0),
         n,
       };
     });
-    expect(out.stored).toEqual({ unsettled: [1, 3], watermark: 3 });
-    expect(out.b).toEqual({ unsettled: [[2, "pending"]], watermark: 4 });
-    expect(out.none).toBe(0);
+    expect(out.stored).toEqual({ unsettled: [1, 3], after: [true, true, false] });
+    expect(out.b).toEqual({ unsettled: [[2, "pending"]], after: [true, false] });
+    expect(out.none).toBe(false);
   });
 
   it("of a row that is gone are dropped, and block nothing", async () => {
