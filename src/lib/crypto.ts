@@ -58,8 +58,29 @@ export async function matchesAny(candidate: string, secrets: readonly string[]):
 
 export type HmacAlgorithm = "sha256" | "sha512";
 
+/**
+ * Imported HMAC keys (not extractable) by algorithm and key, in this isolate: importing a key cost
+ * more CPU than the MAC itself in a profile of the pipeline, and every ingest and every send
+ * signs or verifies with one of a few keys. Bounded: the oldest goes first.
+ */
+const hmacKeys = new Map<string, CryptoKey>();
+export const HMAC_KEYS_KEPT = 1_000;
+
+async function hmacKey(algorithm: HmacAlgorithm, key: Uint8Array): Promise<CryptoKey> {
+  const id = `${algorithm}:${bytesToBase64(key)}`;
+  const cached = hmacKeys.get(id);
+  if (cached) return cached;
+  const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: algorithm === "sha256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
+  if (hmacKeys.size >= HMAC_KEYS_KEPT) hmacKeys.delete(hmacKeys.keys().next().value!);
+  hmacKeys.set(id, imported);
+  return imported;
+}
+
+/** How many imported HMAC keys this isolate keeps (for tests). */
+export const hmacKeysKept = () => hmacKeys.size;
+
 export async function hmac(algorithm: HmacAlgorithm, key: Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: algorithm === "sha256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
+  const cryptoKey = await hmacKey(algorithm, key);
   const input = typeof data === "string" ? encoder.encode(data) : data;
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, input));
 }
