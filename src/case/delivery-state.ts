@@ -7,7 +7,7 @@
  *   pending/retrying ─a later event acknowledged─▶ superseded (never for a replay)
  *   pending/retrying ─flow control says wait─▶ the same, deferred (no attempt, no failure)
  */
-import type { Attempt, DeferReason, Delivery } from "../domain";
+import type { Attempt, DeferReason, Delivery, DeliveryStatus } from "../domain";
 import { newId } from "../lib/ids";
 import { nextRetryDelay } from "../pipeline/schedule";
 import type { SendResult } from "../pipeline/send";
@@ -17,7 +17,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Still to be sent. */
 export const isOpen = (d: Delivery) => d.status === "pending" || d.status === "retrying";
 /** Not settled for good: open, held, or failed (an operator may recover it). */
-export const isUnsettled = (d: Delivery) => isOpen(d) || d.status === "held" || d.status === "failed";
+export const UNSETTLED_STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "held", "failed"];
+export const isUnsettled = (d: Delivery) => UNSETTLED_STATUSES.includes(d.status);
 /** Counts as acknowledged for the superseded rule: acknowledged, or perhaps (an interrupted attempt). */
 export const mayHaveBeenAcknowledged = (d: Delivery) => d.status === "succeeded" || d.maybe_delivered;
 

@@ -12,7 +12,7 @@ import migrations from "../../migrations/case/migrations.js";
 import { caseState, receipts, type Duplicate, type LastForwarded } from "../db/case/schema";
 import type { IndexWrite } from "../db/index-writes";
 import { TERMINAL, type Delivery } from "../domain";
-import { isUnsettled, mayHaveBeenAcknowledged } from "./delivery-state";
+import { isUnsettled, mayHaveBeenAcknowledged, UNSETTLED_STATUSES } from "./delivery-state";
 import { log } from "../lib/log";
 import { compareVersions } from "../pipeline/fingerprint";
 import type { CaseFacts } from "./decide";
@@ -24,12 +24,17 @@ export type CaseStateRow = typeof caseState.$inferSelect;
 /** The last duplicates kept on a receipt for the trail (all are counted). */
 const DUPLICATES_KEPT = 10;
 
-/** A delivery (`d.value` of json_each over a row's deliveries) not settled for good, or marked in flight. */
+/**
+ * A row with a delivery not settled for good, or marked in flight, found in the deliveries' JSON
+ * text as JSON.stringify writes it (no spaces; a quote inside a string value is escaped, so these
+ * only match keys of the deliveries themselves): no JSON is parsed for the rows it skips, which
+ * are most of a case's. The rows it finds are a superset; the code filters each delivery.
+ */
 const UNSETTLED = sql.raw(
-  "json_extract(d.value, '$.status') IN ('pending', 'retrying', 'held', 'failed') OR json_extract(d.value, '$.in_flight_since') IS NOT NULL",
+  `(${UNSETTLED_STATUSES.map((s) => `instr(deliveries, '"status":"${s}"') > 0`).join(" OR ")} OR instr(deliveries, '"in_flight_since":"') > 0)`,
 );
 
-/** What UNSETTLED finds, in code: the rows it reads are a superset (see unsettledDeliveries). */
+/** What UNSETTLED finds, in code, per delivery. */
 const unsettledOrInFlight = (r: DeliveryRef) => isUnsettled(r.delivery) || r.delivery.in_flight_since !== null;
 
 /** A delivery with the event it carries. */
@@ -154,8 +159,9 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
       .from(receipts)
       .where(sql`${receipts.outcome} <> 'pending'`)
       .prepare(),
-    unsettled: eventRows(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE ${UNSETTLED})`),
-    unsettledTo: eventRows(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE ${toEndpoint} AND (${UNSETTLED}))`),
+    unsettled: eventRows(UNSETTLED),
+    // A superset again: the row has an unsettled delivery and a delivery to the endpoint, perhaps not the same one.
+    unsettledTo: eventRows(sql`${UNSETTLED} AND instr(${receipts.deliveries}, '"endpoint_id":' || json_quote(${ph("endpointId")})) > 0`),
     deliveriesTo: eventRows(sql`EXISTS (SELECT 1 FROM json_each(${receipts.deliveries}) d WHERE ${toEndpoint})`),
     allDeliveries: eventRows(sql`1 = 1`),
     /**

@@ -279,6 +279,49 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
     expect(out.none).toBe(false);
   });
 
+  it("are found unsettled from the JSON text alone, and an attempt's answer quoting that text changes nothing", async () => {
+    const out = await withStore((store, n, d) => {
+      // Row n (the store's) is pending to ep_a. Each unsettled state to ep_x, and one in flight.
+      const row = (k: number, delivery: Partial<Delivery>) =>
+        store.insertReceipt({
+          id: `rcv_${k}`,
+          kind: "webhook",
+          dedupeKey: `k${k}`,
+          providerEventType: "t",
+          subject: "case",
+          receivedAt: Date.now(),
+          outcome: "forwarded",
+          eventId: `evt_${k}`,
+          sequence: k,
+          deliveries: [{ ...d, id: `dlv_${k}`, endpoint_id: "ep_x", ...delivery }],
+        });
+      const unsettled = (["retrying", "held", "failed"] as const).map((status, i) => row(2 + i, { status }));
+      const inFlight = row(5, { status: "succeeded", in_flight_since: new Date().toISOString() });
+      // Settled for good, with an answer that quotes the very text the query looks for.
+      const quoted = '{"status":"pending","in_flight_since":"now","endpoint_id":"ep_a"}';
+      const attempt = {
+        id: "att_1",
+        at: new Date().toISOString(),
+        status_code: 200,
+        duration_ms: 1,
+        response_excerpt: quoted,
+        error_kind: null,
+        flagged: false,
+      };
+      row(6, { status: "succeeded", attempts: [attempt] });
+      row(7, { status: "superseded", attempts: [attempt] });
+      return {
+        rows: store.unsettledDeliveries().map((r) => r.n),
+        expected: [n, ...unsettled, inFlight],
+        toX: store.backlogOf("ep_x").unsettled.map((r) => r.n),
+        toA: store.backlogOf("ep_a").unsettled.map((r) => r.n),
+      };
+    });
+    expect(out.rows).toEqual(out.expected);
+    expect(out.toX).toEqual(out.expected.slice(1));
+    expect(out.toA).toEqual([out.expected[0]]);
+  });
+
   it("of a row that is gone are dropped, and block nothing", async () => {
     const out = await withStore((store, n, d) => {
       store.recordDelivery(9_999, { ...d, status: "succeeded" });
