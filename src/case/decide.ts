@@ -16,7 +16,8 @@ export type CaseFacts = {
   versions: Readonly<Record<string, string>>;
   /** Highest sequence ever given, deleted events included. */
   lastSequence: number;
-  lastForwarded: LastForwarded | null;
+  /** Its check is not needed to decide (the fingerprint covers it): kept only once retention deletes the row. */
+  lastForwarded: Omit<LastForwarded, "check"> | null;
 };
 
 export type Staleness = { stale: false } | { stale: true; newest: string };

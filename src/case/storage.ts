@@ -40,18 +40,8 @@ const unsettledOrInFlight = (r: DeliveryRef) => isUnsettled(r.delivery) || r.del
 /** A delivery with the event it carries. */
 export type DeliveryRef = { n: number; sequence: number; eventId: string; delivery: Delivery };
 
-/** Columns the decisions read, without the envelope or the body. */
-const summary = {
-  n: receipts.n,
-  id: receipts.id,
-  subject: receipts.subject,
-  version: receipts.version,
-  receivedAt: receipts.receivedAt,
-  outcome: receipts.outcome,
-  sequence: receipts.sequence,
-  status: receipts.status,
-  closesCase: receipts.closesCase,
-};
+/** What one read of the decided receipts gives (CaseStore.decided); `latestRow` holds the last forwarded event, if any row does. */
+type Decided = { facts: CaseFacts; terminal: boolean; latestRow: number | null };
 
 const ph = sql.placeholder;
 
@@ -139,20 +129,21 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
       .prepare(),
     allReceipts: db.select().from(receipts).orderBy(asc(receipts.n)).prepare(),
     state: db.select().from(caseState).where(eq(caseState.id, 1)).prepare(),
-    versions: db.select(summary).from(receipts).where(isNotNull(receipts.version)).prepare(),
-    latest: db
-      .select({ sequence: receipts.sequence, fingerprint: receipts.fingerprint, type: receipts.type, status: receipts.status, envelope: receipts.envelope })
+    /** What the facts and whether the case is closed are made of (CaseStore.decided). */
+    decided: db
+      .select({
+        n: receipts.n,
+        subject: receipts.subject,
+        version: receipts.version,
+        outcome: receipts.outcome,
+        sequence: receipts.sequence,
+        status: receipts.status,
+        closesCase: receipts.closesCase,
+        fingerprint: receipts.fingerprint,
+        type: receipts.type,
+      })
       .from(receipts)
-      .where(isNotNull(receipts.sequence))
-      .orderBy(desc(receipts.sequence))
-      .limit(1)
-      .prepare(),
-    decisive: db
-      .select(summary)
-      .from(receipts)
-      .where(sql`${receipts.sequence} IS NOT NULL OR ${receipts.closesCase} = 1`)
-      .orderBy(desc(receipts.n))
-      .limit(1)
+      .where(sql`${receipts.version} IS NOT NULL OR ${receipts.sequence} IS NOT NULL OR ${receipts.closesCase} = 1`)
       .prepare(),
     lastActivityAt: db
       .select({ at: sql<number | null>`MAX(${receipts.receivedAt})` })
@@ -227,7 +218,7 @@ export class CaseStore {
    * closed), kept until this store writes anything or a transaction ends: every write to the
    * receipts or the state row goes through this class.
    */
-  private memo: { state?: CaseStateRow | null; facts?: CaseFacts; terminal?: boolean } = {};
+  private memo: { state?: CaseStateRow | null; decided?: Decided } = {};
   private prepared?: ReturnType<typeof prepareQueries>;
 
   private get q(): ReturnType<typeof prepareQueries> {
@@ -355,55 +346,66 @@ export class CaseStore {
 
   /** What the next decision depends on (read-only: shared until the next write). */
   facts(): CaseFacts {
-    if (!this.memo.facts) {
-      const facts = this.readFacts();
-      Object.freeze(facts.versions);
-      if (facts.lastForwarded) Object.freeze(facts.lastForwarded);
-      this.memo.facts = Object.freeze(facts);
-    }
-    return this.memo.facts;
-  }
-
-  private readFacts(): CaseFacts {
-    const floor = this.state();
-    const versions: Record<string, string> = { ...(floor?.versionFloor ?? {}) };
-    let lastSequence = floor?.sequenceFloor ?? 0;
-    let lastForwarded: LastForwarded | null = floor?.lastForwarded ?? null;
-    if (!this.ready) return { versions, lastSequence, lastForwarded };
-    for (const r of this.q.versions.all()) {
-      // Versions of decided receipts: a stale one is older by definition, a pending or failed one was never decided.
-      const decided = r.outcome === "forwarded" || r.outcome === "unchanged" || r.closesCase;
-      if (!decided || r.version === null) continue;
-      const prev = versions[r.subject];
-      if (prev === undefined || compareVersions(r.version, prev) > 0) versions[r.subject] = r.version;
-    }
-    const latest = this.q.latest.get();
-    if (latest?.sequence != null && latest.sequence > lastSequence) {
-      lastSequence = latest.sequence;
-      lastForwarded = {
-        sequence: latest.sequence,
-        fingerprint: latest.fingerprint ?? "",
-        type: latest.type!,
-        status: latest.status!,
-        check: latest.envelope?.data.check ?? null,
-      };
-    }
-    return { versions, lastSequence, lastForwarded };
+    return this.decided().facts;
   }
 
   /** Whether the case is closed: its last forwarded status is terminal, or the provider said it is gone since. */
   terminal(): boolean {
-    this.memo.terminal ??= this.readTerminal();
-    return this.memo.terminal;
+    return this.decided().terminal;
   }
 
-  private readTerminal(): boolean {
+  /**
+   * The facts and whether the case is closed, in one read of the decided receipts (their small
+   * columns, never an envelope or a body), on top of what retention folded into case_state.
+   */
+  private decided(): Decided {
+    if (!this.memo.decided) {
+      const d = this.readDecided();
+      Object.freeze(d.facts.versions);
+      if (d.facts.lastForwarded) Object.freeze(d.facts.lastForwarded);
+      Object.freeze(d.facts);
+      this.memo.decided = d;
+    }
+    return this.memo.decided;
+  }
+
+  private readDecided(): Decided {
     const floor = this.state();
+    const versions: Record<string, string> = { ...(floor?.versionFloor ?? {}) };
+    let lastSequence = floor?.sequenceFloor ?? 0;
+    let lastForwarded: CaseFacts["lastForwarded"] = floor?.lastForwarded ?? null;
+    let latestRow: number | null = null;
     let terminal = floor?.terminalFloor ?? false;
-    if (!this.ready) return terminal;
-    const decisive = this.q.decisive.get();
-    if (decisive) terminal = decisive.closesCase || (decisive.status !== null && TERMINAL.has(decisive.status));
-    return terminal;
+    if (this.ready) {
+      let decisive: { n: number; closes: boolean } | null = null;
+      for (const r of this.q.decided.all()) {
+        // Versions of decided receipts: a stale one is older by definition, a pending or failed one was never decided.
+        const decided = r.outcome === "forwarded" || r.outcome === "unchanged" || r.closesCase;
+        if (decided && r.version !== null) {
+          const prev = versions[r.subject];
+          if (prev === undefined || compareVersions(r.version, prev) > 0) versions[r.subject] = r.version;
+        }
+        if (r.sequence !== null && r.sequence > lastSequence) {
+          lastSequence = r.sequence;
+          lastForwarded = { sequence: r.sequence, fingerprint: r.fingerprint ?? "", type: r.type!, status: r.status! };
+          latestRow = r.n;
+        }
+        // The last receipt that forwarded an event or closed the case says whether it is closed.
+        if ((r.sequence !== null || r.closesCase) && (decisive === null || r.n > decisive.n)) {
+          decisive = { n: r.n, closes: r.closesCase || (r.status !== null && TERMINAL.has(r.status)) };
+        }
+      }
+      if (decisive) terminal = decisive.closes;
+    }
+    return { facts: { versions, lastSequence, lastForwarded }, terminal, latestRow };
+  }
+
+  /** The last forwarded event as case_state keeps it once its row is deleted: with its check, from its envelope. */
+  private lastForwardedToKeep(): LastForwarded | null {
+    const { facts, latestRow } = this.decided();
+    if (!facts.lastForwarded) return null;
+    if (latestRow === null) return this.state()?.lastForwarded ?? null;
+    return { ...facts.lastForwarded, check: this.envelopeAt(latestRow)?.data.check ?? null };
   }
 
   /** Last receipt processed or reconcile run: the reconcile clock starts here. */
@@ -580,6 +582,7 @@ export class CaseStore {
     return this.transaction(() => {
       const facts = this.facts();
       const terminal = this.terminal();
+      const lastForwarded = this.lastForwardedToKeep();
       const all = this.allReceipts();
       // Past the event retention everything goes (unless `keep` says a delivery must settle first);
       // a stale or unchanged receipt, which is only a dedupe key, goes after the dedupe window.
@@ -587,7 +590,7 @@ export class CaseStore {
         r.receivedAt < now - windows.eventMs || ((r.outcome === "stale" || r.outcome === "unchanged") && r.receivedAt < now - windows.dedupeMs);
       const doomed = all.filter((r) => expired(r) && !keep(r));
       if (doomed.length) {
-        this.upsertState({ sequenceFloor: facts.lastSequence, versionFloor: facts.versions, lastForwarded: facts.lastForwarded, terminalFloor: terminal });
+        this.upsertState({ sequenceFloor: facts.lastSequence, versionFloor: facts.versions, lastForwarded, terminalFloor: terminal });
         this.wrote();
         for (const r of doomed) this.db.delete(receipts).where(eq(receipts.n, r.n)).run();
       }

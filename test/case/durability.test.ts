@@ -130,6 +130,15 @@ describe("numbering", () => {
     const kept = await runInDurableObject(caseStub(r.source.id, "rt-1"), (_o, state) => state.storage.sql.exec("SELECT * FROM case_state").toArray());
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatchObject({ sequence_floor: 3, terminal_floor: 1 });
+    // The last event forwarded, as unchanged-detection needed it, its check included (from its envelope).
+    const third = r.hook.forCase("rt-1")[2]!.body;
+    expect(JSON.parse(String(kept[0]!.last_forwarded))).toEqual({
+      sequence: 3,
+      fingerprint: expect.any(String),
+      type: third.type,
+      status: third.data.status,
+      check: third.data.check,
+    });
     // The case comes back to life: it is numbered after everything it ever sent, and an old version is still stale.
     r.api.set("rt-1", "Pending", "Reviewing Order", stamp(30));
     await r.send(kcCaseEvent("rt-1", stamp(30), "Pending", "Reviewing Order"));
