@@ -59,17 +59,26 @@ export async function matchesAny(candidate: string, secrets: readonly string[]):
 export type HmacAlgorithm = "sha256" | "sha512";
 
 /**
- * Imported HMAC keys (not extractable) by algorithm and key, in this isolate: importing a key cost
- * more CPU than the MAC itself in a profile of the pipeline, and every ingest and every send
- * signs or verifies with one of a few keys. Bounded: the oldest goes first.
+ * Imported HMAC keys (not extractable) in this isolate, by the SHA-256 of the algorithm and the key:
+ * importing a key cost more CPU than the MAC itself in a profile of the pipeline, and every ingest
+ * and every send signs or verifies with one of a few keys. The key material itself is not kept
+ * (a rotated or deleted secret leaves only its digest and its non-extractable key). Bounded: the
+ * least recently used goes first.
  */
 const hmacKeys = new Map<string, CryptoKey>();
 export const HMAC_KEYS_KEPT = 1_000;
 
 async function hmacKey(algorithm: HmacAlgorithm, key: Uint8Array): Promise<CryptoKey> {
-  const id = `${algorithm}:${bytesToBase64(key)}`;
+  const named = new Uint8Array(algorithm.length + 1 + key.length);
+  named.set(encoder.encode(`${algorithm}:`));
+  named.set(key, algorithm.length + 1);
+  const id = bytesToHex(await sha256(named));
   const cached = hmacKeys.get(id);
-  if (cached) return cached;
+  if (cached) {
+    hmacKeys.delete(id);
+    hmacKeys.set(id, cached);
+    return cached;
+  }
   const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: algorithm === "sha256" ? "SHA-256" : "SHA-512" }, false, ["sign"]);
   if (hmacKeys.size >= HMAC_KEYS_KEPT) hmacKeys.delete(hmacKeys.keys().next().value!);
   hmacKeys.set(id, imported);

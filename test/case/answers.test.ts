@@ -59,6 +59,13 @@ describe("attempts' answers", () => {
     const by = await rowsWrittenBy();
     expect(by["do: INSERT INTO receipts"]).toBe(1);
     expect(by["do: UPDATE receipts"]).toBe(1);
+    // Every statement the object ran is counted once, reads told apart by their condition.
+    const m = (await api.get("/bench/metrics", null)).body as { doStatements: number; statementsBy: Record<string, { runs: number }> };
+    const runs = Object.values(m.statementsBy).reduce((sum, v) => sum + v.runs, 0);
+    expect(m.doStatements).toBeGreaterThan(0);
+    expect(runs).toBe(m.doStatements);
+    const reads = Object.keys(m.statementsBy).filter((k) => k.startsWith("do: SELECT") && k.includes(" FROM receipts WHERE "));
+    expect(reads.some((k) => k.includes("instr(deliveries"))).toBe(true);
   });
 
   it("to one endpoint are stored before the next send to it", async () => {

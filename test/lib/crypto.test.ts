@@ -33,6 +33,8 @@ describe("crypto", () => {
     expect(bytesToHex(await hmac("sha512", jefe, data))).toBe(
       "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
     );
+    // The same bytes under the other algorithm are another key: no confusion between the two.
+    expect(bytesToHex(await hmac("sha256", jefe, data))).toBe(sha256);
     for (let i = 0; i < HMAC_KEYS_KEPT + 5; i++) await hmac("sha256", new TextEncoder().encode(`key-${i}`), data);
     expect(hmacKeysKept()).toBe(HMAC_KEYS_KEPT);
     // A key dropped from the cache is imported again, with the same result.
