@@ -582,7 +582,6 @@ export class CaseStore {
     return this.transaction(() => {
       const facts = this.facts();
       const terminal = this.terminal();
-      const lastForwarded = this.lastForwardedToKeep();
       const all = this.allReceipts();
       // Past the event retention everything goes (unless `keep` says a delivery must settle first);
       // a stale or unchanged receipt, which is only a dedupe key, goes after the dedupe window.
@@ -590,7 +589,12 @@ export class CaseStore {
         r.receivedAt < now - windows.eventMs || ((r.outcome === "stale" || r.outcome === "unchanged") && r.receivedAt < now - windows.dedupeMs);
       const doomed = all.filter((r) => expired(r) && !keep(r));
       if (doomed.length) {
-        this.upsertState({ sequenceFloor: facts.lastSequence, versionFloor: facts.versions, lastForwarded, terminalFloor: terminal });
+        this.upsertState({
+          sequenceFloor: facts.lastSequence,
+          versionFloor: facts.versions,
+          lastForwarded: this.lastForwardedToKeep(),
+          terminalFloor: terminal,
+        });
         this.wrote();
         for (const r of doomed) this.db.delete(receipts).where(eq(receipts.n, r.n)).run();
       }
