@@ -48,28 +48,6 @@ const ph = sql.placeholder;
 /** The columns a receipt is inserted with: all but `n`. */
 const { n: _n, ...INSERTED } = getTableColumns(receipts);
 
-/** What a new receipt row holds where the insert says nothing (the schema's defaults; the prepared insert names every column). */
-const INSERT_DEFAULTS: Omit<Required<NewReceiptRow>, "n" | "id" | "kind" | "dedupeKey" | "providerEventType" | "subject" | "receivedAt" | "outcome"> = {
-  providerEventId: null,
-  version: null,
-  reason: null,
-  detail: null,
-  tries: 0,
-  duplicateCount: 0,
-  duplicates: [],
-  closesCase: false,
-  eventId: null,
-  sequence: null,
-  type: null,
-  status: null,
-  fingerprint: null,
-  groupId: null,
-  envelope: null,
-  deliveries: [],
-  bodySha256: null,
-  body: null,
-};
-
 /**
  * The queries a case runs for every event, prepared once per object instance: drizzle builds a
  * query's SQL anew each time it runs one (about 0.1 to 0.2 ms of CPU for these, measured), and a
@@ -97,7 +75,8 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
   return {
     /**
      * Every column but `n` a placeholder of its own name, taking the value as the driver stores it
-     * (see insertValues: drizzle would encode a null JSON value as the text "null").
+     * (see insertValues: drizzle would encode a null JSON value as the text "null"; the defaults
+     * come from the schema).
      */
     insertReceipt: db
       .insert(receipts)
@@ -191,14 +170,16 @@ function prepareQueries(db: DrizzleSqliteDODatabase) {
   };
 }
 
-/** A new row's values as the driver stores them, each column encoded as drizzle would (null stays null), defaults filled in. */
+/**
+ * A new row's values as the driver stores them, each column encoded as drizzle would (null stays
+ * null), where the row says nothing the schema's default, else null.
+ */
 function insertValues(row: NewReceiptRow): Record<string, unknown> {
-  const values: Record<string, unknown> = { ...INSERT_DEFAULTS };
-  for (const [k, v] of Object.entries(row)) if (v !== undefined) values[k] = v;
+  const given = row as Record<string, unknown>;
   return Object.fromEntries(
     Object.entries(INSERTED).map(([k, column]) => {
-      const v = values[k];
-      if (v === undefined) throw new Error(`a new receipt needs ${k}`);
+      const v = given[k] !== undefined ? given[k] : column.hasDefault ? column.default : null;
+      if (v === null && column.notNull) throw new Error(`a new receipt needs ${k}`);
       return [k, v === null ? null : column.mapToDriverValue(v)];
     }),
   );
