@@ -172,6 +172,21 @@ describe("attempts' answers", () => {
 });
 
 describe("the case store's unwritten delivery states, and what it keeps in memory", () => {
+  /** A forwarded receipt row with sequence `k` and these deliveries. */
+  const forwarded = (store: CaseStore, k: number, deliveries: Delivery[]) =>
+    store.insertReceipt({
+      id: `rcv_${k}`,
+      kind: "webhook",
+      dedupeKey: `k${k}`,
+      providerEventType: "t",
+      subject: "case",
+      receivedAt: Date.now(),
+      outcome: "forwarded",
+      eventId: `evt_${k}`,
+      sequence: k,
+      deliveries,
+    });
+
   async function withStore<T>(fn: (store: CaseStore, n: number, d: Delivery, storage: DurableObjectStorage) => T): Promise<T> {
     const stub = env.CASES.get(env.CASES.idFromName(`src_unwritten:${crypto.randomUUID()}`));
     return runInDurableObject(stub, (_o, state) => {
@@ -244,19 +259,7 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
 
   it("count in an endpoint's backlog and what it acknowledged, which read no delivery it settled", async () => {
     const out = await withStore((store, n, d) => {
-      const event = (k: number, deliveries: Delivery[]) =>
-        store.insertReceipt({
-          id: `rcv_${k}`,
-          kind: "webhook",
-          dedupeKey: `k${k}`,
-          providerEventType: "t",
-          subject: "case",
-          receivedAt: Date.now(),
-          outcome: "forwarded",
-          eventId: `evt_${k}`,
-          sequence: k,
-          deliveries,
-        });
+      const event = (k: number, deliveries: Delivery[]) => forwarded(store, k, deliveries);
       const to = (endpoint: string, status: Delivery["status"], extra: Partial<Delivery> = {}) => ({
         ...d,
         id: `dlv_${crypto.randomUUID()}`,
@@ -289,19 +292,7 @@ describe("the case store's unwritten delivery states, and what it keeps in memor
   it("are found unsettled from the JSON text alone, and an attempt's answer quoting that text changes nothing", async () => {
     const out = await withStore((store, n, d) => {
       // Row n (the store's) is pending to ep_a. Each unsettled state to ep_x, and one in flight.
-      const row = (k: number, delivery: Partial<Delivery>) =>
-        store.insertReceipt({
-          id: `rcv_${k}`,
-          kind: "webhook",
-          dedupeKey: `k${k}`,
-          providerEventType: "t",
-          subject: "case",
-          receivedAt: Date.now(),
-          outcome: "forwarded",
-          eventId: `evt_${k}`,
-          sequence: k,
-          deliveries: [{ ...d, id: `dlv_${k}`, endpoint_id: "ep_x", ...delivery }],
-        });
+      const row = (k: number, delivery: Partial<Delivery>) => forwarded(store, k, [{ ...d, id: `dlv_${k}`, endpoint_id: "ep_x", ...delivery }]);
       const unsettled = (["retrying", "held", "failed"] as const).map((status, i) => row(2 + i, { status }));
       const inFlight = row(5, { status: "succeeded", in_flight_since: new Date().toISOString() });
       // Settled for good, with an answer that quotes the very text the query looks for.
