@@ -59,36 +59,28 @@ export function snapshot(): Metrics {
   return { ...current, rowsWrittenBy: { ...current.rowsWrittenBy }, statementsBy: structuredClone(current.statementsBy) };
 }
 
-const labels = new Map<string, string>();
+const names = new Map<string, { label: string; name: string }>();
 
 /**
- * A statement's name in the breakdown: what and where it writes (`d1: INSERT INTO events`, `do:
- * UPDATE receipts`), once per statement text.
+ * A statement's names in the breakdowns, once per statement text: `label`, what and where it
+ * writes (`d1: INSERT INTO events`, `do: UPDATE receipts`), and `name`, the same with a read's
+ * condition (several read receipts).
  */
-function statementLabel(store: "d1" | "do", sql: string): string {
+function statementNames(store: "d1" | "do", sql: string): { label: string; name: string } {
   const key = `${store}:${sql}`;
-  const known = labels.get(key);
+  const known = names.get(key);
   if (known) return known;
-  const words = sql.replace(/\s+/g, " ").replace(/["`]/g, "").trim().split(" ");
+  const flat = sql.replace(/\s+/g, " ").replace(/["`]/g, "").trim();
+  const words = flat.split(" ");
   const upper = words.map((w) => w.toUpperCase());
   // Up to the table's name: the word after INTO, FROM, TABLE or UPDATE.
   const at = upper.findIndex((w) => w === "INTO" || w === "FROM" || w === "TABLE" || w === "UPDATE");
   const end = at >= 0 ? at + 2 : 1;
   const label = `${store}: ${[...upper.slice(0, end - 1), words[end - 1] ?? ""].join(" ").trim()}`;
-  if (labels.size < 1_000) labels.set(key, label);
-  return label;
-}
-
-const names = new Map<string, string>();
-
-/** In the statements' breakdown, a read is told apart by its condition too (several read receipts); once per statement text. */
-function statementName(label: string, sql: string): string {
-  const known = names.get(sql);
-  if (known) return known;
-  const where = /^\s*select/i.test(sql) ? /\bwhere\b(.*)$/is.exec(sql.replace(/\s+/g, " ").replace(/["`]/g, "")) : null;
-  const name = where ? `${label} WHERE ${where[1]!.trim().slice(0, 60)}` : label;
-  if (names.size < 1_000) names.set(sql, name);
-  return name;
+  const where = upper[0] === "SELECT" ? /\bwhere\b(.*)$/is.exec(flat) : null;
+  const named = { label, name: where ? `${label} WHERE ${where[1]!.trim().slice(0, 60)}` : label };
+  if (names.size < 1_000) names.set(key, named);
+  return named;
 }
 
 function byStatement(label: () => string, rows: number): void {
@@ -106,7 +98,7 @@ type Meta = { rows_read?: number; rows_written?: number } | undefined;
 function tally(meta: Meta, sql: string): void {
   current.d1RowsRead += meta?.rows_read ?? 0;
   current.d1RowsWritten += meta?.rows_written ?? 0;
-  byStatement(() => statementLabel("d1", sql), meta?.rows_written ?? 0);
+  byStatement(() => statementNames("d1", sql).label, meta?.rows_written ?? 0);
 }
 
 /** Each counted statement's own statement and SQL text, for batches. */
@@ -262,8 +254,7 @@ function tallyCursors(owner: object): void {
     current.doRowsWritten += cursor.rowsWritten;
     current.doRowsRead += cursor.rowsRead;
     current.doStatements++;
-    const label = statementLabel("do", query);
-    const name = statementName(label, query);
+    const { label, name } = statementNames("do", query);
     const by = current.statementsBy[name] ?? { runs: 0, rowsRead: 0 };
     by.runs++;
     by.rowsRead += cursor.rowsRead;
