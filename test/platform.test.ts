@@ -32,11 +32,17 @@ describe("D1 rows written (what D1 bills)", () => {
     );
     expect(await rowsWritten(`UPDATE ${t}_idx SET b = 'c' WHERE id = 1`)).toBe(1);
     expect(await rowsWritten(`UPDATE ${t}_idx SET a = 'c' WHERE id = 1`)).toBe(2);
+    // Deleting is billed as writing, once per row deleted (its index entries are not counted): retention's deletes cost rows too.
+    expect([
+      await rowsWritten(`DELETE FROM ${t}_norowid WHERE id = 'k'`),
+      await rowsWritten(`DELETE FROM ${t}_idx WHERE id = 1`),
+      await rowsWritten(`DELETE FROM ${t}_idx WHERE id = 1`),
+    ]).toEqual([1, 1, 0]);
   });
 });
 
 describe("Durable Object SQLite rows written (what object storage bills)", () => {
-  it("counts two per CREATE TABLE, and one per row an INSERT or UPDATE touches: a new case pays for its tables once", async () => {
+  it("counts two per CREATE TABLE, and one per row an INSERT, UPDATE or DELETE touches: a new case pays for its tables once", async () => {
     const stub = env.CASES.get(env.CASES.idFromName(`src_platform:rows-${crypto.randomUUID()}`));
     const written = await runInDurableObject(stub, (_o, state) => {
       const run = (q: string) => {
@@ -50,9 +56,12 @@ describe("Durable Object SQLite rows written (what object storage bills)", () =>
         run("INSERT INTO t VALUES (1, 'a')"),
         run("UPDATE t SET v = 'b' WHERE id = 1"),
         run("UPDATE t SET v = 'b' WHERE id = 2"),
+        run("INSERT INTO t VALUES (2, 'c'), (3, 'd')"),
+        run("DELETE FROM t WHERE id >= 2"),
+        run("DELETE FROM t WHERE id >= 2"),
       ];
     });
-    expect(written).toEqual([2, 2, 1, 1, 0]);
+    expect(written).toEqual([2, 2, 1, 1, 0, 2, 2, 0]);
   });
 
   it("refuses PRAGMA user_version (SQLITE_AUTH): a case's schema version has to live in a row (case_state)", async () => {
