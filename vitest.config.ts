@@ -39,6 +39,7 @@ export default defineConfig(async () => {
                 // The same settings on every machine: tests never read a developer's .dev.vars.
                 bindings: {
                   ENVIRONMENT: "test",
+                  METRICS: "on",
                   ...TEST_SECRETS,
                   TEST_MIGRATIONS: migrations,
                 },

@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
   MAX_ENDPOINTS_PER_CUSTOMER: z.coerce.number().int().min(1).max(1_000).default(50),
   ALERT_FAILING_AFTER: z.coerce.number().int().min(1).max(1_000).default(5),
   ALERT_REPEAT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(900),
+  // Read where the bindings are wrapped (src/lib/metrics.ts); checked here so a typo fails closed.
+  METRICS: z.enum(["on", "off"]).default("off"),
 });
 
 const DAY = 86_400_000;

@@ -1,7 +1,9 @@
 /**
  * What the relay spends, counted per isolate: D1 queries (round trips) and rows, Durable Object
- * requests, storage writes and active time, queue messages. Cheap to keep, read by `npm run bench`
- * through /bench/metrics (outside production) to price a relayed event.
+ * requests, storage writes and active time, queue messages. Read by `npm run bench` through
+ * /bench/metrics (outside production) to price a relayed event. Counting wraps every binding and
+ * SQL statement, so it runs only where `METRICS = "on"` (local development and the tests):
+ * deployed, nothing reads the counters.
  */
 export type Metrics = {
   workerRequests: number;
@@ -195,8 +197,14 @@ function countedQueue<T>(queue: Queue<T>): Queue<T> {
   });
 }
 
-/** The Worker's env with its D1 and queue bindings counted (one wrapper per env object). */
+/** Whether this Worker counts what it spends (`METRICS = "on"`). */
+export function metering(env: Pick<Env, "METRICS">): boolean {
+  return env.METRICS === "on";
+}
+
+/** The Worker's env with its D1 and queue bindings counted (one wrapper per env object), or as it is when not metering. */
 export function withMetrics(env: Env): Env {
+  if (!metering(env)) return env;
   let wrapped = counted.get(env);
   if (!wrapped) {
     const bindings: Partial<Record<keyof Env, unknown>> = { DB: countedD1(env.DB), INBOX: countedQueue(env.INBOX) };
@@ -266,7 +274,8 @@ function tallyCursors(owner: object): void {
 /**
  * A Durable Object class with each entry point counted: one request per call (an RPC method or
  * the alarm), the time the object is busy (overlapping calls counted once), and the rows its SQL
- * writes. The domain class knows nothing of it.
+ * writes. The domain class knows nothing of it. When not metering, an instance is the domain
+ * class's own: its storage unwrapped, its entry points called directly.
  */
 export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: readonly string[]): C {
   const busy = new WeakMap<object, { calls: number; since: number }>();
@@ -275,11 +284,13 @@ export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: reado
     // biome-ignore lint/suspicious/noExplicitAny: a mixin's constructor takes any[] (TypeScript's rule).
     constructor(...args: any[]) {
       const [ctx, env] = args as [DurableObjectState, Env];
-      const owner = {};
-      cursors.set(owner, []);
-      meterStorage(ctx, owner);
+      const owner = metering(env) ? {} : null;
+      if (owner) {
+        cursors.set(owner, []);
+        meterStorage(ctx, owner);
+      }
       super(ctx, withMetrics(env));
-      owners.set(this, owner);
+      if (owner) owners.set(this, owner);
     }
   };
   for (const name of entryPoints) {
@@ -289,6 +300,8 @@ export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: reado
       configurable: true,
       writable: true,
       value: async function (this: object, ...args: unknown[]) {
+        const owner = owners.get(this);
+        if (!owner) return method.apply(this, args);
         count("doRequests");
         const b = busy.get(this) ?? { calls: 0, since: 0 };
         if (b.calls++ === 0) b.since = Date.now();
@@ -296,8 +309,7 @@ export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: reado
         try {
           return await method.apply(this, args);
         } finally {
-          const owner = owners.get(this);
-          if (owner) tallyCursors(owner);
+          tallyCursors(owner);
           if (--b.calls === 0) count("doActiveMs", Date.now() - b.since);
         }
       },
