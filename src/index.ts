@@ -24,6 +24,7 @@ export const CaseObject = meteredObject(CaseObjectClass, [
   "event",
   "attempts",
   "alarm",
+  "retainAt",
 ]);
 export type CaseObject = CaseObjectClass;
 

@@ -6,7 +6,19 @@
 import type { CaseObject } from "./object";
 import { caseObjectName, type CaseKey } from "./types";
 
-type Entry = "process" | "stash" | "reconcile" | "deadLetter" | "replayReceipt" | "replayEvent" | "recover" | "release" | "trail" | "event" | "attempts";
+type Entry =
+  | "process"
+  | "stash"
+  | "reconcile"
+  | "deadLetter"
+  | "replayReceipt"
+  | "replayEvent"
+  | "recover"
+  | "release"
+  | "trail"
+  | "event"
+  | "attempts"
+  | "retainAt";
 export type CaseClient = Pick<CaseObject, Entry>;
 
 export function caseObject(env: Env, key: CaseKey): CaseClient {

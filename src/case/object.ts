@@ -381,22 +381,37 @@ export class CaseObject extends DurableObject<Env> {
       await this.flushOutbox();
       await this.sendDue(context, (w) => this.publish(w));
       const now = Date.now();
-      if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
-        this.lastPruneAt = now;
-        await this.decide(async () => {
-          const open = new Set(
-            this.store
-              .unsettledDeliveries()
-              .filter((r) => r.delivery.status === "pending" || r.delivery.status === "retrying")
-              .map((r) => r.n),
-          );
-          this.store.prune(now, this.windows(), (row) => open.has(row.n));
-        });
-      }
+      if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) await this.prune(now);
     } catch (err) {
       log("error", "case alarm failed", { case: this.ctx.id.name, error: errorSummary(err) });
     }
     await this.reschedule();
+  }
+
+  /**
+   * Retention as the alarm would run it at `now`, a later clock than the runtime's: outside
+   * production only, so `npm run bench` can price what retention writes over an event's life.
+   * Returns the receipts deleted.
+   */
+  async retainAt(now: number): Promise<number> {
+    if (this.config.environment === "production") throw new Error("retainAt runs only outside production");
+    const deleted = this.store.exists ? await this.prune(now) : 0;
+    await this.reschedule();
+    return deleted;
+  }
+
+  /** Deletes what retention allows at `now`; a delivery still pending or retrying keeps its row. */
+  private prune(now: number): Promise<number> {
+    this.lastPruneAt = now;
+    return this.decide(async () => {
+      const open = new Set(
+        this.store
+          .unsettledDeliveries()
+          .filter((r) => r.delivery.status === "pending" || r.delivery.status === "retrying")
+          .map((r) => r.n),
+      );
+      return this.store.prune(now, this.windows(), (row) => open.has(row.n)).length;
+    });
   }
 
   // ---- wiring --------------------------------------------------------------------------------------

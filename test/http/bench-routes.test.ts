@@ -1,9 +1,25 @@
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { api, request } from "../helpers/api";
+import { caseStub, storedReceipts } from "../helpers/cases";
 import { createCustomer } from "../helpers/factories";
+import { stubNetwork, type Network } from "../helpers/net";
+import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
+import { eventually } from "../helpers/wait";
+
+const DAY = 86_400_000;
+const stamp = (minute: number) => new Date(Date.UTC(2024, 4, 25, 19, minute)).toISOString();
+
+let net: Network;
+beforeEach(() => {
+  net = stubNetwork();
+});
+afterEach(() => {
+  net.restore();
+  vi.restoreAllMocks();
+});
 
 describe("bench routes", () => {
   it("count what the relay spends, outside production", async () => {
@@ -22,9 +38,77 @@ describe("bench routes", () => {
       ["POST", "/bench/noop"],
       ["GET", "/bench/metrics"],
       ["POST", "/bench/metrics/reset"],
+      ["POST", "/bench/retention"],
     ]) {
       const res = await worker.fetch(new Request(`http://relay.test${path}`, { method }), prod, createExecutionContext());
       expect(res.status, path).toBe(404);
     }
+  });
+});
+
+describe("retention at a later clock (what an event's deletes cost)", () => {
+  it("runs the index's retention and each named case's, counting the rows it writes; numbering is kept", async () => {
+    const r = await karmacheckRelay(net);
+    for (let i = 1; i <= 3; i++) {
+      r.api.set("bt-1", "Pending", `Step ${i}`, stamp(i));
+      await r.send(kcCaseEvent("bt-1", stamp(i), "Pending", `Step ${i}`));
+      await eventually(() => r.hook.forCase("bt-1").length === i);
+    }
+    await eventually(async () => (await api.get(`/v1/events?source_id=${r.source.id}&case_id=bt-1`)).body.data.length === 3);
+    await request("POST", "/bench/metrics/reset", { token: null });
+    // Four days on, the bodies go; the receipts and the index's rows stay.
+    const body = (at: number) => ({ at, source_id: r.source.id, case_ids: ["bt-1", "bt-never-seen"] });
+    const early = await api.post("/bench/retention", body(Date.now() + 4 * DAY));
+    expect(early.status, early.text).toBe(200);
+    expect(early.body).toMatchObject({ index: { events: 0 }, receipts_deleted: 0 });
+    const bodies = await runInDurableObject(caseStub(r.source.id, "bt-1"), (_o, s) => s.storage.sql.exec("SELECT body FROM receipts").toArray());
+    expect(bodies).toEqual([{ body: null }, { body: null }, { body: null }]);
+    const cleared = (await api.get("/bench/metrics", null)).body;
+    expect(cleared.rowsWrittenBy["do: UPDATE receipts"]).toBe(3);
+    // A month on, everything past retention goes, in D1 and in the object, which keeps its numbering.
+    const late = await api.post("/bench/retention", body(Date.now() + 31 * DAY));
+    expect(late.status, late.text).toBe(200);
+    expect(late.body).toMatchObject({ index: { events: 3 }, receipts_deleted: 3 });
+    expect(await storedReceipts(r.source.id, "bt-1")).toEqual([]);
+    const state = await runInDurableObject(caseStub(r.source.id, "bt-1"), (_o, s) => s.storage.sql.exec("SELECT sequence_floor FROM case_state").one());
+    expect(state.sequence_floor).toBe(3);
+    const m = (await api.get("/bench/metrics", null)).body;
+    expect(m.rowsWrittenBy["do: DELETE FROM receipts"]).toBe(3);
+    expect(m.rowsWrittenBy["d1: DELETE FROM events"]).toBe(3);
+    // The case never seen has no object storage: retention created none.
+    expect(
+      await runInDurableObject(caseStub(r.source.id, "bt-never-seen"), (_o, s) =>
+        s.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'receipts'").toArray(),
+      ),
+    ).toEqual([]);
+  });
+
+  it("refuses bad input with 422 and changes nothing, and needs the admin token", async () => {
+    const r = await karmacheckRelay(net);
+    r.api.set("bt-2", "Pending", "Step 1", stamp(1));
+    await r.send(kcCaseEvent("bt-2", stamp(1), "Pending", "Step 1"));
+    await eventually(() => r.hook.forCase("bt-2").length === 1);
+    for (const bad of [
+      { at: Date.now() - DAY, source_id: r.source.id, case_ids: ["bt-2"] },
+      { at: Date.now() + 400 * DAY, source_id: r.source.id, case_ids: ["bt-2"] },
+      { at: Date.now() + 31 * DAY, source_id: "not-a-source", case_ids: ["bt-2"] },
+      { at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: [] },
+      { at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: ["bt-2"], extra: true },
+    ]) {
+      const res = await api.post("/bench/retention", bad);
+      expect(res.status, res.text).toBe(422);
+      expect(res.body.error.code).toBe("validation_failed");
+    }
+    const notJson = await request("POST", "/bench/retention", { raw: "{", headers: { "content-type": "application/json" } });
+    expect(notJson.status).toBe(422);
+    const anonymous = await request("POST", "/bench/retention", {
+      token: null,
+      body: { at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: ["bt-2"] },
+    });
+    expect(anonymous.status).toBe(401);
+    const customer = await api.post("/bench/retention", { at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: ["bt-2"] }, r.customer.api_key);
+    expect(customer.status).toBe(403);
+    expect(await storedReceipts(r.source.id, "bt-2")).toHaveLength(1);
+    expect((await api.get(`/v1/events?source_id=${r.source.id}&case_id=bt-2`)).body.data).toHaveLength(1);
   });
 });
