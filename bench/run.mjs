@@ -8,7 +8,8 @@
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
 //            --only flow (the flow-control section alone, at its full size unless --quick)
 //            --only cpu (end to end at fan-out 1 alone: latency, rows and runtime CPU per event;
-//                        --runs N runs it N times on one relay, --profile F writes a CPU profile)
+//                        --runs N runs it N times on one relay, --profile F writes a CPU profile,
+//                        --unmetered runs it with METRICS = "off", as deployed: CPU and latency only)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,6 +33,7 @@ export function benchSettings(argv = []) {
     quick,
     only: only >= 0 ? argv[only + 1] : null,
     runs: opt("runs", 1),
+    unmetered: argv.includes("--unmetered"),
     profile: profile >= 0 ? argv[profile + 1] : null,
     rounds: opt("rounds", quick ? 1 : 3),
     seconds: opt("seconds", quick ? 1 : 5),
@@ -164,6 +166,8 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     await relay.stop();
     const timeouts = [];
     for (const seconds of SETTINGS.batchTimeouts) timeouts.push(await batchTimeoutRun(seconds, provider, hooks));
+    const lifetime = await lifetimeRun(provider, hooks);
+    const unmetered = await unmeteredRun(provider, hooks);
     const report = {
       date: new Date().toISOString(),
       machine: {
@@ -176,10 +180,17 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       versions: versions(),
       settings: SETTINGS,
       ackPath: ack,
-      endToEnd: { batchTimeoutSeconds: configuredBatchTimeout(), fanout1: e2e1.latency, fanout3: e2e3.latency },
+      endToEnd: { batchTimeoutSeconds: configuredBatchTimeout(), fanout1: e2e1.latency, fanout3: e2e3.latency, unmetered },
       batchTimeouts: timeouts,
       storage: { fanout1: e2e1.storage, fanout3: e2e3.storage },
-      cost: { fanout1: e2e1.cost, fanout3: e2e3.cost, monthly10M: monthlyBill(e2e1.cost, 10e6), monthly100M: monthlyBill(e2e1.cost, 100e6) },
+      cost: {
+        fanout1: e2e1.cost,
+        fanout3: e2e3.cost,
+        lifetime,
+        // A month at steady state deletes as many events as it relays: the bill counts both.
+        monthly10M: monthlyBill(lifetime.life, 10e6),
+        monthly100M: monthlyBill(lifetime.life, 100e6),
+      },
       rateLimit,
       prices: { cloudflare: CLOUDFLARE, gateways: GATEWAYS },
     };
@@ -198,8 +209,8 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
  * A relay with its whole pipeline, the provider API and the customer endpoint the bench's sections
  * share, ended (all three) when `fn` is done; `fn` may stop the relay earlier.
  */
-async function withPipeline(fn) {
-  const relay = await startRelay();
+async function withPipeline(fn, { vars } = {}) {
+  const relay = await startRelay({ vars });
   const api = adminApi(relay);
   const metrics = () => api("GET", "/bench/metrics");
   const provider = await karmacheckApi();
@@ -235,6 +246,72 @@ async function batchTimeoutRun(seconds, provider, hooks) {
   }
 }
 
+/** Retention runs these many days after the run: bodies go past 3, dedupe-only receipts past 7, the rest past 30. */
+const RETENTION_PASSES_DAYS = [4, 8, 31];
+const DAY_MS = 86_400_000;
+
+/**
+ * An event's whole life at fan-out 1, on a relay of its own: the end-to-end run, then retention as
+ * the hourly cron and each case's alarm run it 4, 8 and 31 days later (POST /bench/retention). Its
+ * deletes write rows too (test/platform.test.ts): `retention` prices them, `life` is both.
+ */
+async function lifetimeRun(provider, hooks) {
+  const relay = await startRelay();
+  try {
+    const api = adminApi(relay);
+    const metrics = () => api("GET", "/bench/metrics");
+    await drain(metrics, 1500);
+    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: "an event's life" });
+    await api("POST", "/bench/metrics/reset");
+    const deleted = { receipts: 0, indexEvents: 0 };
+    for (const days of RETENTION_PASSES_DAYS) {
+      const res = await api("POST", "/bench/retention", { at: Date.now() + days * DAY_MS, source_id: run.sourceId, case_ids: run.caseIds });
+      deleted.receipts += res.receipts_deleted;
+      deleted.indexEvents += res.index.events;
+    }
+    // The bench's own calls to /bench/retention are no cost of the relay's: deployed, the cron's
+    // run is one invocation an hour, and each case's alarm is counted as the object's (its time and request).
+    const m = { ...(await metrics()), workerRequests: 0, workerWallMs: 0 };
+    const events = run.latency.delivered;
+    const retention = costPerEvent(m, events, 0, 1, run.storage);
+    const life = costPerEvent(addCounters(run.cost.counters, m), events, run.latency.events, 1, run.storage);
+    log(
+      `  retention ${RETENTION_PASSES_DAYS.join(", ")} days later: ${deleted.receipts} receipts and ${deleted.indexEvents} index rows deleted; $${retention.usdPerMillion.total} per million events on top of $${run.cost.usdPerMillion.total}`,
+    );
+    return { passesDays: RETENTION_PASSES_DAYS, deleted, relayed: run.cost, retention, life };
+  } finally {
+    await relay.stop();
+  }
+}
+
+/** Two runs' counters added up (the breakdowns by statement too). */
+function addCounters(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) if (typeof v === "number") out[k] = (a[k] ?? 0) + v;
+  out.rowsWrittenBy = { ...a.rowsWrittenBy };
+  for (const [k, v] of Object.entries(b.rowsWrittenBy ?? {})) out.rowsWrittenBy[k] = (out.rowsWrittenBy[k] ?? 0) + v;
+  return out;
+}
+
+/**
+ * The end-to-end run at fan-out 1 on a relay with METRICS = "off", as deployed (no binding or
+ * statement wrapped for the counters): its latency and the runtime's CPU per event, nothing else.
+ */
+async function unmeteredRun(provider, hooks) {
+  const relay = await startRelay({ vars: { METRICS: "off" } });
+  try {
+    const api = adminApi(relay);
+    const metrics = () => api("GET", "/bench/metrics");
+    await drain(metrics, 1500);
+    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: "unmetered (METRICS off)" });
+    // What the counters still saw (nothing, when metering is off: the figure is the platform's own).
+    const counted = { d1Queries: run.cost.counters.d1Queries, doStatements: run.cost.counters.doStatements };
+    return { ...run.latency, runtimeCpuMs: run.cost.perEvent.runtimeCpuMs, counted };
+  } finally {
+    await relay.stop();
+  }
+}
+
 /** The flow-control section alone (npm run bench -- --only flow): its table on stdout, nothing written. */
 function runFlowOnly() {
   return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
@@ -250,36 +327,43 @@ function runFlowOnly() {
  * the runtime's CPU profile over the last run is written to F (open it in Chrome DevTools).
  */
 function runCpuOnly() {
-  return withPipeline(async ({ relay, api, metrics, provider, hooks }) => {
-    const runs = [];
-    let statements = {};
-    for (let i = 0; i < SETTINGS.runs; i++) {
-      const last = i === SETTINGS.runs - 1;
-      const profiler = last && SETTINGS.profile ? await startProfile(relay) : null;
-      const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `cpu run ${i + 1}` });
-      if (profiler) writeFileSync(SETTINGS.profile, JSON.stringify(await profiler.stop()));
-      const p = run.cost.perEvent;
-      runs.push({
-        p50: run.latency.p50,
-        delivered: run.latency.delivered,
-        runtimeCpuMs: p.runtimeCpuMs,
-        objectStatements: p.doStatements,
-        objectRows: p.doRowsWritten,
-        d1Rows: p.d1RowsWritten,
-      });
-      if (last) statements = run.cost.counters.statementsBy ?? {};
-    }
-    console.table(runs);
-    // Where the object's statements go, in the last run: per relayed event, how often each ran and the rows it read.
-    const events = runs.at(-1)?.delivered || 1;
-    console.table(
-      Object.entries(statements)
-        .sort((a, b) => b[1].runs - a[1].runs)
-        .map(([statement, v]) => ({ statement: statement.slice(0, 90), perEvent: round(v.runs / events, 2), rowsRead: round(v.rowsRead / events, 1) })),
-    );
-    if (SETTINGS.profile) console.log(`CPU profile: ${SETTINGS.profile}`);
-    return { runs };
-  });
+  const vars = SETTINGS.unmetered ? { METRICS: "off" } : undefined;
+  return withPipeline(
+    async ({ relay, api, metrics, provider, hooks }) => {
+      const runs = [];
+      let statements = {};
+      for (let i = 0; i < SETTINGS.runs; i++) {
+        const last = i === SETTINGS.runs - 1;
+        const profiler = last && SETTINGS.profile ? await startProfile(relay) : null;
+        const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `cpu run ${i + 1}` });
+        if (profiler) writeFileSync(SETTINGS.profile, JSON.stringify(await profiler.stop()));
+        const p = run.cost.perEvent;
+        runs.push({
+          p50: run.latency.p50,
+          delivered: run.latency.delivered,
+          runtimeCpuMs: p.runtimeCpuMs,
+          objectStatements: p.doStatements,
+          objectRows: p.doRowsWritten,
+          d1Rows: p.d1RowsWritten,
+        });
+        if (last) statements = run.cost.counters.statementsBy ?? {};
+      }
+      console.table(runs);
+      // Where the object's statements go, in the last run: per relayed event, how often each ran and the rows it read.
+      const events = runs.at(-1)?.delivered || 1;
+      if (SETTINGS.unmetered) console.log("METRICS off: rows and statements are not counted.");
+      else {
+        console.table(
+          Object.entries(statements)
+            .sort((a, b) => b[1].runs - a[1].runs)
+            .map(([statement, v]) => ({ statement: statement.slice(0, 90), perEvent: round(v.runs / events, 2), rowsRead: round(v.rowsRead / events, 1) })),
+        );
+      }
+      if (SETTINGS.profile) console.log(`CPU profile: ${SETTINGS.profile}`);
+      return { runs };
+    },
+    { vars },
+  );
 }
 
 /** A CPU profile of the relay's runtime, through its inspector (Chrome DevTools protocol). */
@@ -615,7 +699,8 @@ async function endToEnd(relay, api, metrics, provider, hooks, fanout, opts = {})
     }: p50 ${latency.p50} ms, p99 ${latency.p99} ms; D1 ${storage.d1BytesPerEvent} B/event (${storage.d1PayloadBytesPerEvent} B of rows), objects ${storage.objectBytesPerEvent} B/event`,
   );
   const cpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
-  return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage, cpuMs) };
+  const caseIds = Array.from({ length: CASES }, (_, i) => `${prefix}case-${i}`);
+  return { latency, storage, cost: costPerEvent(m, events, EVENTS, fanout, storage, cpuMs), sourceId: source.id, caseIds };
 }
 
 /**
@@ -917,6 +1002,33 @@ function print(r) {
       ...Object.keys({ ...c1.rowsWrittenPerEvent, ...c3.rowsWrittenPerEvent }).map((k) => [k, c1.rowsWrittenPerEvent[k] ?? 0, c3.rowsWrittenPerEvent[k] ?? 0]),
     ]),
   );
+  const u = r.endToEnd.unmetered;
+  console.log(
+    `\n   With METRICS off, as deployed (a relay of its own, fan-out 1): runtime CPU ${u.runtimeCpuMs} ms per event (metered above: ${c1.perEvent.runtimeCpuMs}), p50 ${u.p50} ms, ${u.delivered}/${u.events} delivered.`,
+  );
+  const lt = r.cost.lifetime;
+  console.log(
+    `\n   An event's life (fan-out 1, a relay of its own): relayed, then retention ${lt.passesDays.join(", ")} days later (${lt.deleted.receipts} receipts, ${lt.deleted.indexEvents} index rows deleted)\n`,
+  );
+  console.log(
+    table([
+      ["per event", "relayed", "retention", "life", "life $/M"],
+      ...[
+        ["D1 rows written", "d1RowsWritten", "d1RowsWritten"],
+        ["Durable Object rows written (and alarms set)", "doRowsWritten", "doRowsWritten"],
+        ["Durable Object requests (RPC calls and alarms)", "doRequests", "doRequests"],
+      ].map(([label, key, usdKey]) => [
+        label,
+        lt.relayed.perEvent[key],
+        lt.retention.perEvent[key],
+        lt.life.perEvent[key],
+        `$${lt.life.usdPerMillion[usdKey]}`,
+      ]),
+      ["total $ per million events", `$${lt.relayed.usdPerMillion.total}`, `$${lt.retention.usdPerMillion.total}`, `$${lt.life.usdPerMillion.total}`, ""],
+    ]),
+  );
+  console.log("\n   Retention's rows by statement, per event:\n");
+  console.log(table([["statement", "rows"], ...Object.entries(lt.retention.rowsWrittenPerEvent).map(([k, v]) => [k, v])]));
   const perHundredMs = 0.1 * r.prices.cloudflare.durableObjects.memoryGb * r.prices.cloudflare.durableObjects.perMillionGbSeconds;
   console.log(
     `\n   Counted on one local isolate, where objects also wait for each other's CPU. Deployed, an object's duration is its\n   own work plus waiting on the provider API (here ${r.settings.providerLatencyMs} ms) and the endpoint's first answer: each 100 ms of waiting adds $${perHundredMs.toFixed(2)} per million events.`,
@@ -942,7 +1054,7 @@ function print(r) {
   );
   for (const b of [r.cost.monthly10M, r.cost.monthly100M]) {
     console.log(
-      `\nA month of ${b.volume / 1e6} million events at fan-out 1 (Workers Paid: $5 base, allowances counted; kept 30 days: D1 ${b.caserelay.d1Gb} GB of a database's ${b.caserelay.d1DatabaseLimitGb} GB, case objects ${b.caserelay.objectGb} GB)\n`,
+      `\nA month of ${b.volume / 1e6} million events at fan-out 1, retention's deletes included (Workers Paid: $5 base, allowances counted; kept 30 days: D1 ${b.caserelay.d1Gb} GB of a database's ${b.caserelay.d1DatabaseLimitGb} GB, case objects ${b.caserelay.objectGb} GB)\n`,
     );
     console.log(
       table([

@@ -21,6 +21,16 @@ it("runs every section of the bench at its smallest size", async () => {
     expect(s.objectBytesPerEvent).toBeGreaterThan(0);
   }
   expect(report.cost.fanout1.perEvent.doRowsWritten).toBeGreaterThan(0);
+  // As deployed, nothing is counted; the runtime's CPU is the figure.
+  expect(report.endToEnd.unmetered.delivered).toBeGreaterThan(0);
+  expect(report.endToEnd.unmetered.counted).toEqual({ d1Queries: 0, doStatements: 0 });
+  // An event's life: retention's deletes write rows, and the month's bill counts them.
+  const life = report.cost.lifetime;
+  expect(life.deleted.receipts).toBeGreaterThan(0);
+  expect(life.deleted.indexEvents).toBeGreaterThan(0);
+  expect(life.retention.perEvent.doRowsWritten).toBeGreaterThan(0);
+  expect(life.retention.perEvent.d1RowsWritten).toBeGreaterThan(0);
+  expect(life.life.usdPerMillion.total).toBeGreaterThan(life.relayed.usdPerMillion.total);
   expect(report.batchTimeouts.every((t: { latency: { delivered: number } }) => t.latency.delivered > 0)).toBe(true);
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
   expect(report.cost.monthly100M.caserelay.d1Gb).toBeGreaterThan(report.cost.monthly10M.caserelay.d1Gb);
