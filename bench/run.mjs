@@ -3,7 +3,7 @@
 // how closely an endpoint's rate limit is held, measured on the local runtime (`wrangler dev`,
 // loopback only) in one run.
 //
-//   npm run bench                 full run (about 4 minutes)
+//   npm run bench                 full run (about 8 minutes)
 //   npm run bench -- --quick      a few seconds per section
 //   options: --rounds N --seconds S --connections C --events N --cases M --rate R --timeouts 1,0.5,0.25
 //            --only flow (the flow-control section alone, at its full size unless --quick)

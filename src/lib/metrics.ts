@@ -1,9 +1,10 @@
 /**
  * What the relay spends, counted per isolate: D1 queries (round trips) and rows, Durable Object
  * requests, storage writes and active time, queue messages. Read by `npm run bench` through
- * /bench/metrics (outside production) to price a relayed event. Counting wraps every binding and
- * SQL statement, so it runs only where `METRICS = "on"` (local development and the tests):
- * deployed, nothing reads the counters.
+ * /bench/metrics (outside production) to price a relayed event. Counting rows and statements wraps
+ * every binding and SQL statement, so it runs only where `METRICS = "on"` (local development and
+ * the tests): deployed, nothing reads the counters. The Worker's own invocations (requests, queue
+ * batches) are counted either way, an addition each: the bench waits on them to know a run is over.
  */
 export type Metrics = {
   workerRequests: number;

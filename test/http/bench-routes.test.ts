@@ -111,4 +111,21 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
     expect(await storedReceipts(r.source.id, "bt-2")).toHaveLength(1);
     expect((await api.get(`/v1/events?source_id=${r.source.id}&case_id=bt-2`)).body.data).toHaveLength(1);
   });
+
+  it("is refused by the case object itself in production", async () => {
+    const r = await karmacheckRelay(net);
+    r.api.set("bt-3", "Pending", "Step 1", stamp(1));
+    await r.send(kcCaseEvent("bt-3", stamp(1), "Pending", "Step 1"));
+    await eventually(() => r.hook.forCase("bt-3").length === 1);
+    const refused = await runInDurableObject(caseStub(r.source.id, "bt-3"), async (instance) => {
+      const o = instance as unknown as { config: { environment: string }; retainAt(now: number): Promise<number> };
+      o.config = { ...o.config, environment: "production" };
+      return o.retainAt(Date.now() + 31 * DAY).then(
+        () => "ran",
+        (err: Error) => err.message,
+      );
+    });
+    expect(refused).toBe("retainAt runs only outside production");
+    expect(await storedReceipts(r.source.id, "bt-3")).toHaveLength(1);
+  });
 });
