@@ -381,7 +381,10 @@ export class CaseObject extends DurableObject<Env> {
       await this.flushOutbox();
       await this.sendDue(context, (w) => this.publish(w));
       const now = Date.now();
-      if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) await this.prune(now);
+      if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
+        this.lastPruneAt = now;
+        await this.prune(now);
+      }
     } catch (err) {
       log("error", "case alarm failed", { case: this.ctx.id.name, error: errorSummary(err) });
     }
@@ -391,7 +394,8 @@ export class CaseObject extends DurableObject<Env> {
   /**
    * Retention as the alarm would run it at `now`, a later clock than the runtime's: outside
    * production only, so `npm run bench` can price what retention writes over an event's life.
-   * Returns the receipts deleted.
+   * Returns the receipts deleted. The instance's own clock of when it last pruned is left alone,
+   * so its alarm's retention runs as before.
    */
   async retainAt(now: number): Promise<number> {
     if (this.config.environment === "production") throw new Error("retainAt runs only outside production");
@@ -402,7 +406,6 @@ export class CaseObject extends DurableObject<Env> {
 
   /** Deletes what retention allows at `now`; a delivery still pending or retrying keeps its row. */
   private prune(now: number): Promise<number> {
-    this.lastPruneAt = now;
     return this.decide(async () => {
       const open = new Set(
         this.store

@@ -8,7 +8,7 @@ import { alertHousekeeping } from "../alerts/housekeeping";
 import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
 import { reconcileDueCases } from "./reconcile";
-import { enforceRetention } from "./retention";
+import { enforceRetention } from "../services/retention";
 import { flagSilentSources } from "./silence";
 import { releaseAndRecover } from "../services/fanout";
 

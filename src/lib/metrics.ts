@@ -3,8 +3,9 @@
  * requests, storage writes and active time, queue messages. Read by `npm run bench` through
  * /bench/metrics (outside production) to price a relayed event. Counting rows and statements wraps
  * every binding and SQL statement, so it runs only where `METRICS = "on"` (local development and
- * the tests): deployed, nothing reads the counters. The Worker's own invocations (requests, queue
- * batches) are counted either way, an addition each: the bench waits on them to know a run is over.
+ * the tests): deployed, nothing reads the counters. Invocations (the Worker's requests and queue
+ * batches, the objects' calls) are counted either way, an addition each: the bench waits on them
+ * to know a run is over.
  */
 export type Metrics = {
   workerRequests: number;
@@ -276,7 +277,7 @@ function tallyCursors(owner: object): void {
  * A Durable Object class with each entry point counted: one request per call (an RPC method or
  * the alarm), the time the object is busy (overlapping calls counted once), and the rows its SQL
  * writes. The domain class knows nothing of it. When not metering, an instance is the domain
- * class's own: its storage unwrapped, its entry points called directly.
+ * class's own: its storage unwrapped, its entry points called directly, each call only counted.
  */
 export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: readonly string[]): C {
   const busy = new WeakMap<object, { calls: number; since: number }>();
@@ -301,9 +302,10 @@ export function meteredObject<C extends ObjectClass>(Base: C, entryPoints: reado
       configurable: true,
       writable: true,
       value: async function (this: object, ...args: unknown[]) {
+        // Counted either way, an addition: the bench waits on it to know the objects are done.
+        count("doRequests");
         const owner = owners.get(this);
         if (!owner) return method.apply(this, args);
-        count("doRequests");
         const b = busy.get(this) ?? { calls: 0, since: 0 };
         if (b.calls++ === 0) b.since = Date.now();
         busy.set(this, b);

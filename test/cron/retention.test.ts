@@ -4,10 +4,10 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { enforceRetention } from "../../src/cron/retention";
+import { enforceRetention } from "../../src/services/retention";
 import { getConfig } from "../../src/lib/config";
 import { ulid } from "../../src/lib/ids";
-import { createCustomer } from "../helpers/factories";
+import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 
 const DAY = 86_400_000;
 
@@ -70,4 +70,61 @@ it("deletes index rows and test sends past the event retention, and health count
   expect((await env.DB.prepare("SELECT id FROM endpoint_tests WHERE endpoint_id = 'ep_ret'").all<{ id: string }>()).results.map((r) => r.id)).toEqual([
     `att_${recent}`,
   ]);
+});
+
+it("scoped to one customer, deletes only that customer's rows past retention", async () => {
+  const now = Date.now();
+  /** One customer with one row past retention in every table retention prunes. */
+  const customerWithOldRows = async () => {
+    const customer = await createCustomer();
+    const source = await createSource(customer.id);
+    const endpoint = await createEndpoint(customer.id);
+    const u = ulid(now - 31 * DAY);
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')",
+      ).bind(customer.id, `evt_${u}`, source.id),
+      env.DB.prepare(
+        `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'c', ?5, 1, 'failed', ?6, ?6)`,
+      ).bind(`dlv_${u}AAAAAA`, customer.id, endpoint.id, source.id, `evt_${u}`, now - 31 * DAY),
+      env.DB.prepare(
+        "INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, 'c', 'dead_lettered', '', ?4)",
+      ).bind(`rcv_${u}`, customer.id, source.id, now - 31 * DAY),
+      env.DB.prepare(
+        "INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at) VALUES (?1, 'closed', ?2, 'completed', 1, ?3, ?3, ?3)",
+      ).bind(source.id, customer.id, now - 31 * DAY),
+      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1)").bind(source.id, now - 9 * DAY),
+      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES (?1, ?2, 1)").bind(endpoint.id, now - 3 * DAY),
+      env.DB.prepare(
+        "INSERT INTO endpoint_tests (id, endpoint_id, customer_id, event_id, event_type, at, status_code, duration_ms) VALUES (?1, ?2, ?3, ?4, 'case.updated', ?5, 200, 5)",
+      ).bind(`att_${u}`, endpoint.id, customer.id, `evt_${u}`, now - 31 * DAY),
+    ]);
+    return { customer, source, endpoint };
+  };
+  const rowsOf = async ({ customer, source, endpoint }: Awaited<ReturnType<typeof customerWithOldRows>>) => {
+    const n = async (sql: string, ...args: string[]) =>
+      (
+        await env.DB.prepare(sql)
+          .bind(...args)
+          .first<{ n: number }>()
+      )?.n;
+    return {
+      events: await n("SELECT count(*) AS n FROM events WHERE customer_id = ?1", customer.id),
+      deliveries: await n("SELECT count(*) AS n FROM deliveries WHERE customer_id = ?1", customer.id),
+      failed_receipts: await n("SELECT count(*) AS n FROM failed_receipts WHERE customer_id = ?1", customer.id),
+      cases: await n("SELECT count(*) AS n FROM cases WHERE customer_id = ?1", customer.id),
+      endpoint_tests: await n("SELECT count(*) AS n FROM endpoint_tests WHERE customer_id = ?1", customer.id),
+      source_days: await n("SELECT count(*) AS n FROM source_days WHERE source_id = ?1", source.id),
+      endpoint_hours: await n("SELECT count(*) AS n FROM endpoint_hours WHERE endpoint_id = ?1", endpoint.id),
+    };
+  };
+  const one = { events: 1, deliveries: 1, failed_receipts: 1, cases: 1, endpoint_tests: 1, source_days: 1, endpoint_hours: 1 };
+  const [a, b] = [await customerWithOldRows(), await customerWithOldRows()];
+  expect([await rowsOf(a), await rowsOf(b)]).toEqual([one, one]);
+
+  const counts = await enforceRetention(env, now, getConfig(env), { customerId: a.customer.id });
+  expect(counts).toEqual(one);
+  expect(await rowsOf(a)).toEqual(Object.fromEntries(Object.keys(one).map((k) => [k, 0])));
+  expect(await rowsOf(b)).toEqual(one);
 });

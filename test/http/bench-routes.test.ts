@@ -8,6 +8,10 @@ import { createCustomer } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
 import { eventually } from "../helpers/wait";
+import type { SourceRow } from "../../src/db/schema";
+import { getConfig } from "../../src/lib/config";
+import { ulid } from "../../src/lib/ids";
+import { runRetentionAt } from "../../src/services/retention";
 
 const DAY = 86_400_000;
 const stamp = (minute: number) => new Date(Date.UTC(2024, 4, 25, 19, minute)).toISOString();
@@ -47,7 +51,7 @@ describe("bench routes", () => {
 });
 
 describe("retention at a later clock (what an event's deletes cost)", () => {
-  it("runs the index's retention and each named case's, counting the rows it writes; numbering is kept", async () => {
+  it("runs the index's retention for the source's customer and each named case's, counting the rows it writes; numbering is kept", async () => {
     const r = await karmacheckRelay(net);
     for (let i = 1; i <= 3; i++) {
       r.api.set("bt-1", "Pending", `Step ${i}`, stamp(i));
@@ -55,6 +59,12 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
       await eventually(() => r.hook.forCase("bt-1").length === i);
     }
     await eventually(async () => (await api.get(`/v1/events?source_id=${r.source.id}&case_id=bt-1`)).body.data.length === 3);
+    // Another customer's case, as old: its rows are no part of this source's retention. (Both
+    // sources use one provider API base, and the first fake registered for it answers.)
+    const other = await karmacheckRelay(net);
+    r.api.set("bt-other", "Pending", "Step 1", stamp(1));
+    await other.send(kcCaseEvent("bt-other", stamp(1), "Pending", "Step 1"));
+    await eventually(() => other.hook.forCase("bt-other").length === 1);
     await request("POST", "/bench/metrics/reset", { token: null });
     // Four days on, the bodies go; the receipts and the index's rows stay.
     const body = (at: number) => ({ at, source_id: r.source.id, case_ids: ["bt-1", "bt-never-seen"] });
@@ -75,6 +85,11 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
     const m = (await api.get("/bench/metrics", null)).body;
     expect(m.rowsWrittenBy["do: DELETE FROM receipts"]).toBe(3);
     expect(m.rowsWrittenBy["d1: DELETE FROM events"]).toBe(3);
+    expect((await api.get(`/v1/events?source_id=${other.source.id}&case_id=bt-other`)).body.data).toHaveLength(1);
+    expect(await storedReceipts(other.source.id, "bt-other")).toHaveLength(1);
+    // The object's own retention clock is the runtime's: its alarm still prunes on schedule.
+    const lastPruneAt = await runInDurableObject(caseStub(r.source.id, "bt-1"), (o) => (o as unknown as { lastPruneAt: number }).lastPruneAt);
+    expect(lastPruneAt).toBeLessThanOrEqual(Date.now());
     // The case never seen has no object storage: retention created none.
     expect(
       await runInDurableObject(caseStub(r.source.id, "bt-never-seen"), (_o, s) =>
@@ -83,7 +98,7 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
     ).toEqual([]);
   });
 
-  it("refuses bad input with 422 and changes nothing, and needs the admin token", async () => {
+  it("refuses bad input with a clear error and changes nothing, and needs the admin token", async () => {
     const r = await karmacheckRelay(net);
     r.api.set("bt-2", "Pending", "Step 1", stamp(1));
     await r.send(kcCaseEvent("bt-2", stamp(1), "Pending", "Step 1"));
@@ -100,7 +115,14 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
       expect(res.body.error.code).toBe("validation_failed");
     }
     const notJson = await request("POST", "/bench/retention", { raw: "{", headers: { "content-type": "application/json" } });
-    expect(notJson.status).toBe(422);
+    expect([notJson.status, notJson.body.error.code]).toEqual([400, "invalid_json"]);
+    const unknownSource = await api.post("/bench/retention", { at: Date.now() + 31 * DAY, source_id: `src_${ulid()}`, case_ids: ["bt-2"] });
+    expect([unknownSource.status, unknownSource.body.error.code]).toEqual([404, "not_found"]);
+    const tooLarge = await request("POST", "/bench/retention", {
+      raw: JSON.stringify({ at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: ["x".repeat(600 * 1024)] }),
+      headers: { "content-type": "application/json" },
+    });
+    expect([tooLarge.status, tooLarge.body.error.code]).toEqual([413, "payload_too_large"]);
     const anonymous = await request("POST", "/bench/retention", {
       token: null,
       body: { at: Date.now() + 31 * DAY, source_id: r.source.id, case_ids: ["bt-2"] },
@@ -126,6 +148,12 @@ describe("retention at a later clock (what an event's deletes cost)", () => {
       );
     });
     expect(refused).toBe("retainAt runs only outside production");
+    // And by the service the route calls.
+    const source = { id: r.source.id, customerId: r.customer.id } as SourceRow;
+    await expect(runRetentionAt(env, { ...getConfig(env), environment: "production" }, source, Date.now() + 31 * DAY, ["bt-3"])).rejects.toThrow(
+      "retention at a later clock runs only outside production",
+    );
     expect(await storedReceipts(r.source.id, "bt-3")).toHaveLength(1);
+    expect((await api.get(`/v1/events?source_id=${r.source.id}&case_id=bt-3`)).body.data).toHaveLength(1);
   });
 });
