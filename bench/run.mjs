@@ -883,6 +883,8 @@ function monthlyBill(cost, volume) {
       lines: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 2)])),
       total: round(total, 2),
       d1Gb: round(d1Gb, 2),
+      d1BytesPerEvent: u.d1BytesKept,
+      objectBytesPerEvent: u.objectBytesKept,
       d1DatabaseLimitGb: P.d1.maxDatabaseGb,
       objectGb: round(objectGb, 2),
     },
@@ -1059,7 +1061,7 @@ function print(r) {
   );
   for (const b of [r.cost.monthly10M, r.cost.monthly100M]) {
     console.log(
-      `\nA month of ${b.volume / 1e6} million events at fan-out 1, retention's deletes included (Workers Paid: $5 base, allowances counted; kept 30 days: D1 ${b.caserelay.d1Gb} GB of a database's ${b.caserelay.d1DatabaseLimitGb} GB, case objects ${b.caserelay.objectGb} GB)\n`,
+      `\nA month of ${b.volume / 1e6} million events at fan-out 1, retention's deletes included (Workers Paid: $5 base, allowances counted; kept 30 days at the event's-life run's ${b.caserelay.d1BytesPerEvent} B of D1 and ${b.caserelay.objectBytesPerEvent} B of case object per event, in GiB: D1 ${b.caserelay.d1Gb} of a database's ${b.caserelay.d1DatabaseLimitGb}, case objects ${b.caserelay.objectGb})\n`,
     );
     console.log(
       table([
