@@ -74,35 +74,44 @@ it("deletes index rows and test sends past the event retention, and health count
 
 it("scoped to one customer, deletes only that customer's rows past retention", async () => {
   const now = Date.now();
-  /** One customer with one row past retention in every table retention prunes. */
-  const customerWithOldRows = async () => {
+  /** One customer with one row past retention and one within it in every table retention prunes. */
+  const customerWithRows = async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id);
     const endpoint = await createEndpoint(customer.id);
-    const u = ulid(now - 31 * DAY);
-    await env.DB.batch([
+    await env.DB.batch([...rowsAt(customer.id, source.id, endpoint.id, "old"), ...rowsAt(customer.id, source.id, endpoint.id, "recent")]);
+    return { customer, source, endpoint };
+  };
+  /** A row in each table, past retention ("old") or within it ("recent"). */
+  const rowsAt = (customerId: string, sourceId: string, endpointId: string, age: "old" | "recent") => {
+    const at = age === "old" ? now - 31 * DAY : now - 1000;
+    const u = ulid(at);
+    const counterAt = age === "old" ? now - 9 * DAY : now - 1000;
+    return [
       env.DB.prepare(
         "INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')",
-      ).bind(customer.id, `evt_${u}`, source.id),
+      ).bind(customerId, `evt_${u}`, sourceId),
       env.DB.prepare(
         `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'c', ?5, 1, 'failed', ?6, ?6)`,
-      ).bind(`dlv_${u}AAAAAA`, customer.id, endpoint.id, source.id, `evt_${u}`, now - 31 * DAY),
+      ).bind(`dlv_${u}AAAAAA`, customerId, endpointId, sourceId, `evt_${u}`, at),
       env.DB.prepare(
         "INSERT INTO failed_receipts (id, customer_id, source_id, case_id, reason, detail, failed_at) VALUES (?1, ?2, ?3, 'c', 'dead_lettered', '', ?4)",
-      ).bind(`rcv_${u}`, customer.id, source.id, now - 31 * DAY),
+      ).bind(`rcv_${u}`, customerId, sourceId, at),
       env.DB.prepare(
-        "INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at) VALUES (?1, 'closed', ?2, 'completed', 1, ?3, ?3, ?3)",
-      ).bind(source.id, customer.id, now - 31 * DAY),
-      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1)").bind(source.id, now - 9 * DAY),
-      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES (?1, ?2, 1)").bind(endpoint.id, now - 3 * DAY),
+        "INSERT INTO cases (source_id, case_id, customer_id, status, terminal, check_after, created_at, updated_at) VALUES (?1, ?2, ?3, 'completed', 1, ?4, ?4, ?4)",
+      ).bind(sourceId, `closed-${age}`, customerId, at),
+      env.DB.prepare("INSERT INTO source_days (source_id, day, receipts) VALUES (?1, ?2, 1)").bind(sourceId, counterAt),
+      env.DB.prepare("INSERT INTO endpoint_hours (endpoint_id, hour, attempts) VALUES (?1, ?2, 1)").bind(
+        endpointId,
+        age === "old" ? now - 3 * DAY : now - 1000,
+      ),
       env.DB.prepare(
         "INSERT INTO endpoint_tests (id, endpoint_id, customer_id, event_id, event_type, at, status_code, duration_ms) VALUES (?1, ?2, ?3, ?4, 'case.updated', ?5, 200, 5)",
-      ).bind(`att_${u}`, endpoint.id, customer.id, `evt_${u}`, now - 31 * DAY),
-    ]);
-    return { customer, source, endpoint };
+      ).bind(`att_${u}`, endpointId, customerId, `evt_${u}`, at),
+    ];
   };
-  const rowsOf = async ({ customer, source, endpoint }: Awaited<ReturnType<typeof customerWithOldRows>>) => {
+  const rowsOf = async ({ customer, source, endpoint }: Awaited<ReturnType<typeof customerWithRows>>) => {
     const n = async (sql: string, ...args: string[]) =>
       (
         await env.DB.prepare(sql)
@@ -119,12 +128,14 @@ it("scoped to one customer, deletes only that customer's rows past retention", a
       endpoint_hours: await n("SELECT count(*) AS n FROM endpoint_hours WHERE endpoint_id = ?1", endpoint.id),
     };
   };
-  const one = { events: 1, deliveries: 1, failed_receipts: 1, cases: 1, endpoint_tests: 1, source_days: 1, endpoint_hours: 1 };
-  const [a, b] = [await customerWithOldRows(), await customerWithOldRows()];
-  expect([await rowsOf(a), await rowsOf(b)]).toEqual([one, one]);
+  const tables = ["events", "deliveries", "failed_receipts", "cases", "endpoint_tests", "source_days", "endpoint_hours"];
+  const each = (n: number) => Object.fromEntries(tables.map((t) => [t, n]));
+  const [a, b] = [await customerWithRows(), await customerWithRows()];
+  expect([await rowsOf(a), await rowsOf(b)]).toEqual([each(2), each(2)]);
 
   const counts = await enforceRetention(env, now, getConfig(env), { customerId: a.customer.id });
-  expect(counts).toEqual(one);
-  expect(await rowsOf(a)).toEqual(Object.fromEntries(Object.keys(one).map((k) => [k, 0])));
-  expect(await rowsOf(b)).toEqual(one);
+  expect(counts).toEqual(each(1));
+  // The customer's rows within retention stay, and the other customer's all do.
+  expect(await rowsOf(a)).toEqual(each(1));
+  expect(await rowsOf(b)).toEqual(each(2));
 });
