@@ -15,6 +15,41 @@ const sqlAsText: Plugin = {
 /** The tests' own secrets (wrangler.toml's `[secrets] required`), the same on every machine. */
 const TEST_SECRETS = { ADMIN_TOKEN: "test-admin-token-0123456789", ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=" };
 
+/** A project of tests inside workerd, with METRICS as given. */
+function workersProject(name: string, metrics: "on" | "off", include: string[], migrations: Awaited<ReturnType<typeof readD1Migrations>>) {
+  return {
+    plugins: [
+      sqlAsText,
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          // The same settings on every machine: tests never read a developer's .dev.vars.
+          bindings: {
+            ENVIRONMENT: "test",
+            METRICS: metrics,
+            ...TEST_SECRETS,
+            TEST_MIGRATIONS: migrations,
+          },
+          // wrangler.toml's consumers, flushing batches sooner so tests wait less.
+          queueConsumers: {
+            "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
+            "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 100 },
+            "caserelay-alerts": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 20 },
+          },
+        },
+      }),
+    ],
+    test: {
+      name,
+      setupFiles: ["./test/setup.ts"],
+      include,
+      // test/deployed/ checks the deployed project's own settings.
+      exclude: metrics === "on" ? ["test/e2e/**", "test/deployed/**"] : ["test/e2e/**"],
+      testTimeout: 30_000,
+    },
+  };
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   // Wrangler looks for required secrets in .dev.vars or the environment and warns when they are
@@ -29,37 +64,22 @@ export default defineConfig(async () => {
       // files at once than cores keeps two cores busy.
       maxWorkers: 4,
       projects: [
-        {
-          // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.
-          plugins: [
-            sqlAsText,
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                // The same settings on every machine: tests never read a developer's .dev.vars.
-                bindings: {
-                  ENVIRONMENT: "test",
-                  METRICS: "on",
-                  ...TEST_SECRETS,
-                  TEST_MIGRATIONS: migrations,
-                },
-                // wrangler.toml's consumers, flushing batches sooner so tests wait less.
-                queueConsumers: {
-                  "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
-                  "caserelay-inbox-dlq": { maxBatchSize: 50, maxBatchTimeout: 0.05, maxRetries: 100 },
-                  "caserelay-alerts": { maxBatchSize: 20, maxBatchTimeout: 0.05, maxRetries: 20 },
-                },
-              },
-            }),
+        // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.
+        workersProject("workers", "on", ["test/**/*.test.ts"], migrations),
+        // The pipeline's own tests again with METRICS off, as deployed: the bindings and the
+        // objects' storage are the platform's own, unwrapped (none of these reads the counters).
+        workersProject(
+          "deployed",
+          "off",
+          [
+            "test/pipeline/processing.test.ts",
+            "test/pipeline/delivery.test.ts",
+            "test/pipeline/dead-letter.test.ts",
+            "test/case/lifecycle.test.ts",
+            "test/deployed/**/*.test.ts",
           ],
-          test: {
-            name: "workers",
-            setupFiles: ["./test/setup.ts"],
-            include: ["test/**/*.test.ts"],
-            exclude: ["test/e2e/**"],
-            testTimeout: 30_000,
-          },
-        },
+          migrations,
+        ),
         {
           // End-to-end tests in Node against a real `wrangler dev` (demo, bench smoke, browser).
           test: {
