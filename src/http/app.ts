@@ -1,13 +1,13 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
-import { bodyLimit } from "hono/body-limit";
 import { createDb } from "../db/client";
 import { ConfigError, getConfig } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
 import { requireAuth } from "./auth";
+import { limitBody } from "./body-limit";
 import type { HonoEnv } from "./context";
-import { ERROR_STATUS, errorBody, issuesToDetails } from "./errors";
+import { ERROR_STATUS, errorBody, validationFailed } from "./errors";
 import { type ErrorCode, RelayError } from "../lib/errors";
 import { registerBench } from "./bench";
 import { registerConsole } from "./console";
@@ -22,12 +22,8 @@ export function createApp() {
     // Request validation failures, in the one error envelope.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const details = issuesToDetails(result.error.issues);
-        const where = result.target === "json" ? "body" : result.target;
-        return c.json(
-          errorBody("validation_failed", `Invalid request ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, c.var.requestId, details),
-          422,
-        );
+        const err = validationFailed(result.error.issues, result.target === "json" ? "body" : result.target);
+        return c.json(errorBody(err.code, err.message, c.var.requestId, err.details), ERROR_STATUS[err.code]);
       }
     },
   });
@@ -84,15 +80,7 @@ export function createApp() {
   registerConsole(app);
 
   app.use("/v1/*", requireAuth);
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: ADMIN_BODY_LIMIT,
-      onError: () => {
-        throw new RelayError("payload_too_large", `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes.`);
-      },
-    }),
-  );
+  app.use("/v1/*", limitBody(ADMIN_BODY_LIMIT, "Admin request bodies"));
   app.use("/v1/*", async (c, next) => {
     if (c.req.method === "POST" || c.req.method === "PATCH") {
       const type = c.req.header("content-type");

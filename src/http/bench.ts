@@ -5,7 +5,6 @@
  * event's deletes cost).
  */
 import type { Context, Next } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { limiterStub } from "../flow/client";
 import { RelayError } from "../lib/errors";
@@ -13,8 +12,9 @@ import { resetMetrics, snapshot } from "../lib/metrics";
 import { findSource } from "../services/access";
 import { runRetentionAt } from "../services/retention";
 import { requireAuth, requireAdmin } from "./auth";
+import { limitBody } from "./body-limit";
 import type { App, HonoEnv } from "./context";
-import { issuesToDetails } from "./errors";
+import { validationFailed } from "./errors";
 import { SourceIdField } from "./v1/schemas";
 
 const DAY_MS = 86_400_000;
@@ -51,31 +51,18 @@ export function registerBench(app: App) {
   // Retention as the hourly cron and each case's alarm would run it at `at`: the D1 index's for
   // the source's customer, then the named cases' own. Admin only: it deletes what is past
   // retention at that clock. Bad input, or a source not found, changes nothing.
-  app.post(
-    "/bench/retention",
-    requireAuth,
-    bodyLimit({
-      maxSize: RETENTION_BODY_LIMIT,
-      onError: () => {
-        throw new RelayError("payload_too_large", `Retention request bodies are limited to ${RETENTION_BODY_LIMIT} bytes.`);
-      },
-    }),
-    async (c) => {
-      requireAdmin(c);
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        throw new RelayError("invalid_json", "The request body is not valid JSON.");
-      }
-      const parsed = RetentionRequest.safeParse(body);
-      if (!parsed.success) {
-        const details = issuesToDetails(parsed.error.issues);
-        throw new RelayError("validation_failed", `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
-      }
-      const { at, source_id: sourceId, case_ids: caseIds, index } = parsed.data;
-      const source = await findSource(c.var, sourceId);
-      return c.json(await runRetentionAt(c.env, c.var.config, source, at, caseIds, { index }));
-    },
-  );
+  app.post("/bench/retention", requireAuth, limitBody(RETENTION_BODY_LIMIT, "Retention request bodies"), async (c) => {
+    requireAdmin(c);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new RelayError("invalid_json", "The request body is not valid JSON.");
+    }
+    const parsed = RetentionRequest.safeParse(body);
+    if (!parsed.success) throw validationFailed(parsed.error.issues, "body");
+    const { at, source_id: sourceId, case_ids: caseIds, index } = parsed.data;
+    const source = await findSource(c.var, sourceId);
+    return c.json(await runRetentionAt(c.env, c.var.config, source, at, caseIds, { index }));
+  });
 }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERROR_CODES, type ErrorCode, type ErrorDetail } from "../lib/errors";
+import { ERROR_CODES, type ErrorCode, type ErrorDetail, RelayError } from "../lib/errors";
+import { type IssueLike, issuesToDetails } from "../lib/issues";
 
 /** The HTTP status of each error code. */
 export const ERROR_STATUS = {
@@ -50,4 +51,8 @@ export function errorResponses(...statuses: ContentfulStatusCode[]) {
   return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } }]));
 }
 
-export { issuesToDetails } from "../lib/issues";
+/** A request that failed its schema: 422 `validation_failed`, naming each offending field of `where` (body, query, param). */
+export function validationFailed(issues: readonly IssueLike[], where: string): RelayError {
+  const details = issuesToDetails(issues);
+  return new RelayError("validation_failed", `Invalid request ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
+}

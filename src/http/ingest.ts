@@ -5,7 +5,6 @@
  * before verification.
  */
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
@@ -15,6 +14,7 @@ import { enqueueReceipt } from "../services/receipts";
 import { loadSource } from "../services/sources";
 import type { App, HonoEnv } from "./context";
 import { RelayError } from "../lib/errors";
+import { limitBody } from "./body-limit";
 import { answerChallenge, answerHandshake } from "./handshake";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -121,15 +121,6 @@ async function ingest(c: Context<HonoEnv>) {
 }
 
 export function registerIngest(app: App) {
-  app.post(
-    "/in/:source_id",
-    bodyLimit({
-      maxSize: MAX_WEBHOOK_BYTES,
-      onError: () => {
-        throw new RelayError("payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.`);
-      },
-    }),
-    ingest,
-  );
+  app.post("/in/:source_id", limitBody(MAX_WEBHOOK_BYTES, "Webhook bodies"), ingest);
   app.get("/in/:source_id", (c) => answerChallenge(c, SOURCE_ID));
 }

@@ -1,7 +1,7 @@
 /** zod issues as `{ path, message }` pairs that name the offending field (the API's error details, and logs). */
 export type ErrorDetail = { path: string; message: string };
 
-type IssueLike = { path: PropertyKey[]; message: string; code?: string; errors?: readonly (readonly IssueLike[])[] };
+export type IssueLike = { path: PropertyKey[]; message: string; code?: string; errors?: readonly (readonly IssueLike[])[] };
 
 /** An option of a failed union that did not even match its shape: wrong type, or no matching discriminator. */
 const missedOption = (option: readonly IssueLike[]) => option.every((i) => i.path.length === 0 || (i.code === "invalid_union" && !i.errors?.length));

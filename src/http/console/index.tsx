@@ -3,11 +3,11 @@
  * token. A plain Hono sub-app, so nothing of it enters the OpenAPI document.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { errorSummary, log } from "../../lib/log";
 import type { App } from "../context";
 import { RelayError } from "../../lib/errors";
+import { limitBody } from "../body-limit";
 import { ERROR_STATUS } from "../errors";
 import * as actions from "./actions";
 import { STYLESHEET, STYLESHEET_PATH } from "./assets";
@@ -79,15 +79,7 @@ const TITLES: Record<number, string> = {
 export function registerConsole(app: App) {
   const ui = new Hono<ConsoleEnv>();
   ui.use("*", securityHeaders);
-  ui.use(
-    "*",
-    bodyLimit({
-      maxSize: FORM_BODY_LIMIT,
-      onError: () => {
-        throw new RelayError("payload_too_large", `Console forms are limited to ${FORM_BODY_LIMIT} bytes.`);
-      },
-    }),
-  );
+  ui.use("*", limitBody(FORM_BODY_LIMIT, "Console forms"));
   ui.use("*", requireSession);
 
   ui.get("/assets/console.css", (c) => c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
