@@ -15,8 +15,16 @@ const sqlAsText: Plugin = {
 /** The tests' own secrets (wrangler.toml's `[secrets] required`), the same on every machine. */
 const TEST_SECRETS = { ADMIN_TOKEN: "test-admin-token-0123456789", ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=" };
 
-/** A project of tests inside workerd, with METRICS as given. */
-function workersProject(name: string, metrics: "on" | "off", include: string[], migrations: Awaited<ReturnType<typeof readD1Migrations>>) {
+type Migrations = Awaited<ReturnType<typeof readD1Migrations>>;
+
+/** A project of tests inside workerd, with METRICS and INDEX_DATABASES as given. */
+function workersProject(
+  name: string,
+  settings: { metrics: "on" | "off"; indexDatabases: string },
+  include: string[],
+  migrations: { control: Migrations; index: Migrations },
+) {
+  const { metrics } = settings;
   return {
     plugins: [
       sqlAsText,
@@ -27,9 +35,13 @@ function workersProject(name: string, metrics: "on" | "off", include: string[], 
           bindings: {
             ENVIRONMENT: "test",
             METRICS: metrics,
+            INDEX_DATABASES: settings.indexDatabases,
             ...TEST_SECRETS,
-            TEST_MIGRATIONS: migrations,
+            TEST_MIGRATIONS: migrations.control,
+            TEST_INDEX_MIGRATIONS: migrations.index,
           },
+          // The events index in two databases of its own (src/db/index-shards.ts), or in DB as deployed by default.
+          d1Databases: ["INDEX_1", "INDEX_2"],
           // wrangler.toml's consumers, flushing batches sooner so tests wait less.
           queueConsumers: {
             "caserelay-inbox": { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 10, deadLetterQueue: "caserelay-inbox-dlq" },
@@ -51,7 +63,7 @@ function workersProject(name: string, metrics: "on" | "off", include: string[], 
 }
 
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations("./migrations");
+  const migrations = { control: await readD1Migrations("./migrations"), index: await readD1Migrations("./migrations/index") };
   // Wrangler looks for required secrets in .dev.vars or the environment and warns when they are
   // missing; the bindings below set them for the tests whatever it finds.
   Object.assign(process.env, TEST_SECRETS);
@@ -64,13 +76,15 @@ export default defineConfig(async () => {
       // files at once than cores keeps two cores busy.
       maxWorkers: 4,
       projects: [
-        // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues.
-        workersProject("workers", "on", ["test/**/*.test.ts"], migrations),
-        // The pipeline's own tests again with METRICS off, as deployed: the bindings and the
-        // objects' storage are the platform's own, unwrapped (none of these reads the counters).
+        // Unit and integration tests, inside workerd with local D1, Durable Objects and Queues; the
+        // events index in two databases of its own.
+        workersProject("workers", { metrics: "on", indexDatabases: "INDEX_1,INDEX_2" }, ["test/**/*.test.ts"], migrations),
+        // The pipeline's own tests again as deployed by default: METRICS off, so the bindings and
+        // the objects' storage are the platform's own, unwrapped (none of these reads the
+        // counters), and the events index in the control plane's database.
         workersProject(
           "deployed",
-          "off",
+          { metrics: "off", indexDatabases: "DB" },
           [
             "test/pipeline/processing.test.ts",
             "test/pipeline/delivery.test.ts",

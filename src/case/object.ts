@@ -11,9 +11,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { announce } from "../alerts/announce";
 import { createDb } from "../db/client";
-import type { IndexWrite } from "../db/index-writes";
 import { forgetEndpoints } from "../db/control-plane";
-import { disablesEndpoints, indexStatements, throttledCustomers } from "../db/index-writes";
+import { disablesEndpoints, indexBatches, indexStatements, runIndexBatches, throttledCustomers, type ControlWrite, type IndexWrite } from "../db/index-writes";
 import { limiterClient } from "../flow/client";
 import type { Delivery } from "../domain";
 import { getConfig, type Config } from "../lib/config";
@@ -57,7 +56,7 @@ const RECONCILE_AFTER_FAILURE_MS = 3_600_000;
  * the issue; a clear that waits for the index (`unless`) goes through the outbox, after the writes it
  * waits for. A cooldown is best effort too: it only matters while it lasts.
  */
-const bestEffort = (w: IndexWrite) =>
+const bestEffort = (w: IndexWrite): w is ControlWrite =>
   w.kind === "endpoint_attempts" || w.kind === "endpoint_health" || w.kind === "endpoint_throttle" || (w.kind === "issue_clear" && !w.unless);
 
 export class CaseObject extends DurableObject<Env> {
@@ -498,7 +497,7 @@ export class CaseObject extends DurableObject<Env> {
     const { writes } = this.store.outbox();
     if (!writes.length) return;
     try {
-      const results = await this.env.DB.batch(indexStatements(this.env.DB, writes));
+      const results = await runIndexBatches(this.env, indexBatches(this.env, writes));
       this.store.outboxFlushed(writes.length);
       await announce(this.env, results);
     } catch (err) {

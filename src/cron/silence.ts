@@ -1,5 +1,5 @@
 import { announce } from "../alerts/announce";
-import { indexStatements, type IndexWrite } from "../db/index-writes";
+import { indexStatements, type ControlWrite } from "../db/index-writes";
 
 /**
  * A source with no webhook for longer than its silence_after_seconds is flagged, its open cases
@@ -14,7 +14,7 @@ export async function flagSilentSources(env: Env, now: number): Promise<Record<s
     .bind(now)
     .all<{ id: string; silence_after_seconds: number }>();
   if (silent.results.length) {
-    const issues: IndexWrite[] = silent.results.map((s) => ({
+    const issues: ControlWrite[] = silent.results.map((s) => ({
       kind: "issue",
       issue: "source.silent",
       subjectId: s.id,

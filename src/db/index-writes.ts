@@ -6,6 +6,7 @@
  * the decision that produced them, deletes check it too, and counters are activity figures.
  */
 import type { EventType, Status } from "../domain";
+import { indexDatabaseOf } from "./index-shards";
 import { isIssueWrite, issueStatements, mergeSeen, type IssueWrite } from "./issue-writes";
 
 export type { IssueClear, IssueSeen, IssueWrite } from "./issue-writes";
@@ -102,18 +103,69 @@ function keyOf(w: IndexWrite): string {
   }
 }
 
+/** The event's row in the events index, which may live in a database of its own (src/db/index-shards.ts). */
+type EventWrite = Extract<IndexWrite, { kind: "event" }>;
+/** Everything else: rows of the control plane's database. */
+export type ControlWrite = Exclude<IndexWrite, EventWrite>;
+
+const isEvent = (w: IndexWrite): w is EventWrite => w.kind === "event";
+
 /**
- * The statements for `writes`; each is valid on its own, so they can run in one batch or apart.
- * Issue writes come last, in time order: a clear that waits for the index to be empty of the
- * condition (no failed delivery left) reads it after the rest of the batch changed it.
+ * The control plane's statements for `writes`; each is valid on its own, so they can run in one
+ * batch or apart. Issue writes come last, in time order: a clear that waits for the index to be
+ * empty of the condition (no failed delivery left) reads it after the rest of the batch changed it.
  */
-export function indexStatements(db: D1Database, writes: readonly IndexWrite[]): D1PreparedStatement[] {
-  const all = coalesce(writes);
+export function indexStatements(db: D1Database, writes: readonly ControlWrite[]): D1PreparedStatement[] {
+  const all = coalesce(writes) as ControlWrite[];
   const issues = all.filter(isIssueWrite).sort((a, b) => a.at - b.at);
   return [
-    ...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<IndexWrite, IssueWrite>)),
+    ...all.filter((w) => !isIssueWrite(w)).flatMap((w) => statements(db, w as Exclude<ControlWrite, IssueWrite>)),
     ...issues.flatMap((w) => issueStatements(db, w)),
   ];
+}
+
+/** One D1 batch's worth of statements, and the database it runs on. */
+export type IndexBatch = { db: D1Database; stmts: D1PreparedStatement[] };
+
+/**
+ * The statements for `writes`, by database: the control plane's (env.DB) first, then each events
+ * index database that takes a row. An event row of the control plane's own database joins its batch.
+ */
+export function indexBatches(env: Env, writes: readonly IndexWrite[]): IndexBatch[] {
+  const control = indexStatements(
+    env.DB,
+    writes.filter((w): w is ControlWrite => !isEvent(w)),
+  );
+  const events = writes.filter(isEvent).map((w) => {
+    const db = indexDatabaseOf(env, w.id);
+    return { db, stmts: [eventStatement(db, w)] };
+  });
+  return mergeBatches(env, [{ db: env.DB, stmts: control }, ...events]);
+}
+
+/** One batch per database, in order, the control plane's first; none without statements. */
+export function mergeBatches(env: Env, batches: readonly IndexBatch[]): IndexBatch[] {
+  const byDb = new Map<D1Database, D1PreparedStatement[]>([[env.DB, []]]);
+  for (const b of batches) byDb.set(b.db, [...(byDb.get(b.db) ?? []), ...b.stmts]);
+  return [...byDb].map(([db, stmts]) => ({ db, stmts })).filter((b) => b.stmts.length);
+}
+
+/**
+ * Runs `batches` at once, each its own D1 batch (atomic within its database). Resolves to the
+ * control plane's results (the issues they announce) once every batch has its rows; rejects if
+ * any failed, after all have settled: each statement can run again.
+ */
+export async function runIndexBatches(env: Env, batches: readonly IndexBatch[]): Promise<D1Result[]> {
+  const settled = await Promise.allSettled(batches.map((b) => b.db.batch(b.stmts)));
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.flatMap((s, i) => (s.status === "fulfilled" && batches[i]!.db === env.DB ? s.value : []));
+}
+
+function eventStatement(db: D1Database, w: EventWrite): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
+    .bind(w.customerId, w.id, w.sourceId, w.caseId, w.sequence, w.type, w.status);
 }
 
 /**
@@ -127,7 +179,7 @@ export const throttledCustomers = (writes: readonly IndexWrite[]) => [
   ...new Set(writes.flatMap((w) => (w.kind === "endpoint_throttle" ? [w.customerId] : []))),
 ];
 
-function statements(db: D1Database, w: Exclude<IndexWrite, IssueWrite>): D1PreparedStatement[] {
+function statements(db: D1Database, w: Exclude<ControlWrite, IssueWrite>): D1PreparedStatement[] {
   if (w.kind === "case") return caseStatements(db, w);
   const one = statement(db, w);
   if (w.kind !== "source_receipts") return [one];
@@ -172,12 +224,8 @@ function caseStatements(db: D1Database, w: Extract<IndexWrite, { kind: "case" }>
   ];
 }
 
-function statement(db: D1Database, w: Exclude<IndexWrite, IssueWrite | { kind: "case" }>): D1PreparedStatement {
+function statement(db: D1Database, w: Exclude<ControlWrite, IssueWrite | { kind: "case" }>): D1PreparedStatement {
   switch (w.kind) {
-    case "event":
-      return db
-        .prepare("INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
-        .bind(w.customerId, w.id, w.sourceId, w.caseId, w.sequence, w.type, w.status);
     case "case_due":
       // A case never forwarded has no row yet: it gets one, open, so the cron finds it.
       return db

@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** How many D1 databases the events index may be spread over. */
+export const MAX_INDEX_DATABASES = 16;
+
 /** Settings parsed once per isolate from the Worker's env; invalid settings fail closed. */
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
@@ -16,6 +19,18 @@ const ConfigSchema = z.object({
   ALERT_REPEAT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(900),
   // Read where the bindings are wrapped (src/lib/metrics.ts); checked here so a typo fails closed.
   METRICS: z.enum(["on", "off"]).default("off"),
+  // The D1 bindings that hold the events index, by name (src/db/index-shards.ts).
+  INDEX_DATABASES: z
+    .string()
+    .default("DB")
+    .transform((v) => v.split(",").map((name) => name.trim()))
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "a binding name"))
+        .min(1)
+        .max(MAX_INDEX_DATABASES)
+        .refine((names) => new Set(names).size === names.length, "each database once"),
+    ),
 });
 
 const DAY = 86_400_000;
@@ -38,6 +53,8 @@ export type Config = {
   alertFailingAfter: number;
   /** Alerts: an issue's escalations are notified at most this often (its opening and resolution at once). */
   alertRepeatMs: number;
+  /** The D1 bindings of the events index, in order: an event's UTC day picks one (src/db/index-shards.ts). */
+  indexDatabases: string[];
 };
 
 export class ConfigError extends Error {
@@ -70,6 +87,7 @@ export function getConfig(env: Env): Config {
     maxEndpointsPerCustomer: c.MAX_ENDPOINTS_PER_CUSTOMER,
     alertFailingAfter: c.ALERT_FAILING_AFTER,
     alertRepeatMs: c.ALERT_REPEAT_SECONDS * 1000,
+    indexDatabases: c.INDEX_DATABASES,
   };
   cache.set(env, config);
   return config;

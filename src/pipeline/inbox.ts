@@ -1,6 +1,6 @@
 /**
  * INBOX consumer: group a batch by case, hand each case its receipts (cases concurrently, each in
- * arrival order), write what the index should learn for the whole batch in one D1 batch, then ack
+ * arrival order), write what the index should learn for the whole batch in one D1 batch per database, then ack
  * or retry each message. One case's failure touches only its own messages.
  */
 import { announce } from "../alerts/announce";
@@ -8,7 +8,16 @@ import { loadContext } from "../case/context";
 import { caseObject } from "../case/client";
 import { caseObjectName, type ReceiptInput, type ReceiptResult } from "../case/types";
 import { forgetEndpoints } from "../db/control-plane";
-import { disablesEndpoints, indexStatements, throttledCustomers, type IndexWrite } from "../db/index-writes";
+import {
+  disablesEndpoints,
+  indexBatches,
+  indexStatements,
+  mergeBatches,
+  runIndexBatches,
+  throttledCustomers,
+  type ControlWrite,
+  type IndexWrite,
+} from "../db/index-writes";
 import { errorSummary, log } from "../lib/log";
 import type { ReceiptMessage } from "./messages";
 import { inboxRetryDelay } from "./schedule";
@@ -100,53 +109,59 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
 }
 
 /** Activity counters: summed over the whole queue batch (one row per endpoint and hour, not per case). */
-const isCounter = (w: IndexWrite) => w.kind === "endpoint_attempts";
+const isCounter = (w: IndexWrite): w is ControlWrite => w.kind === "endpoint_attempts";
 
 /**
- * One D1 batch for every case of the queue batch, and the activity counters summed over all of
- * them. If it fails, each case's writes are tried on their own, so one bad case cannot hold back
- * the rest. Returns the cases whose index writes D1 has.
+ * One D1 batch per database for every case of the queue batch, run at once: the control plane's,
+ * with the activity counters summed over all of them, and the events index's (src/db/index-shards.ts).
+ * If one fails, each case's writes are tried on their own, so one bad case cannot hold back the
+ * rest. Returns the cases whose index writes D1 has.
  */
 async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<string>> {
   const ok = new Set<string>();
   const perCase = done.map((d) => ({
     name: d.batch.name,
-    stmts: indexStatements(
-      env.DB,
+    batches: indexBatches(
+      env,
       d.index.filter((w) => !isCounter(w)),
     ),
   }));
   const counters = indexStatements(env.DB, [...sourceCounters(done, now), ...done.flatMap((d) => d.index.filter(isCounter))]);
-  try {
-    const all = [...perCase.flatMap((c) => c.stmts), ...counters];
-    if (all.length) await announce(env, await env.DB.batch(all));
+  const all = mergeBatches(env, [...perCase.flatMap((c) => c.batches), { db: env.DB, stmts: counters }]);
+  const settled = await Promise.allSettled(all.map((b) => b.db.batch(b.stmts)));
+  // The control plane's batch is atomic: once it is in, so are the counters, which add up and must
+  // not be written twice.
+  const control = all[0]?.db === env.DB ? settled[0] : undefined;
+  const countersIn = !counters.length || control?.status === "fulfilled";
+  if (control?.status === "fulfilled") await announce(env, control.value);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (!failed) {
     for (const c of perCase) ok.add(c.name);
     return ok;
-  } catch (err) {
-    log("error", "index batch failed; writing case by case", { cases: perCase.length, error: errorSummary(err) });
   }
+  log("error", "index batch failed; writing case by case", { cases: perCase.length, error: errorSummary(failed.reason) });
   await Promise.all([
     ...perCase.map(async (c) => {
       try {
-        if (c.stmts.length) await announce(env, await env.DB.batch(c.stmts));
+        if (c.batches.length) await announce(env, await runIndexBatches(env, c.batches));
         ok.add(c.name);
       } catch (err) {
         log("error", "index writes of a case failed", { case: c.name, error: errorSummary(err) });
       }
     }),
     // The counters are activity figures: written once more on their own, or lost with D1.
-    counters.length
-      ? env.DB.batch(counters).then(
+    countersIn
+      ? null
+      : env.DB.batch(counters).then(
           (results) => announce(env, results),
           (err) => log("warn", "activity counters not written", { error: errorSummary(err) }),
-        )
-      : null,
+        ),
   ]);
   return ok;
 }
 
 /** Receipts and duplicates per source for the console's activity view (and the source's last webhook). */
-function sourceCounters(done: CaseDone[], now: number): IndexWrite[] {
+function sourceCounters(done: CaseDone[], now: number): ControlWrite[] {
   return done.flatMap((d) => {
     const latest = Math.max(...d.batch.msgs.map((m) => m.body.received_at));
     const duplicates = d.results.filter((r) => r.outcome === "duplicate").length;

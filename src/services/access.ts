@@ -64,13 +64,13 @@ export async function findIssue(a: Access, id: string): Promise<IssueRow> {
 }
 
 /** An event's index row (its detail lives in its case object). */
-export async function findEvent(a: Access, id: string): Promise<EventIndexRow> {
-  return visible(a, await findEventRow(a.db, id, ownCustomer(a.principal)), (r) => r.customerId, `Event ${id}`);
+export async function findEvent(a: Access, env: Env, id: string): Promise<EventIndexRow> {
+  return visible(a, await findEventRow(env, id, ownCustomer(a.principal)), (r) => r.customerId, `Event ${id}`);
 }
 
 /** An event in full (envelope, deliveries, attempts), from its case object. */
 export async function findEventDetail(a: Access, env: Env, id: string): Promise<EventDetail> {
-  const detail = await eventDetail(env, await findEvent(a, id));
+  const detail = await eventDetail(env, await findEvent(a, env, id));
   // Indexed but gone from its case: retention deleted it there first.
   if (!detail) throw new RelayError("not_found", `Event ${id} not found.`);
   return detail;

@@ -8,7 +8,6 @@ import { releaseAndRecover } from "./fanout";
 import { eventIdOfDelivery } from "../lib/ids";
 import { errorSummary, log } from "../lib/log";
 import { caseStub, findEventRow } from "./events";
-import type { Db } from "../db/client";
 import type { EventIndexRow } from "../db/schema";
 
 export type Background = { waitUntil(promise: Promise<unknown>): void };
@@ -19,8 +18,8 @@ export async function replayEvent(env: Env, event: EventIndexRow, endpointId?: s
 }
 
 /** A delivery's attempts, if the caller may see its event. */
-export async function deliveryAttempts(env: Env, db: Db, deliveryId: string, customerId?: string): Promise<AttemptList> {
-  const event = await findEventRow(db, eventIdOfDelivery(deliveryId), customerId);
+export async function deliveryAttempts(env: Env, deliveryId: string, customerId?: string): Promise<AttemptList> {
+  const event = await findEventRow(env, eventIdOfDelivery(deliveryId), customerId);
   if (!event) return null;
   return caseStub(env, event.sourceId, event.caseId).attempts(deliveryId);
 }

@@ -1,14 +1,16 @@
 /**
- * Events as the API shows them: listed from D1's index (one small row per event), read in full
- * (envelope, deliveries, attempts) from their case object. Every list reads a bounded number of
- * index rows per page: a filter that matches rarely returns a short page with a cursor to go on.
+ * Events as the API shows them: listed from D1's index (one small row per event, spread over the
+ * index's databases: src/db/index-shards.ts), read in full (envelope, deliveries, attempts) from
+ * their case object. Every list reads a bounded number of index rows per page and database: a
+ * filter that matches rarely returns a short page with a cursor to go on.
  */
 import { caseObject } from "../case/client";
 import type { DeliveryRecord, EventDetail, EventRecord } from "../case/types";
 import type { EventType } from "../domain";
 import { timeOfId } from "../lib/ids";
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { createDb, type Db } from "../db/client";
+import { indexDatabases } from "../db/index-shards";
 import { customers, events, type EventIndexRow } from "../db/schema";
 
 /** Index rows a page examines at most beyond what it returns. */
@@ -63,18 +65,24 @@ export function deliveryView(d: DeliveryRecord) {
   };
 }
 
+/** Newest first, one row per id (a row written to two databases, when their list changed between a write and its retry, is one). */
+function newestFirst(rows: EventIndexRow[]): EventIndexRow[] {
+  const sorted = rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return sorted.filter((r, i) => i === 0 || sorted[i - 1]!.id !== r.id);
+}
+
 /**
- * Newest first. A customer's events are one key range; without a customer, the operator's list
- * merges every customer's range (up to MERGE_CUSTOMERS_LIMIT customers). Each range is read for
- * at most limit + 1 rows, or limit + 1 + EXAMINE_LIMIT with a filter; the page holds what
- * matched above the highest point a read stopped at, and its cursor goes on from there.
- * A case's events come from its object instead (see caseEvents).
+ * Newest first. A customer's events are one key range in each of the index's databases; without a
+ * customer, the operator's list merges every customer's range (up to MERGE_CUSTOMERS_LIMIT
+ * customers). Each range is read for at most limit + 1 rows, or limit + 1 + EXAMINE_LIMIT with a
+ * filter; the page holds what matched above the highest point a read stopped at, and its cursor
+ * goes on from there. A case's events come from its object instead (see caseEvents).
  */
-export async function listEvents(db: Db, q: EventFilter): Promise<EventPage | { tooMany: true }> {
+export async function listEvents(env: Env, q: EventFilter): Promise<EventPage | { tooMany: true }> {
   const ids = q.customerId
     ? [q.customerId]
     : (
-        await db
+        await createDb(env.DB)
           .select({ id: customers.id })
           .from(customers)
           .orderBy(customers.id)
@@ -83,15 +91,22 @@ export async function listEvents(db: Db, q: EventFilter): Promise<EventPage | { 
   if (ids.length > MERGE_CUSTOMERS_LIMIT) return { tooMany: true };
   if (!ids.length) return { rows: [], nextCursor: null };
   const examine = q.limit + 1 + (q.sourceId || q.type ? EXAMINE_LIMIT : 0);
-  const range = (customerId: string) =>
+  const range = (db: Db, customerId: string) =>
     db
       .select()
       .from(events)
       .where(and(eq(events.customerId, customerId), lt(events.id, q.cursor ?? "evt_~")))
       .orderBy(desc(events.id))
       .limit(examine);
-  const [first, ...rest] = ids.map(range);
-  const results = await db.batch([first!, ...rest]);
+  const results = (
+    await Promise.all(
+      indexDatabases(env).map((d1) => {
+        const db = createDb(d1);
+        const [first, ...rest] = ids.map((id) => range(db, id));
+        return db.batch([first!, ...rest]);
+      }),
+    )
+  ).flat();
   const matches = (x: EventIndexRow) => (!q.sourceId || x.sourceId === q.sourceId) && (!q.type || x.type === q.type);
   const hits: EventIndexRow[] = [];
   // Below the highest id where a read stopped short of its range's end, nothing is known yet.
@@ -101,23 +116,29 @@ export async function listEvents(db: Db, q: EventFilter): Promise<EventPage | { 
     const last = r.at(-1);
     if (r.length === examine && last && (stoppedAt === null || last.id > stoppedAt)) stoppedAt = last.id;
   }
-  const known = hits.filter((h) => stoppedAt === null || h.id >= stoppedAt).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const known = newestFirst(hits.filter((h) => stoppedAt === null || h.id >= stoppedAt));
   const rows = known.slice(0, q.limit);
   if (known.length > q.limit) return { rows, nextCursor: rows.at(-1)!.id };
   return { rows, nextCursor: stoppedAt };
 }
 
-/** The index row of an event the caller may see (a customer's key sees only its own). */
-export async function findEventRow(db: Db, id: string, customerId?: string): Promise<EventIndexRow | null> {
-  // The table is keyed by customer: without one, a probe per customer.
-  const owner = customerId ? eq(events.customerId, customerId) : inArray(events.customerId, db.select({ id: customers.id }).from(customers));
-  return (
-    (await db
-      .select()
-      .from(events)
-      .where(and(owner, eq(events.id, id)))
-      .get()) ?? null
+/** The index row of an event the caller may see (a customer's key sees only its own), from whichever database holds it. */
+export async function findEventRow(env: Env, id: string, customerId?: string): Promise<EventIndexRow | null> {
+  // The table is keyed by customer: without one, a probe per customer (their ids come from the
+  // control plane, which may be another database, so they are bound as one JSON array).
+  const owner = customerId
+    ? eq(events.customerId, customerId)
+    : sql`${events.customerId} IN (SELECT value FROM json_each(${JSON.stringify((await createDb(env.DB).select({ id: customers.id }).from(customers)).map((r) => r.id))}))`;
+  const found = await Promise.all(
+    indexDatabases(env).map((d1) =>
+      createDb(d1)
+        .select()
+        .from(events)
+        .where(and(owner, eq(events.id, id)))
+        .get(),
+    ),
   );
+  return found.find((r) => r !== undefined) ?? null;
 }
 
 export const caseStub = (env: Env, sourceId: string, caseId: string) => caseObject(env, { sourceId, caseId });

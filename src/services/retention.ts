@@ -5,6 +5,7 @@
  * its own record on its alarm.
  */
 import { caseObject } from "../case/client";
+import { indexDatabases } from "../db/index-shards";
 import type { SourceRow } from "../db/schema";
 import type { Config } from "../lib/config";
 import { idFloor } from "../lib/ids";
@@ -37,15 +38,19 @@ export async function enforceRetention(env: Env, now: number, config: Config, sc
   const customers = scope ? [{ id: scope.customerId }] : (await env.DB.prepare("SELECT id FROM customers").all<{ id: string }>()).results;
   const floor = idFloor("evt", cutoff);
   counts.events = 0;
-  for (const { id } of customers) {
-    if (!budgetLeft()) break;
-    await drain("events", () =>
-      env.DB.prepare(`DELETE FROM events WHERE customer_id = ?1 AND id IN (SELECT id FROM events WHERE customer_id = ?1 AND id < ?2 LIMIT ${BATCH})`).bind(
-        id,
-        floor,
-      ),
-    );
-  }
+  // In each of the index's databases (src/db/index-shards.ts), side by side.
+  await Promise.all(
+    indexDatabases(env).map(async (db) => {
+      for (const { id } of customers) {
+        if (!budgetLeft()) break;
+        await drain("events", () =>
+          db
+            .prepare(`DELETE FROM events WHERE customer_id = ?1 AND id IN (SELECT id FROM events WHERE customer_id = ?1 AND id < ?2 LIMIT ${BATCH})`)
+            .bind(id, floor),
+        );
+      }
+    }),
+  );
   const byCustomer = owned("customer_id = ?2");
   await drain("deliveries", () =>
     bind(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ?1${byCustomer} LIMIT ${BATCH})`, idFloor("dlv", cutoff)),

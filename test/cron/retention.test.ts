@@ -8,6 +8,7 @@ import { enforceRetention } from "../../src/services/retention";
 import { getConfig } from "../../src/lib/config";
 import { ulid } from "../../src/lib/ids";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
+import { indexCount, indexRows, insertIndexedEvent } from "../helpers/index-dbs";
 
 const DAY = 86_400_000;
 
@@ -17,12 +18,8 @@ it("deletes index rows and test sends past the event retention, and health count
   const old = ulid(now - 31 * DAY);
   const recent = ulid(now - 29 * DAY);
   const sourceId = `src_${ulid()}`;
+  for (const u of [old, recent]) await insertIndexedEvent({ customerId: customer.id, id: `evt_${u}`, sourceId });
   await env.DB.batch([
-    ...[old, recent].map((u) =>
-      env.DB.prepare(
-        "INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')",
-      ).bind(customer.id, `evt_${u}`, sourceId),
-    ),
     ...[old, recent].map((u) =>
       env.DB.prepare(
         `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at)
@@ -59,7 +56,7 @@ it("deletes index rows and test sends past the event retention, and health count
   expect(counts).toMatchObject({ events: expect.any(Number), deliveries: expect.any(Number), failed_receipts: expect.any(Number), cases: expect.any(Number) });
 
   const ids = async (sql: string) => (await env.DB.prepare(sql).bind(sourceId).all<{ id: string }>()).results.map((r) => r.id);
-  expect(await ids("SELECT id FROM events WHERE source_id = ?1")).toEqual([`evt_${recent}`]);
+  expect((await indexRows<{ id: string }>("SELECT id FROM events WHERE source_id = ?1", sourceId)).map((r) => r.id)).toEqual([`evt_${recent}`]);
   expect(await ids("SELECT id FROM deliveries WHERE source_id = ?1")).toEqual([`dlv_${recent}AAAAAA`]);
   expect(await ids("SELECT id FROM failed_receipts WHERE source_id = ?1")).toEqual([`rcv_${recent}`]);
   // A closed case quiet past retention goes (its object keeps its numbering); an open one stays for the reconcile cron.
@@ -80,6 +77,7 @@ it("scoped to one customer, deletes only that customer's rows past retention", a
     const source = await createSource(customer.id);
     const endpoint = await createEndpoint(customer.id);
     await env.DB.batch([...rowsAt(customer.id, source.id, endpoint.id, "old"), ...rowsAt(customer.id, source.id, endpoint.id, "recent")]);
+    for (const at of [now - 31 * DAY, now - 1000]) await insertIndexedEvent({ customerId: customer.id, id: `evt_${ulid(at)}`, sourceId: source.id });
     return { customer, source, endpoint };
   };
   /** A row in each table, past retention ("old") or within it ("recent"). */
@@ -88,9 +86,6 @@ it("scoped to one customer, deletes only that customer's rows past retention", a
     const u = ulid(at);
     const counterAt = age === "old" ? now - 9 * DAY : now - 1000;
     return [
-      env.DB.prepare(
-        "INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status) VALUES (?1, ?2, ?3, 'c', 1, 'case.updated', 'pending')",
-      ).bind(customerId, `evt_${u}`, sourceId),
       env.DB.prepare(
         `INSERT INTO deliveries (id, customer_id, endpoint_id, source_id, case_id, event_id, sequence, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'c', ?5, 1, 'failed', ?6, ?6)`,
@@ -119,7 +114,7 @@ it("scoped to one customer, deletes only that customer's rows past retention", a
           .first<{ n: number }>()
       )?.n;
     return {
-      events: await n("SELECT count(*) AS n FROM events WHERE customer_id = ?1", customer.id),
+      events: await indexCount("SELECT count(*) AS n FROM events WHERE customer_id = ?1", customer.id),
       deliveries: await n("SELECT count(*) AS n FROM deliveries WHERE customer_id = ?1", customer.id),
       failed_receipts: await n("SELECT count(*) AS n FROM failed_receipts WHERE customer_id = ?1", customer.id),
       cases: await n("SELECT count(*) AS n FROM cases WHERE customer_id = ?1", customer.id),

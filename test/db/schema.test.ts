@@ -9,6 +9,7 @@ import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import * as caseSchema from "../../src/db/case/schema";
 import * as schema from "../../src/db/schema";
+import { indexBindings } from "../helpers/index-dbs";
 
 type Column = { name: string; type: string; notnull: number; dflt_value: string | null };
 
@@ -59,6 +60,22 @@ describe("D1 migrations", () => {
       // cases keeps one partial index for the reconcile cron (written when a case opens, closes or is rescheduled).
       expect(indexes.results, name).toEqual(name === "cases" ? [{ name: "cases_open_check_after" }] : []);
     }
+  });
+
+  it("give an index database (migrations/index/) the control plane's events table as it is, and nothing else", async () => {
+    const own = indexBindings().filter((db) => db !== env.DB);
+    expect(own.length).toBeGreaterThan(0);
+    const tablesOf = async (db: D1Database) =>
+      (
+        await db
+          .prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'd1\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+          )
+          .all<{ type: string; name: string; sql: string }>()
+      ).results;
+    const control = (await tablesOf(env.DB)).filter((t) => t.name === "events");
+    expect(control).toHaveLength(1);
+    for (const db of own) expect(await tablesOf(db)).toEqual(control);
   });
 });
 

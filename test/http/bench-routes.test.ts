@@ -5,6 +5,7 @@ import worker from "../../src/index";
 import { api, request } from "../helpers/api";
 import { caseStub, storedReceipts } from "../helpers/cases";
 import { createCustomer } from "../helpers/factories";
+import { indexCount } from "../helpers/index-dbs";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
 import { eventually } from "../helpers/wait";
@@ -17,7 +18,7 @@ const DAY = 86_400_000;
 
 /** A case's rows in D1's events index (the API lists a case's events from its object). */
 const indexed = async (sourceId: string, caseId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE source_id = ?1 AND case_id = ?2").bind(sourceId, caseId).first<{ n: number }>())?.n;
+  indexCount("SELECT count(*) AS n FROM events WHERE source_id = ?1 AND case_id = ?2", sourceId, caseId);
 const stamp = (minute: number) => new Date(Date.UTC(2024, 4, 25, 19, minute)).toISOString();
 
 let net: Network;

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SESSION_COOKIE } from "../../src/http/console/session";
-import { indexStatements, type IndexWrite } from "../../src/db/index-writes";
+import { indexStatements, type ControlWrite } from "../../src/db/index-writes";
 import { ADMIN_TOKEN, api, BASE } from "../helpers/api";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 
@@ -48,7 +48,7 @@ describe("console issues", () => {
     const ep = await createEndpoint(c.id, { url: "https://hooks.example.com/console-issues" });
     const src = await createSource(c.id);
     const at = Date.now();
-    const writes: IndexWrite[] = [
+    const writes: ControlWrite[] = [
       {
         kind: "issue",
         issue: "endpoint.failing",

@@ -8,6 +8,7 @@ import { SESSION_COOKIE, SESSION_TTL_MS, startSession } from "../../src/http/con
 import { getConfig } from "../../src/lib/config";
 import { endpointActivity, sourceActivity } from "../../src/services/activity";
 import { ADMIN_TOKEN, api, BASE } from "../helpers/api";
+import { indexBindingOf } from "../helpers/index-dbs";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { stubNetwork, type Network } from "../helpers/net";
 import { receiver } from "../helpers/relay";
@@ -445,12 +446,14 @@ describe("console pages", () => {
   it("pages events newest first by id", async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "keldair");
-    // 120 index rows of one source, inserted directly: paging reads only the id order.
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+    // 120 index rows of one source, inserted directly (where the relay would: one day's database):
+    // paging reads only the id order.
+    await indexBindingOf("evt_01JD3ZQ7W8X9Y0A1B2C3D40001")
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
        INSERT INTO events (customer_id, id, source_id, case_id, sequence, type, status)
        SELECT ?1, printf('evt_01JD3ZQ7W8X9Y0A1B2C3D4%04d', i), ?2, 'case-' || i, 1, 'case.updated', 'in_progress' FROM n`,
-    )
+      )
       .bind(customer.id, source.id)
       .run();
     const { cookie } = await logIn();

@@ -9,6 +9,7 @@ import { TEST_ATTEMPTS_KEPT } from "../../src/services/test-sends";
 import { api } from "../helpers/api";
 import { caseObject } from "../../src/case/client";
 import { createCustomer, createEndpoint } from "../helpers/factories";
+import { indexCount } from "../helpers/index-dbs";
 import { stubNetwork, type Network } from "../helpers/net";
 import { receiver } from "../helpers/relay";
 
@@ -75,7 +76,7 @@ describe("test sends", () => {
 
     // No event anywhere: not in the index, not in the API, no case object, no delivery.
     for (const t of [first.body, second.body]) {
-      expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE id = ?").bind(t.event_id).first()).toEqual({ n: 0 });
+      expect(await indexCount("SELECT COUNT(*) AS n FROM events WHERE id = ?", t.event_id)).toBe(0);
       expect((await api.get(`/v1/events/${t.event_id}`)).status).toBe(404);
       const { source_id, case_id } = t.event.data;
       expect((await caseObject(env, { sourceId: source_id, caseId: case_id }).trail()).exists).toBe(false);

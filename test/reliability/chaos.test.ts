@@ -28,6 +28,7 @@ import { runAlarm, storedDeliveries } from "../helpers/cases";
 import { api, request } from "../helpers/api";
 import { createCustomer, createEndpoint, createSource } from "../helpers/factories";
 import { json, stubNetwork } from "../helpers/net";
+import { indexBindings, indexRows } from "../helpers/index-dbs";
 import { eventually } from "../helpers/wait";
 import { newId } from "../../src/lib/ids";
 
@@ -501,19 +502,22 @@ const queueSpy = vi.spyOn(worker, "queue").mockImplementation(async (batch, e, c
 // Index writes to D1 fail: the 3rd, 7th and 11th batch that writes events (the consumer then writes
 // case by case; after the 7th, two of those fail too, so their messages come back). The cases had
 // already decided and sent: nothing may be sent or numbered again, nothing may miss from the index.
-const realBatch = env.DB.batch.bind(env.DB);
+// The index's databases are spied on as the platform gives them (test/helpers/index-dbs.ts).
 let indexBatches = 0;
 let failedAfterSeventh = 0;
-const d1Spy = vi.spyOn(env.DB, "batch").mockImplementation(async (stmts) => {
-  const writesEvents = stmts.some((s) => /^INSERT INTO events/.test((s as unknown as { statement?: string }).statement ?? ""));
-  if (armed && writesEvents) {
-    const n = ++indexBatches;
-    if (n === 3 || n === 7 || n === 11 || (n > 7 && n < 11 && failedAfterSeventh++ < 2)) {
-      figures.consumerFaults.d1Batch++;
-      throw new Error(`D1_ERROR: storage operation exceeded timeout (${INJECTED})`);
+const d1Spies = indexBindings().map((db) => {
+  const realBatch = db.batch.bind(db);
+  return vi.spyOn(db, "batch").mockImplementation(async (stmts) => {
+    const writesEvents = stmts.some((s) => /^INSERT INTO events/.test((s as unknown as { statement?: string }).statement ?? ""));
+    if (armed && writesEvents) {
+      const n = ++indexBatches;
+      if (n === 3 || n === 7 || n === 11 || (n > 7 && n < 11 && failedAfterSeventh++ < 2)) {
+        figures.consumerFaults.d1Batch++;
+        throw new Error(`D1_ERROR: storage operation exceeded timeout (${INJECTED})`);
+      }
     }
-  }
-  return realBatch(stmts);
+    return realBatch(stmts);
+  });
 });
 
 // One Durable Object call fails once: the ninth process() the INBOX consumer makes.
@@ -540,7 +544,7 @@ const doSpy = vi.spyOn(env.CASES, "get").mockImplementation((id) => {
 });
 
 afterAll(() => {
-  for (const spy of [queueSpy, d1Spy, doSpy]) spy.mockRestore();
+  for (const spy of [queueSpy, ...d1Spies, doSpy]) spy.mockRestore();
   net.restore();
 });
 
@@ -795,11 +799,13 @@ describe("chaos", () => {
           where,
         ).toHaveLength(view.events.length * endpoints.length);
         // The index has each event once, and no delivery left that needs an operator.
-        const indexed = await env.DB.prepare("SELECT id, sequence FROM events WHERE source_id = ?1 AND case_id = ?2 ORDER BY id")
-          .bind(c.sourceId, c.caseId)
-          .all<{ id: string; sequence: number }>();
+        const indexed = await indexRows<{ id: string; sequence: number }>(
+          "SELECT id, sequence FROM events WHERE source_id = ?1 AND case_id = ?2",
+          c.sourceId,
+          c.caseId,
+        );
         expect(
-          indexed.results.map((e) => e.sequence).sort((a, b) => a - b),
+          indexed.map((e) => e.sequence).sort((a, b) => a - b),
           `${where}: indexed events`,
         ).toEqual(view.events.map((e: Json) => e.sequence));
         const pendingOps = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE source_id = ?1 AND case_id = ?2")

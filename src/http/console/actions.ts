@@ -25,7 +25,7 @@ async function field(c: Context<ConsoleEnv>, name: string): Promise<string> {
 }
 
 export async function replay(c: Context<ConsoleEnv>) {
-  const event = await findEvent(c.var, idParam(c, "evt"));
+  const event = await findEvent(c.var, c.env, idParam(c, "evt"));
   const endpointId = await field(c, "endpoint_id");
   if (endpointId && !looksLikeId("ep", endpointId)) throw new RelayError("validation_failed", "endpoint_id is not an endpoint id.");
   const created = await replayEvent(c.env, event, endpointId || undefined);

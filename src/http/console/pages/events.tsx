@@ -19,7 +19,7 @@ export async function eventsPage(c: Context<ConsoleEnv>) {
   if (sourceId) {
     customerId = (await findSource(c.var, sourceId)).customerId;
   }
-  const page = await listEvents(c.var.db, { customerId, sourceId, cursor, limit: PAGE_SIZE });
+  const page = await listEvents(c.env, { customerId, sourceId, cursor, limit: PAGE_SIZE });
   if ("tooMany" in page)
     throw new RelayError("validation_failed", "There are too many customers to list every event at once: open a source's events from the overview.");
   const rows = page.rows.map(eventSummaryView);

@@ -32,7 +32,7 @@ const route = createRoute({
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const found = await deliveryAttempts(c.env, c.var.db, id, ownCustomer(c.var.principal));
+    const found = await deliveryAttempts(c.env, id, ownCustomer(c.var.principal));
     if (!found) throw new RelayError("not_found", `Delivery ${id} not found.`);
     return c.json({ delivery_id: id, status: found.delivery.status, data: found.attempts }, 200);
   });

@@ -41,7 +41,7 @@ export function register(app: App) {
       scope = source.customerId;
     }
     const filter = { customerId: scope, sourceId: q.source_id, caseId: q.case_id, type: q.type, cursor: q.cursor, limit: q.limit };
-    const page = q.case_id ? await caseEvents(c.env, q.source_id!, q.case_id, filter) : await listEvents(c.var.db, filter);
+    const page = q.case_id ? await caseEvents(c.env, q.source_id!, q.case_id, filter) : await listEvents(c.env, filter);
     if ("tooMany" in page) {
       throw new RelayError(
         "validation_failed",

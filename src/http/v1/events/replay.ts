@@ -40,7 +40,7 @@ export function register(app: App) {
   app.openapi(route, async (c) => {
     const id = c.req.valid("param").id;
     const endpointId = c.req.valid("json")?.endpoint_id;
-    const created = await replayEvent(c.env, await findEvent(c.var, id), endpointId);
+    const created = await replayEvent(c.env, await findEvent(c.var, c.env, id), endpointId);
     if (created === "event_not_found") throw new RelayError("not_found", `Event ${id} not found.`);
     if (created === "endpoint_not_found") throw new RelayError("not_found", `Endpoint ${endpointId} not found for this event's customer.`);
     return c.json({ data: created.map(deliveryView) }, 202);
