@@ -5,34 +5,44 @@
  * - a queue batch's events, received within the same second or so, land in one database;
  * - each database holds about 1/count of the retention window, and takes the index's writes one
  *   day in count, beside the control plane's writer;
- * - a write retried later goes where the first went: the day is the event id's own (its receipt's).
- * Reads ask every database and merge, so adding one hides nothing already written. A database
- * leaves the list only once EVENT_RETENTION_DAYS have passed with no day routed to it.
+ * - a write retried later goes where the first went while the list is unchanged: the day is the
+ *   event id's own (its receipt's). After a change, a row two databases hold is listed once.
+ * Reads ask every database, and the retired ones (INDEX_RETIRED_DATABASES: no new rows, read and
+ * pruned until their rows are past retention), so adding or retiring one hides nothing written.
+ * lib/config.ts checks that each name is a D1 binding.
  */
-import { ConfigError, getConfig } from "../lib/config";
+import { getConfig } from "../lib/config";
 import { timeOfId } from "../lib/ids";
 import { countedD1, metering } from "../lib/metrics";
 
 const DAY_MS = 86_400_000;
 
-const resolved = new WeakMap<object, D1Database[]>();
+const resolved = new WeakMap<object, { writes: D1Database[]; reads: D1Database[] }>();
 
-const isD1 = (b: unknown): b is D1Database =>
-  typeof b === "object" && b !== null && typeof (b as D1Database).prepare === "function" && typeof (b as D1Database).batch === "function";
-
-/** The index's databases, in INDEX_DATABASES order; `DB` is the control plane's binding itself. */
-export function indexDatabases(env: Env): D1Database[] {
+function databases(env: Env) {
   const cached = resolved.get(env);
   if (cached) return cached;
-  const dbs = getConfig(env).indexDatabases.map((name) => {
+  const bind = (name: string): D1Database => {
     if (name === "DB") return env.DB;
-    const binding = (env as unknown as Record<string, unknown>)[name];
-    if (!isD1(binding)) throw new ConfigError(`invalid Worker configuration: INDEX_DATABASES names ${name}, which is not a D1 binding`);
+    const binding = (env as unknown as Record<string, unknown>)[name] as D1Database;
     // env.DB is counted where the env is wrapped (withMetrics); the index's own bindings here.
     return metering(env) ? countedD1(binding) : binding;
-  });
+  };
+  const config = getConfig(env);
+  const writes = config.indexDatabases.map(bind);
+  const dbs = { writes, reads: [...writes, ...config.indexRetiredDatabases.map(bind)] };
   resolved.set(env, dbs);
   return dbs;
+}
+
+/** The databases that take the index's new rows, in INDEX_DATABASES order; `DB` is the control plane's binding itself. */
+export function indexDatabases(env: Env): D1Database[] {
+  return databases(env).writes;
+}
+
+/** Every database that may hold index rows: those that take new ones, then the retired. */
+export function indexReadDatabases(env: Env): D1Database[] {
+  return databases(env).reads;
 }
 
 /** Which of `count` databases holds the rows of events created at `ms`. */
@@ -40,7 +50,7 @@ export function indexShardOf(ms: number, count: number): number {
   return Math.floor(ms / DAY_MS) % count;
 }
 
-/** The database that holds the event's index row. */
+/** The database that takes the event's index row. */
 export function indexDatabaseOf(env: Env, eventId: string): D1Database {
   const dbs = indexDatabases(env);
   return dbs[indexShardOf(timeOfId(eventId), dbs.length)]!;

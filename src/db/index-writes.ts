@@ -1,9 +1,10 @@
 /**
  * What case objects tell D1 (the control plane and the thin index): index rows as data, turned
  * into idempotent statements here. The INBOX consumer writes the index writes of a whole queue
- * batch in one D1 batch; objects write their own (reconcile, retries, replays, dead letters) from
- * their outbox. Every statement can run twice, or late, without harm: upserts compare the time of
- * the decision that produced them, deletes check it too, and counters are activity figures.
+ * batch in one D1 batch per database (src/db/index-shards.ts); objects write their own
+ * (reconcile, retries, replays, dead letters) from their outbox. Every statement can run twice, or
+ * late, without harm: upserts compare the time of the decision that produced them, deletes check
+ * it too, and counts are activity figures (runIndexBatches runs them once per success).
  */
 import type { EventType, Status } from "../domain";
 import { indexDatabaseOf } from "./index-shards";
@@ -151,15 +152,20 @@ export function mergeBatches(env: Env, batches: readonly IndexBatch[]): IndexBat
 }
 
 /**
- * Runs `batches` at once, each its own D1 batch (atomic within its database). Resolves to the
- * control plane's results (the issues they announce) once every batch has its rows; rejects if
- * any failed, after all have settled: each statement can run again.
+ * Runs `batches`, each its own D1 batch (atomic within its database): the events index's first,
+ * side by side, then, once every one has its rows, the control plane's. The control plane's
+ * statements include writes that add up (an issue's count, the activity counters), so they must
+ * run once per success; a failure before them leaves only the index's inserts to repeat, which
+ * change nothing the second time. Resolves to the control plane's results (the issues they
+ * announce); rejects with the first failure once the batches under way have settled.
  */
 export async function runIndexBatches(env: Env, batches: readonly IndexBatch[]): Promise<D1Result[]> {
-  const settled = await Promise.allSettled(batches.map((b) => b.db.batch(b.stmts)));
+  const settled = await Promise.allSettled(batches.filter((b) => b.db !== env.DB).map((b) => b.db.batch(b.stmts)));
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) throw failed.reason;
-  return settled.flatMap((s, i) => (s.status === "fulfilled" && batches[i]!.db === env.DB ? s.value : []));
+  const results: D1Result[] = [];
+  for (const b of batches) if (b.db === env.DB) results.push(...(await b.db.batch(b.stmts)));
+  return results;
 }
 
 function eventStatement(db: D1Database, w: EventWrite): D1PreparedStatement {

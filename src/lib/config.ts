@@ -3,6 +3,23 @@ import { z } from "zod";
 /** How many D1 databases the events index may be spread over. */
 export const MAX_INDEX_DATABASES = 16;
 
+/** A comma-separated list of binding names, each once ("" is none). */
+function bindingNames(min: number) {
+  return z
+    .string()
+    .transform((v) => (v.trim() ? v.split(",").map((name) => name.trim()) : []))
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "a binding name"))
+        .min(min)
+        .max(MAX_INDEX_DATABASES)
+        .refine((names) => new Set(names).size === names.length, "each database once"),
+    );
+}
+
+const isD1 = (b: unknown) =>
+  typeof b === "object" && b !== null && typeof (b as D1Database).prepare === "function" && typeof (b as D1Database).batch === "function";
+
 /** Settings parsed once per isolate from the Worker's env; invalid settings fail closed. */
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
@@ -19,18 +36,10 @@ const ConfigSchema = z.object({
   ALERT_REPEAT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(900),
   // Read where the bindings are wrapped (src/lib/metrics.ts); checked here so a typo fails closed.
   METRICS: z.enum(["on", "off"]).default("off"),
-  // The D1 bindings that hold the events index, by name (src/db/index-shards.ts).
-  INDEX_DATABASES: z
-    .string()
-    .default("DB")
-    .transform((v) => v.split(",").map((name) => name.trim()))
-    .pipe(
-      z
-        .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "a binding name"))
-        .min(1)
-        .max(MAX_INDEX_DATABASES)
-        .refine((names) => new Set(names).size === names.length, "each database once"),
-    ),
+  // The D1 bindings that hold the events index, by name (src/db/index-shards.ts): written and
+  // read, or (retired) only read until their rows are past retention.
+  INDEX_DATABASES: bindingNames(1).default(["DB"]),
+  INDEX_RETIRED_DATABASES: bindingNames(0).default([]),
 });
 
 const DAY = 86_400_000;
@@ -55,6 +64,8 @@ export type Config = {
   alertRepeatMs: number;
   /** The D1 bindings of the events index, in order: an event's UTC day picks one (src/db/index-shards.ts). */
   indexDatabases: string[];
+  /** Databases of the events index that take no new rows and are still read (and pruned). */
+  indexRetiredDatabases: string[];
 };
 
 export class ConfigError extends Error {
@@ -73,6 +84,15 @@ export function getConfig(env: Env): Config {
     throw new ConfigError(`invalid Worker configuration: ${names}`);
   }
   const c = parsed.data;
+  const index = [...c.INDEX_DATABASES, ...c.INDEX_RETIRED_DATABASES];
+  if (new Set(index).size !== index.length || index.length > MAX_INDEX_DATABASES) {
+    throw new ConfigError(`invalid Worker configuration: INDEX_RETIRED_DATABASES (at most ${MAX_INDEX_DATABASES} in all, none also in INDEX_DATABASES)`);
+  }
+  const unbound = index.find((name) => !isD1((env as unknown as Record<string, unknown>)[name]));
+  if (unbound) {
+    const setting = c.INDEX_DATABASES.includes(unbound) ? "INDEX_DATABASES" : "INDEX_RETIRED_DATABASES";
+    throw new ConfigError(`invalid Worker configuration: ${setting} (${unbound} is not a D1 binding)`);
+  }
   const config: Config = {
     environment: c.ENVIRONMENT,
     allowLocalUrls: c.ENVIRONMENT !== "production",
@@ -88,6 +108,7 @@ export function getConfig(env: Env): Config {
     alertFailingAfter: c.ALERT_FAILING_AFTER,
     alertRepeatMs: c.ALERT_REPEAT_SECONDS * 1000,
     indexDatabases: c.INDEX_DATABASES,
+    indexRetiredDatabases: c.INDEX_RETIRED_DATABASES,
   };
   cache.set(env, config);
   return config;

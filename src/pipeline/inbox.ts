@@ -1,7 +1,7 @@
 /**
  * INBOX consumer: group a batch by case, hand each case its receipts (cases concurrently, each in
- * arrival order), write what the index should learn for the whole batch in one D1 batch per database, then ack
- * or retry each message. One case's failure touches only its own messages.
+ * arrival order), write what the index should learn for the whole batch in one D1 batch per
+ * database, then ack or retry each message. One case's failure touches only its own messages.
  */
 import { announce } from "../alerts/announce";
 import { loadContext } from "../case/context";
@@ -18,6 +18,7 @@ import {
   type ControlWrite,
   type IndexWrite,
 } from "../db/index-writes";
+import { getConfig } from "../lib/config";
 import { errorSummary, log } from "../lib/log";
 import type { ReceiptMessage } from "./messages";
 import { inboxRetryDelay } from "./schedule";
@@ -57,6 +58,15 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
     summary.retried++;
     m.retry({ delaySeconds: inboxRetryDelay(m.attempts) });
   };
+  try {
+    getConfig(env);
+  } catch (err) {
+    // Misconfigured (a setting, or INDEX_DATABASES naming no D1 binding): no case is handed
+    // anything it could decide and send but not index; every message comes back later.
+    log("error", "misconfigured: inbox batch put back", { messages: batch.messages.length, error: errorSummary(err) });
+    batch.messages.forEach(retry);
+    return summary;
+  }
 
   // By case, in arrival order; a message delivered twice in one batch is handed over once.
   const cases = new Map<string, CaseBatch>();
@@ -112,10 +122,10 @@ export async function handleInbox(batch: MessageBatch<ReceiptMessage>, env: Env)
 const isCounter = (w: IndexWrite): w is ControlWrite => w.kind === "endpoint_attempts";
 
 /**
- * One D1 batch per database for every case of the queue batch, run at once: the control plane's,
- * with the activity counters summed over all of them, and the events index's (src/db/index-shards.ts).
- * If one fails, each case's writes are tried on their own, so one bad case cannot hold back the
- * rest. Returns the cases whose index writes D1 has.
+ * One D1 batch per database for every case of the queue batch: the events index's (when it has
+ * databases of its own: src/db/index-shards.ts), then the control plane's, with the activity
+ * counters summed over all of them. If one fails, each case's writes are tried on their own, so one
+ * bad case cannot hold back the rest. Returns the cases whose index writes D1 has.
  */
 async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<string>> {
   const ok = new Set<string>();
@@ -127,19 +137,15 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
     ),
   }));
   const counters = indexStatements(env.DB, [...sourceCounters(done, now), ...done.flatMap((d) => d.index.filter(isCounter))]);
-  const all = mergeBatches(env, [...perCase.flatMap((c) => c.batches), { db: env.DB, stmts: counters }]);
-  const settled = await Promise.allSettled(all.map((b) => b.db.batch(b.stmts)));
-  // The control plane's batch is atomic: once it is in, so are the counters, which add up and must
-  // not be written twice.
-  const control = all[0]?.db === env.DB ? settled[0] : undefined;
-  const countersIn = !counters.length || control?.status === "fulfilled";
-  if (control?.status === "fulfilled") await announce(env, control.value);
-  const failed = settled.find((s) => s.status === "rejected");
-  if (!failed) {
+  try {
+    const all = mergeBatches(env, [...perCase.flatMap((c) => c.batches), { db: env.DB, stmts: counters }]);
+    if (all.length) await announce(env, await runIndexBatches(env, all));
     for (const c of perCase) ok.add(c.name);
     return ok;
+  } catch (err) {
+    // The control plane's batch runs last and is atomic: whatever failed, nothing of it is in.
+    log("error", "index batch failed; writing case by case", { cases: perCase.length, error: errorSummary(err) });
   }
-  log("error", "index batch failed; writing case by case", { cases: perCase.length, error: errorSummary(failed.reason) });
   await Promise.all([
     ...perCase.map(async (c) => {
       try {
@@ -150,12 +156,12 @@ async function writeIndex(env: Env, done: CaseDone[], now: number): Promise<Set<
       }
     }),
     // The counters are activity figures: written once more on their own, or lost with D1.
-    countersIn
-      ? null
-      : env.DB.batch(counters).then(
+    counters.length
+      ? env.DB.batch(counters).then(
           (results) => announce(env, results),
           (err) => log("warn", "activity counters not written", { error: errorSummary(err) }),
-        ),
+        )
+      : null,
   ]);
   return ok;
 }

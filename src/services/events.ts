@@ -8,9 +8,9 @@ import { caseObject } from "../case/client";
 import type { DeliveryRecord, EventDetail, EventRecord } from "../case/types";
 import type { EventType } from "../domain";
 import { timeOfId } from "../lib/ids";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
-import { indexDatabases } from "../db/index-shards";
+import { indexDatabaseOf, indexReadDatabases } from "../db/index-shards";
 import { customers, events, type EventIndexRow } from "../db/schema";
 
 /** Index rows a page examines at most beyond what it returns. */
@@ -100,7 +100,7 @@ export async function listEvents(env: Env, q: EventFilter): Promise<EventPage | 
       .limit(examine);
   const results = (
     await Promise.all(
-      indexDatabases(env).map((d1) => {
+      indexReadDatabases(env).map((d1) => {
         const db = createDb(d1);
         const [first, ...rest] = ids.map((id) => range(db, id));
         return db.batch([first!, ...rest]);
@@ -122,23 +122,47 @@ export async function listEvents(env: Env, q: EventFilter): Promise<EventPage | 
   return { rows, nextCursor: stoppedAt };
 }
 
-/** The index row of an event the caller may see (a customer's key sees only its own), from whichever database holds it. */
+/** Customer ids bound per statement when a database of its own is probed for the operator. */
+const PROBE_CUSTOMERS = 5_000;
+
+/**
+ * The index row of an event the caller may see (a customer's key sees only its own): from the
+ * database that takes its day's rows, else from whichever other one holds it (written before the
+ * list changed, or retired).
+ */
 export async function findEventRow(env: Env, id: string, customerId?: string): Promise<EventIndexRow | null> {
-  // The table is keyed by customer: without one, a probe per customer (their ids come from the
-  // control plane, which may be another database, so they are bound as one JSON array).
-  const owner = customerId
-    ? eq(events.customerId, customerId)
-    : sql`${events.customerId} IN (SELECT value FROM json_each(${JSON.stringify((await createDb(env.DB).select({ id: customers.id }).from(customers)).map((r) => r.id))}))`;
-  const found = await Promise.all(
-    indexDatabases(env).map((d1) =>
-      createDb(d1)
+  const control = createDb(env.DB);
+  let customerIds: Promise<string[]> | undefined;
+  const probe = async (d1: D1Database): Promise<EventIndexRow | undefined> => {
+    const db = createDb(d1);
+    const row = (owner: SQL | undefined) =>
+      db
         .select()
         .from(events)
-        .where(and(owner, eq(events.id, id)))
-        .get(),
-    ),
+        .where(and(owner, eq(events.id, id)));
+    if (customerId) return row(eq(events.customerId, customerId)).get();
+    // The table is keyed by customer: without one, a probe per customer. In the control plane's
+    // database they come from its customers table; elsewhere they are bound, as JSON arrays.
+    if (d1 === env.DB) return row(inArray(events.customerId, control.select({ id: customers.id }).from(customers))).get();
+    customerIds ??= control
+      .select({ id: customers.id })
+      .from(customers)
+      .then((rows) => rows.map((r) => r.id));
+    const ids = await customerIds;
+    if (!ids.length) return undefined;
+    const chunks = Array.from({ length: Math.ceil(ids.length / PROBE_CUSTOMERS) }, (_, i) => ids.slice(i * PROBE_CUSTOMERS, (i + 1) * PROBE_CUSTOMERS));
+    const [first, ...rest] = chunks.map((chunk) => row(sql`${events.customerId} IN (SELECT value FROM json_each(${JSON.stringify(chunk)}))`).limit(1));
+    return (await db.batch([first!, ...rest])).flat()[0];
+  };
+  const home = indexDatabaseOf(env, id);
+  const found = await probe(home);
+  if (found) return found;
+  const others = await Promise.all(
+    indexReadDatabases(env)
+      .filter((d1) => d1 !== home)
+      .map(probe),
   );
-  return found.find((r) => r !== undefined) ?? null;
+  return others.find((r) => r !== undefined) ?? null;
 }
 
 export const caseStub = (env: Env, sourceId: string, caseId: string) => caseObject(env, { sourceId, caseId });

@@ -5,7 +5,7 @@
  * its own record on its alarm.
  */
 import { caseObject } from "../case/client";
-import { indexDatabases } from "../db/index-shards";
+import { indexReadDatabases } from "../db/index-shards";
 import type { SourceRow } from "../db/schema";
 import type { Config } from "../lib/config";
 import { idFloor } from "../lib/ids";
@@ -38,9 +38,10 @@ export async function enforceRetention(env: Env, now: number, config: Config, sc
   const customers = scope ? [{ id: scope.customerId }] : (await env.DB.prepare("SELECT id FROM customers").all<{ id: string }>()).results;
   const floor = idFloor("evt", cutoff);
   counts.events = 0;
-  // In each of the index's databases (src/db/index-shards.ts), side by side.
-  await Promise.all(
-    indexDatabases(env).map(async (db) => {
+  // In each of the index's databases (src/db/index-shards.ts), side by side; one that fails holds
+  // back none of the rest, and the run reports it once the control plane's retention is done.
+  const index = await Promise.allSettled(
+    indexReadDatabases(env).map(async (db) => {
       for (const { id } of customers) {
         if (!budgetLeft()) break;
         await drain("events", () =>
@@ -73,6 +74,8 @@ export async function enforceRetention(env: Env, now: number, config: Config, sc
   await drain("endpoint_hours", () =>
     bind(`DELETE FROM endpoint_hours WHERE hour < ?1${owned("endpoint_id IN (SELECT id FROM endpoints WHERE customer_id = ?2)")}`, now - 2 * DAY_MS),
   );
+  const failed = index.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
   return counts;
 }
 

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CaseObject } from "../../src/index";
 import { api } from "../helpers/api";
 import { caseStub, runAlarm, storedDeliveries, storedReceipts } from "../helpers/cases";
-import { indexBindings, indexCount } from "../helpers/index-dbs";
+import { failEventWrites, indexCount } from "../helpers/index-dbs";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
 import { eventually, gate } from "../helpers/wait";
@@ -164,25 +164,15 @@ describe("numbering", () => {
 describe("the index", () => {
   it("a failed index batch, retried, writes no row twice and loses none", async () => {
     const r = await karmacheckRelay(net);
-    let failed = 0;
-    for (const db of indexBindings()) {
-      const realBatch = db.batch.bind(db);
-      vi.spyOn(db, "batch").mockImplementation(async (stmts) => {
-        // The consumer's writes, the first two times (the whole batch, then case by case).
-        if (failed < 2 && stmts.some((s) => String((s as unknown as { statement: string }).statement).startsWith("INSERT INTO events"))) {
-          failed++;
-          throw new Error("D1_ERROR: simulated outage");
-        }
-        return realBatch(stmts);
-      });
-    }
+    // The consumer's writes, the first two times (the whole batch, then case by case).
+    const writes = failEventWrites((n) => n <= 2);
     r.api.set("ix-1", "Pending", null, stamp(0));
     await r.send(kcCaseEvent("ix-1", stamp(0), "Pending", null));
     await eventually(async () => (await indexCount("SELECT COUNT(*) AS n FROM events WHERE source_id = ?", r.source.id)) === 1, {
       timeout: 30_000,
       message: "the event indexed after the retry",
     });
-    expect(failed).toBe(2);
+    expect(writes.failed).toBe(2);
     // Delivered once: the retried message was answered from the case's storage.
     expect(r.hook.got).toHaveLength(1);
     const cases = await env.DB.prepare("SELECT COUNT(*) AS n FROM cases WHERE source_id = ?").bind(r.source.id).first<{ n: number }>();

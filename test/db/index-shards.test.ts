@@ -3,19 +3,20 @@
  * INDEX_2, the deployed project DB alone): where a row goes, that lists and lookups merge every
  * database, that retention empties each, and that a setting that names no D1 binding fails closed.
  */
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { indexBatches, runIndexBatches, type IndexWrite } from "../../src/db/index-writes";
 import { indexDatabases, indexShardOf } from "../../src/db/index-shards";
 import { ConfigError, getConfig } from "../../src/lib/config";
 import { idFloor, ulid } from "../../src/lib/ids";
+import type { ReceiptMessage } from "../../src/pipeline/messages";
 import { findEventRow, listEvents } from "../../src/services/events";
 import { enforceRetention } from "../../src/services/retention";
 import worker from "../../src/index";
 import { ADMIN_TOKEN, api } from "../helpers/api";
 import { createCustomer } from "../helpers/factories";
-import { indexBindingOf, indexBindings, indexRows } from "../helpers/index-dbs";
+import { failEventWrites, indexBindingOf, indexBindings, indexRows } from "../helpers/index-dbs";
 import { stubNetwork, type Network } from "../helpers/net";
 import { kcCaseEvent, karmacheckRelay } from "../helpers/relay";
 import { eventually } from "../helpers/wait";
@@ -130,7 +131,10 @@ describe("reading the index", () => {
 
   it("finds an event in whichever database holds it, for its customer and for the operator, never for another customer", async () => {
     const other = await createCustomer();
-    for (const id of [ids[0]!, ids.at(-1)!]) {
+    // One event of each database.
+    const oneEach = indexBindings().map((db) => ids.find((id) => indexBindingOf(id) === db)!);
+    expect(new Set(oneEach).size).toBe(2);
+    for (const id of oneEach) {
       expect((await findEventRow(env, id, customer.id))?.id).toBe(id);
       expect((await findEventRow(env, id))?.id).toBe(id);
       expect(await findEventRow(env, id, other.id)).toBeNull();
@@ -161,6 +165,7 @@ describe("through the pipeline", () => {
     net = stubNetwork();
   });
   afterEach(() => {
+    net.restore();
     vi.restoreAllMocks();
   });
 
@@ -177,6 +182,65 @@ describe("through the pipeline", () => {
     expect((await api.get(`/v1/events/${eventId}`)).status).toBe(200);
     expect((await api.get(`/v1/events?customer_id=${r.customer.id}`)).body.data.map((e: { id: string }) => e.id)).toEqual([eventId]);
   });
+
+  it("a failed write to the index's database leaves the control plane's writes of the batch to run once: an issue's count and the activity counters are not added twice", async () => {
+    const r = await karmacheckRelay(net);
+    // Every attempt fails: each one is an occurrence of endpoint.failing, counted.
+    r.hook.respond(() => new Response("busy", { status: 503 }));
+    // The consumer's whole batch, once; case by case, it goes through.
+    const writes = failEventWrites((n) => n === 1);
+    r.api.set("fw-1", "Pending", null, "2024-05-25T19:00:00Z");
+    await r.send(kcCaseEvent("fw-1", "2024-05-25T19:00:00Z", "Pending", null));
+    await eventually(async () => (await indexRows("SELECT id FROM events WHERE source_id = ?1", r.source.id)).length === 1, {
+      message: "the event indexed, case by case",
+    });
+    expect(writes.failed).toBe(1);
+    // Attempts so far, read around the figures: a retry (5 s later) may land in between.
+    const attemptsBefore = r.hook.got.length;
+    const issue = await env.DB.prepare("SELECT count FROM issues WHERE kind = 'endpoint.failing' AND subject_id = ?1")
+      .bind(r.endpoint.id)
+      .first<{ count: number }>();
+    const hours = await env.DB.prepare("SELECT sum(attempts) AS attempts FROM endpoint_hours WHERE endpoint_id = ?1")
+      .bind(r.endpoint.id)
+      .first<{ attempts: number }>();
+    const attemptsAfter = r.hook.got.length;
+    expect(attemptsBefore).toBeGreaterThanOrEqual(1);
+    for (const n of [issue?.count, hours?.attempts]) {
+      expect(n).toBeGreaterThanOrEqual(attemptsBefore);
+      expect(n).toBeLessThanOrEqual(attemptsAfter);
+    }
+    const receipts = await env.DB.prepare("SELECT sum(receipts) AS n FROM source_days WHERE source_id = ?1").bind(r.source.id).first("n");
+    expect(receipts).toBe(1);
+  });
+});
+
+describe("a retired database (INDEX_RETIRED_DATABASES)", () => {
+  const retiring = envWith({ INDEX_DATABASES: "INDEX_1", INDEX_RETIRED_DATABASES: "INDEX_2" });
+
+  it("takes no new rows, and its rows are still listed, found and pruned", async () => {
+    const customer = await createCustomer();
+    const now = Date.now();
+    // Written while INDEX_2 still took rows: two days, one in each database.
+    const before = [
+      eventAt(customer.id, now - 40 * DAY, 1),
+      eventAt(customer.id, now - 41 * DAY, 2),
+      eventAt(customer.id, now - DAY, 3),
+      eventAt(customer.id, now - 2 * DAY, 4),
+    ];
+    await runIndexBatches(env, indexBatches(env, before));
+    const after = [eventAt(customer.id, now, 5), eventAt(customer.id, now - 3 * DAY, 6)];
+    const batches = indexBatches(retiring, after);
+    expect(batches.map((b) => namedIn(retiring, b.db))).toEqual(["INDEX_1"]);
+    await runIndexBatches(retiring, batches);
+    const newestFirst = [...before, ...after].map((w) => w.id).sort((a, b) => (a < b ? 1 : -1));
+    const page = await listEvents(retiring, { customerId: customer.id, limit: 100 });
+    expect("rows" in page && page.rows.map((r) => r.id)).toEqual(newestFirst);
+    for (const w of before) expect((await findEventRow(retiring, w.id))?.id).toBe(w.id);
+    await enforceRetention(retiring, now, getConfig(retiring), { customerId: customer.id });
+    const left = (await heldBy(customer.id)).flat().sort((a, b) => (a < b ? 1 : -1));
+    expect(left).toEqual(newestFirst.filter((id) => id >= idFloor("evt", now - 30 * DAY)));
+    expect(left).toHaveLength(4);
+  });
 });
 
 describe("INDEX_DATABASES", () => {
@@ -185,19 +249,56 @@ describe("INDEX_DATABASES", () => {
       expect(() => getConfig(envWith({ INDEX_DATABASES: value })), value).toThrow(ConfigError);
     }
     expect(getConfig(envWith({ INDEX_DATABASES: " DB , INDEX_1 " })).indexDatabases).toEqual(["DB", "INDEX_1"]);
+    // A retired database is named once in all, and 16 at most in all.
+    for (const [writes, retired] of [
+      ["DB,INDEX_1", "INDEX_1"],
+      ["DB", "db"],
+      ["DB", "INDEX_1,INDEX_1"],
+      [Array.from({ length: 15 }, (_, i) => `INDEX_${i}`).join(","), "DB,INDEX_99"],
+    ]) {
+      expect(() => getConfig(envWith({ INDEX_DATABASES: writes!, INDEX_RETIRED_DATABASES: retired! })), `${writes} / ${retired}`).toThrow(ConfigError);
+    }
+    expect(getConfig(envWith({ INDEX_DATABASES: "INDEX_1", INDEX_RETIRED_DATABASES: "" })).indexRetiredDatabases).toEqual([]);
   });
 
-  it("fails closed on a name that is no D1 binding, and the API says the relay is misconfigured", async () => {
+  it("fails closed on a name that is no D1 binding: the API and ingest say the relay is misconfigured, the consumer hands nothing on", async () => {
     for (const name of ["INDEX_9", "CASES", "ENVIRONMENT"]) {
-      expect(() => indexDatabases(envWith({ INDEX_DATABASES: `DB,${name}` })), name).toThrow(/not a D1 binding/);
+      expect(() => indexDatabases(envWith({ INDEX_DATABASES: `DB,${name}` })), name).toThrow(/INDEX_DATABASES \(\w+ is not a D1 binding\)/);
     }
+    expect(() => getConfig(envWith({ INDEX_RETIRED_DATABASES: "INDEX_9" }))).toThrow(/INDEX_RETIRED_DATABASES \(INDEX_9 is not a D1 binding\)/);
+    const bad = envWith({ INDEX_DATABASES: "DB,INDEX_9" });
     const customer = await createCustomer();
-    const res = await worker.fetch(
+    for (const req of [
       new Request(`http://relay.test/v1/events?customer_id=${customer.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
-      envWith({ INDEX_DATABASES: "DB,INDEX_9" }),
-      createExecutionContext(),
-    );
-    expect(res.status).toBe(500);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("misconfigured");
+      new Request("http://relay.test/in/src_01JD3ZQ7W8X9Y0A1B2C3D4E5F6", { method: "POST", body: "{}", headers: { "content-type": "application/json" } }),
+    ]) {
+      const res = await worker.fetch(req as Parameters<typeof worker.fetch>[0], bad, createExecutionContext());
+      expect(res.status, req.url).toBe(500);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("misconfigured");
+    }
+    const process = vi.spyOn(env.CASES, "get");
+    const message: ReceiptMessage = {
+      kind: "receipt",
+      id: `rcv_${ulid()}`,
+      source_id: "src_misconfigured",
+      customer_id: customer.id,
+      case_id: "c",
+      dedupe_key: "k",
+      subject: "c",
+      provider_event_id: null,
+      event_type: "x",
+      version: null,
+      received_at: Date.now(),
+      body_sha256: "0".repeat(64),
+      body: "{}",
+    };
+    const batch = createMessageBatch<ReceiptMessage>("caserelay-inbox", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<never>, bad, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
+    expect(process).not.toHaveBeenCalled();
+    process.mockRestore();
   });
 });
