@@ -79,6 +79,21 @@ function configWithBatchTimeout(seconds) {
   return { file, remove: () => rmSync(file, { force: true }) };
 }
 
+/** The events index's own databases in the index-databases run (INDEX_DATABASES). */
+const INDEX_BINDINGS = ["INDEX_1", "INDEX_2"];
+
+/** wrangler.toml with databases of the events index's own (migrations/index/) beside DB. */
+function configWithIndexDatabases() {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const blocks = INDEX_BINDINGS.map(
+    (binding) =>
+      `[[d1_databases]]\nbinding = "${binding}"\ndatabase_name = "caserelay-${binding.toLowerCase()}"\ndatabase_id = "00000000-0000-0000-0000-00000000000${binding.at(-1)}"\nmigrations_dir = "migrations/index"\n`,
+  );
+  const file = join(ROOT, ".bench.index.wrangler.toml");
+  writeFileSync(file, `${toml}\n${blocks.join("\n")}`);
+  return { file, remove: () => rmSync(file, { force: true }) };
+}
+
 let SETTINGS = benchSettings();
 
 const median = (xs) => {
@@ -168,6 +183,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
     for (const seconds of SETTINGS.batchTimeouts) timeouts.push(await batchTimeoutRun(seconds, provider, hooks));
     const lifetime = await lifetimeRun(provider, hooks);
     const unmetered = await unmeteredRun(provider, hooks);
+    const indexDatabases = await indexDatabasesRun(provider, hooks);
     const report = {
       date: new Date().toISOString(),
       machine: {
@@ -180,7 +196,7 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
       versions: versions(),
       settings: SETTINGS,
       ackPath: ack,
-      endToEnd: { batchTimeoutSeconds: configuredBatchTimeout(), fanout1: e2e1.latency, fanout3: e2e3.latency, unmetered },
+      endToEnd: { batchTimeoutSeconds: configuredBatchTimeout(), fanout1: e2e1.latency, fanout3: e2e3.latency, unmetered, indexDatabases },
       batchTimeouts: timeouts,
       storage: { fanout1: e2e1.storage, fanout3: e2e3.storage },
       cost: {
@@ -315,6 +331,34 @@ async function unmeteredRun(provider, hooks) {
     return { ...run.latency, runtimeCpuMs: run.cost.perEvent.runtimeCpuMs, counted };
   } finally {
     await relay.stop();
+  }
+}
+
+/**
+ * The end-to-end run at fan-out 1 on a relay whose events index has two databases of its own
+ * (INDEX_DATABASES = "INDEX_1,INDEX_2"): what a queue batch's second D1 round trip, to the day's
+ * index database before the control plane's, costs in latency and queries.
+ */
+async function indexDatabasesRun(provider, hooks) {
+  const config = configWithIndexDatabases();
+  const relay = await startRelay({ config: config.file, databases: ["DB", ...INDEX_BINDINGS], vars: { INDEX_DATABASES: INDEX_BINDINGS.join(",") } });
+  try {
+    const api = adminApi(relay);
+    const metrics = () => api("GET", "/bench/metrics");
+    await drain(metrics, 1500);
+    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `index databases (${INDEX_BINDINGS.join(", ")})` });
+    return {
+      databases: INDEX_BINDINGS,
+      // Where the run's index rows are: none may be in the control plane's database.
+      indexRows: indexRowsByDatabase(relay),
+      ...run.latency,
+      d1QueriesPerEvent: run.cost.perEvent.d1Queries,
+      d1RowsWrittenPerEvent: run.cost.perEvent.d1RowsWritten,
+      usdPerMillion: run.cost.usdPerMillion.total,
+    };
+  } finally {
+    await relay.stop();
+    config.remove();
   }
 }
 
@@ -523,23 +567,43 @@ function stateFiles(relay) {
   return { d1, objects };
 }
 
+/** What `fn` reads of a SQLite file, from a copy with its write-ahead log (see pagesOf). */
+function readCopy(file, fn) {
+  const dir = mkdtempSync(join(os.tmpdir(), "caserelay-read-"));
+  const base = file.split("/").pop();
+  for (const ext of ["", "-wal", "-shm"]) if (existsSync(file + ext)) copyFileSync(file + ext, join(dir, base + ext));
+  const db = new DatabaseSync(join(dir, base));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Events index rows in the relay's control plane database (the one with customers) and in the others. */
+function indexRowsByDatabase(relay) {
+  const where = { control: 0, own: 0 };
+  for (const file of stateFiles(relay).d1) {
+    readCopy(file, (db) => {
+      const has = (t) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+      if (!has("events")) return;
+      where[has("customers") ? "control" : "own"] += Number(db.prepare("SELECT count(*) AS n FROM events").get().n);
+    });
+  }
+  return where;
+}
+
 /**
  * Bytes of pages a SQLite database holds, per table or index (dbstat: what the database really
  * takes, not payload). Read from a copy with its write-ahead log, which the running relay has not
  * checkpointed yet. `__miniflare_*` tables exist only locally and are left out.
  */
 function pagesOf(file) {
-  const dir = mkdtempSync(join(os.tmpdir(), "caserelay-pages-"));
-  const base = file.split("/").pop();
-  for (const ext of ["", "-wal", "-shm"]) if (existsSync(file + ext)) copyFileSync(file + ext, join(dir, base + ext));
-  const db = new DatabaseSync(join(dir, base));
-  try {
+  return readCopy(file, (db) => {
     const rows = db.prepare("SELECT name, SUM(pgsize) AS bytes, SUM(payload) AS payload FROM dbstat GROUP BY name").all();
     return Object.fromEntries(rows.filter((r) => !r.name.startsWith("__miniflare")).map((r) => [r.name, { bytes: r.bytes, payload: r.payload }]));
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -821,6 +885,8 @@ function costPerEvent(m, events, webhooks, fanout, storage, runtimeCpuMs = null)
     doStatements: per(m.doStatements ?? 0),
     // Pages are what D1 keeps; a run too small to fill one counts its rows' payload instead.
     d1BytesKept: Math.max(storage.d1BytesPerEvent, storage.d1PayloadBytesPerEvent),
+    // Of which the events index (its share of the pages), which INDEX_DATABASES can spread out.
+    d1IndexBytesKept: Math.max(storage.d1BytesPerEvent, storage.d1PayloadBytesPerEvent) * indexShare(storage),
     objectBytesKept: storage.objectBytesPerEvent,
   };
   // $ per million relayed events, beyond the plan's allowances (marginal cost).
@@ -850,6 +916,46 @@ function costPerEvent(m, events, webhooks, fanout, storage, runtimeCpuMs = null)
   };
 }
 
+/** Where a month's D1 rows live, in words. */
+function indexLayout(c) {
+  const limit = `${c.d1DatabaseLimitGb} GB`;
+  const over = (gb) => (gb > c.d1DatabaseLimitGb ? `, more than one database's ${limit}` : "");
+  const control = `the control plane ${c.d1ControlGb} GB${over(c.d1ControlGb)}`;
+  if (!c.d1Index.ownDatabases) {
+    const both = `the control plane ${c.d1ControlGb} GB with the events index ${c.d1IndexGb} GB`;
+    return c.d1Gb > c.d1DatabaseLimitGb ? `${both}${over(c.d1Gb)}` : `one database of ${limit}: ${both}`;
+  }
+  const n = c.d1Index.databases;
+  return `${control} in DB; the events index ${c.d1IndexGb} GB over ${n} database${n === 1 ? "" : "s"} of its own (INDEX_DATABASES), at most ${c.d1Index.gbPerDatabase} GB each of ${limit}`;
+}
+
+/** The events table's share of the D1 pages a run added. */
+function indexShare(storage) {
+  const tables = storage.d1TablesBytesPerEvent ?? {};
+  const all = Object.values(tables).reduce((a, b) => a + b, 0);
+  return all ? (tables.events ?? 0) / all : 0;
+}
+
+/** EVENT_RETENTION_DAYS as wrangler.toml sets it. */
+const RETENTION_DAYS = 30;
+/** Each database kept below this share of D1's limit: room for a busier month than the one priced. */
+const DATABASE_FILL = 0.8;
+
+/**
+ * The events index of a month kept `RETENTION_DAYS` over databases of its own (INDEX_DATABASES,
+ * src/db/index-shards.ts): an event's UTC day picks one, so of the 31 calendar days a window of 30
+ * touches one database holds at most ceil(31 / n). The fewest databases that keep each below
+ * DATABASE_FILL of the limit; one means the control plane's own database can hold it beside the rest.
+ */
+function indexDatabasesFor(indexGb, controlGb, limitGb) {
+  const fill = DATABASE_FILL * limitGb;
+  if (indexGb + controlGb <= fill || indexGb === 0) return { databases: 1, ownDatabases: false, gbPerDatabase: round(indexGb, 2) };
+  let n = 1;
+  const largest = (k) => (indexGb * Math.min(RETENTION_DAYS, Math.ceil((RETENTION_DAYS + 1) / k))) / RETENTION_DAYS;
+  while (largest(n) > fill) n++;
+  return { databases: n, ownDatabases: true, gbPerDatabase: round(largest(n), 2) };
+}
+
 /**
  * A month at `volume` relayed events (fan-out 1): Workers Paid base, allowances, overage, and what
  * is kept for the retention: the D1 index for EVENT_RETENTION_DAYS (30), the case objects' records
@@ -861,6 +967,7 @@ function monthlyBill(cost, volume) {
   const over = (used, included, perMillion) => (Math.max(0, used - included) / 1e6) * perMillion;
   // In GB of 10^9 bytes, the unit of the prices and of D1's limit.
   const d1Gb = (u.d1BytesKept * volume) / 1e9;
+  const indexGb = (u.d1IndexBytesKept * volume) / 1e9;
   const objectGb = (u.objectBytesKept * volume) / 1e9;
   const lines = {
     base: P.plan.monthly,
@@ -888,6 +995,10 @@ function monthlyBill(cost, volume) {
       d1BytesPerEvent: u.d1BytesKept,
       objectBytesPerEvent: u.objectBytesKept,
       d1DatabaseLimitGb: P.d1.maxDatabaseGb,
+      // The control plane's database, and the events index: in it, or over INDEX_DATABASES of its own.
+      d1ControlGb: round(d1Gb - indexGb, 2),
+      d1IndexGb: round(indexGb, 2),
+      d1Index: indexDatabasesFor(indexGb, d1Gb - indexGb, P.d1.maxDatabaseGb),
       objectGb: round(objectGb, 2),
     },
     hookdeck: {
@@ -977,6 +1088,12 @@ function print(r) {
       ]),
     );
   }
+  const ix = r.endToEnd.indexDatabases;
+  if (ix) {
+    console.log(
+      `\n   With the events index in databases of its own (INDEX_DATABASES = "${ix.databases.join(",")}", fan-out 1, a relay of its own): p50 ${ix.p50} ms, p99 ${ix.p99} ms, ${ix.delivered}/${ix.events} delivered (index rows: ${ix.indexRows.own} in its databases, ${ix.indexRows.control} in DB); D1 ${ix.d1QueriesPerEvent} queries and ${ix.d1RowsWrittenPerEvent} rows written per event, $${ix.usdPerMillion} per million events.`,
+    );
+  }
   console.log(`\n3. Cost per relayed event (counted) and $ per million events (list prices ${r.prices.cloudflare.date}, beyond allowances)\n`);
   const c1 = r.cost.fanout1;
   const c3 = r.cost.fanout3;
@@ -1063,7 +1180,7 @@ function print(r) {
   );
   for (const b of [r.cost.monthly10M, r.cost.monthly100M]) {
     console.log(
-      `\nA month of ${b.volume / 1e6} million events at fan-out 1, retention's deletes included (Workers Paid: $5 base, allowances counted; kept 30 days at the event's-life run's ${b.caserelay.d1BytesPerEvent} B of D1 and ${b.caserelay.objectBytesPerEvent} B of case object per event: D1 ${b.caserelay.d1Gb} GB of a database's ${b.caserelay.d1DatabaseLimitGb} GB, case objects ${b.caserelay.objectGb} GB)\n`,
+      `\nA month of ${b.volume / 1e6} million events at fan-out 1, retention's deletes included (Workers Paid: $5 base, allowances counted; kept 30 days at the event's-life run's ${b.caserelay.d1BytesPerEvent} B of D1 and ${b.caserelay.objectBytesPerEvent} B of case object per event: D1 ${b.caserelay.d1Gb} GB (${indexLayout(b.caserelay)}), case objects ${b.caserelay.objectGb} GB)\n`,
     );
     console.log(
       table([

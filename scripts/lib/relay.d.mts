@@ -19,4 +19,14 @@ export type Relay = {
   stop(): Promise<void>;
 };
 
-export function startRelay(opts?: { port?: number; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<Relay>;
+export function startRelay(opts?: {
+  port?: number;
+  persistTo?: string;
+  vars?: Record<string, string>;
+  quiet?: boolean;
+  /** A wrangler config other than wrangler.toml, and more to run beside it. */
+  config?: string;
+  extraConfigs?: string[];
+  /** The D1 bindings whose migrations are applied first (default DB). */
+  databases?: string[];
+}): Promise<Relay>;

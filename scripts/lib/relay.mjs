@@ -117,17 +117,20 @@ function runtimeCpuMs(pgid) {
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
  * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
  */
-export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [] } = {}) {
+export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases = ["DB"] } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
   const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));
   // node_modules/.bin first: wrangler needs the pinned Node 22, whatever node runs this script.
   const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
   const settings = { ...devVars(), ...vars };
-  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], {
-    env,
-    what: "migrations",
-  });
+  // Each D1 database the config binds and the relay uses (DB, and the events index's own, if any).
+  for (const binding of databases) {
+    await run(WRANGLER, ["d1", "migrations", "apply", binding, "--local", "--persist-to", dir, ...(config ? ["--config", config] : [])], {
+      env,
+      what: `migrations of ${binding}`,
+    });
+  }
   const args = [
     "dev",
     ...(config ? ["--config", config] : []),

@@ -31,6 +31,11 @@ it("runs every section of the bench at its smallest size", async () => {
   expect(life.retention.perEvent.doRowsWritten).toBeGreaterThan(0);
   expect(life.retention.perEvent.d1RowsWritten).toBeGreaterThan(0);
   expect(life.life.usdPerMillion.total).toBeGreaterThan(life.relayed.usdPerMillion.total);
+  // With the events index in databases of its own, every row is there and none in the control plane's.
+  const ix = report.endToEnd.indexDatabases;
+  expect(ix.delivered).toBeGreaterThan(0);
+  expect(ix.indexRows.own).toBeGreaterThanOrEqual(ix.delivered);
+  expect(ix.indexRows.control).toBe(0);
   expect(report.batchTimeouts.every((t: { latency: { delivered: number } }) => t.latency.delivered > 0)).toBe(true);
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
   expect(report.cost.monthly100M.caserelay.d1Gb).toBeGreaterThan(report.cost.monthly10M.caserelay.d1Gb);
