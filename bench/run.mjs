@@ -310,6 +310,8 @@ async function lifetimeRun(provider, hooks) {
 function addCounters(a, b) {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) if (typeof v === "number") out[k] = (a[k] ?? 0) + v;
+  out.d1QueriesBy = { ...a.d1QueriesBy };
+  for (const [k, v] of Object.entries(b.d1QueriesBy ?? {})) out.d1QueriesBy[k] = (out.d1QueriesBy[k] ?? 0) + v;
   out.rowsWrittenBy = { ...a.rowsWrittenBy };
   for (const [k, v] of Object.entries(b.rowsWrittenBy ?? {})) out.rowsWrittenBy[k] = (out.rowsWrittenBy[k] ?? 0) + v;
   return out;
@@ -353,6 +355,10 @@ async function indexDatabasesRun(provider, hooks) {
       indexRows: indexRowsByDatabase(relay),
       ...run.latency,
       d1QueriesPerEvent: run.cost.perEvent.d1Queries,
+      // Each database's share of the round trips: D1 has one writer per database.
+      d1QueriesPerEventBy: Object.fromEntries(
+        Object.entries(run.cost.counters.d1QueriesBy ?? {}).map(([db, n]) => [db, round(n / Math.max(1, run.latency.delivered), 4)]),
+      ),
       d1RowsWrittenPerEvent: run.cost.perEvent.d1RowsWritten,
       usdPerMillion: run.cost.usdPerMillion.total,
     };
@@ -1091,7 +1097,11 @@ function print(r) {
   const ix = r.endToEnd.indexDatabases;
   if (ix) {
     console.log(
-      `\n   With the events index in databases of its own (INDEX_DATABASES = "${ix.databases.join(",")}", fan-out 1, a relay of its own): p50 ${ix.p50} ms, p99 ${ix.p99} ms, ${ix.delivered}/${ix.events} delivered (index rows: ${ix.indexRows.own} in its databases, ${ix.indexRows.control} in DB); D1 ${ix.d1QueriesPerEvent} queries and ${ix.d1RowsWrittenPerEvent} rows written per event, $${ix.usdPerMillion} per million events.`,
+      `\n   With the events index in databases of its own (INDEX_DATABASES = "${ix.databases.join(",")}", fan-out 1, a relay of its own): p50 ${ix.p50} ms, p99 ${ix.p99} ms, ${ix.delivered}/${ix.events} delivered (index rows: ${ix.indexRows.own} in its databases, ${ix.indexRows.control} in DB); D1 ${ix.d1QueriesPerEvent} queries per event (${Object.entries(
+        ix.d1QueriesPerEventBy,
+      )
+        .map(([db, n]) => `${db} ${n}`)
+        .join(", ")}) and ${ix.d1RowsWrittenPerEvent} rows written, $${ix.usdPerMillion} per million events.`,
     );
   }
   console.log(`\n3. Cost per relayed event (counted) and $ per million events (list prices ${r.prices.cloudflare.date}, beyond allowances)\n`);

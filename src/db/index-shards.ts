@@ -26,7 +26,7 @@ function databases(env: Env) {
     if (name === "DB") return env.DB;
     const binding = (env as unknown as Record<string, unknown>)[name] as D1Database;
     // env.DB is counted where the env is wrapped (withMetrics); the index's own bindings here.
-    return metering(env) ? countedD1(binding) : binding;
+    return metering(env) ? countedD1(binding, name) : binding;
   };
   const config = getConfig(env);
   const writes = config.indexDatabases.map(bind);

@@ -13,6 +13,8 @@ export type Metrics = {
   workerWallMs: number;
   consumerInvocations: number;
   d1Queries: number;
+  /** D1 round trips by database binding (`DB`, and the events index's own: src/db/index-shards.ts). */
+  d1QueriesBy: Record<string, number>;
   d1RowsRead: number;
   d1RowsWritten: number;
   doRequests: number;
@@ -37,6 +39,7 @@ const zero = (): Metrics => ({
   workerWallMs: 0,
   consumerInvocations: 0,
   d1Queries: 0,
+  d1QueriesBy: {},
   d1RowsRead: 0,
   d1RowsWritten: 0,
   doRequests: 0,
@@ -53,14 +56,19 @@ const zero = (): Metrics => ({
 
 let current = zero();
 
-type Counter = Exclude<keyof Metrics, "rowsWrittenBy" | "statementsBy">;
+type Counter = Exclude<keyof Metrics, "rowsWrittenBy" | "statementsBy" | "d1QueriesBy">;
 
 export function count(key: Counter, n = 1): void {
   current[key] += n;
 }
 
 export function snapshot(): Metrics {
-  return { ...current, rowsWrittenBy: { ...current.rowsWrittenBy }, statementsBy: structuredClone(current.statementsBy) };
+  return {
+    ...current,
+    d1QueriesBy: { ...current.d1QueriesBy },
+    rowsWrittenBy: { ...current.rowsWrittenBy },
+    statementsBy: structuredClone(current.statementsBy),
+  };
 }
 
 const names = new Map<string, { label: string; name: string }>();
@@ -99,6 +107,12 @@ export function resetMetrics(): void {
 
 type Meta = { rows_read?: number; rows_written?: number } | undefined;
 
+/** One D1 round trip to the database bound as `database`. */
+function countQuery(database: string): void {
+  current.d1Queries++;
+  current.d1QueriesBy[database] = (current.d1QueriesBy[database] ?? 0) + 1;
+}
+
 function tally(meta: Meta, sql: string): void {
   current.d1RowsRead += meta?.rows_read ?? 0;
   current.d1RowsWritten += meta?.rows_written ?? 0;
@@ -109,16 +123,16 @@ function tally(meta: Meta, sql: string): void {
 const underlying = new WeakMap<object, { stmt: D1PreparedStatement; sql: string }>();
 
 /** A statement that counts its round trip and the rows its meta reports. */
-function countedStatement(stmt: D1PreparedStatement, sql: string): D1PreparedStatement {
+function countedStatement(stmt: D1PreparedStatement, sql: string, database: string): D1PreparedStatement {
   const proxy = new Proxy(stmt, {
     get(target, prop) {
       switch (prop) {
         case "bind":
-          return (...values: unknown[]) => countedStatement(target.bind(...values), sql);
+          return (...values: unknown[]) => countedStatement(target.bind(...values), sql, database);
         case "run":
         case "all":
           return async () => {
-            count("d1Queries");
+            countQuery(database);
             const res = await target[prop]();
             tally(res.meta, sql);
             return res;
@@ -126,7 +140,7 @@ function countedStatement(stmt: D1PreparedStatement, sql: string): D1PreparedSta
         case "first":
           // first() hides meta; all() returns the same first row and reports it.
           return async (column?: string) => {
-            count("d1Queries");
+            countQuery(database);
             const res = await target.all<Record<string, unknown>>();
             tally(res.meta, sql);
             const row = res.results[0];
@@ -135,7 +149,7 @@ function countedStatement(stmt: D1PreparedStatement, sql: string): D1PreparedSta
         case "raw":
           // raw() reports no meta: the query is counted, its rows (reads) are not.
           return (options?: { columnNames?: boolean }) => {
-            count("d1Queries");
+            countQuery(database);
             return options?.columnNames ? target.raw({ columnNames: true }) : target.raw();
           };
         default: {
@@ -149,14 +163,14 @@ function countedStatement(stmt: D1PreparedStatement, sql: string): D1PreparedSta
   return proxy;
 }
 
-/** The D1 binding with every round trip and row counted; otherwise it behaves as the binding does. */
-export function countedD1(db: D1Database): D1Database {
+/** The D1 binding named `database`, with every round trip and row counted; otherwise it behaves as the binding does. */
+export function countedD1(db: D1Database, database: string): D1Database {
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === "prepare") return (sql: string) => countedStatement(target.prepare(sql), sql);
+      if (prop === "prepare") return (sql: string) => countedStatement(target.prepare(sql), sql, database);
       if (prop === "batch") {
         return async (stmts: D1PreparedStatement[]) => {
-          count("d1Queries");
+          countQuery(database);
           const results = await target.batch(stmts.map((s) => underlying.get(s)?.stmt ?? s));
           for (const [i, r] of results.entries()) tally(r.meta, underlying.get(stmts[i] as object)?.sql ?? "(unknown)");
           return results;
@@ -164,7 +178,7 @@ export function countedD1(db: D1Database): D1Database {
       }
       if (prop === "exec") {
         return (sql: string) => {
-          count("d1Queries");
+          countQuery(database);
           return target.exec(sql);
         };
       }
@@ -209,7 +223,7 @@ export function withMetrics(env: Env): Env {
   if (!metering(env)) return env;
   let wrapped = counted.get(env);
   if (!wrapped) {
-    const bindings: Partial<Record<keyof Env, unknown>> = { DB: countedD1(env.DB), INBOX: countedQueue(env.INBOX) };
+    const bindings: Partial<Record<keyof Env, unknown>> = { DB: countedD1(env.DB, "DB"), INBOX: countedQueue(env.INBOX) };
     wrapped = new Proxy(env, { get: (target, prop) => (prop in bindings ? bindings[prop as keyof Env] : Reflect.get(target, prop)) });
     counted.set(env, wrapped);
   }

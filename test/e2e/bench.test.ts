@@ -36,6 +36,9 @@ it("runs every section of the bench at its smallest size", async () => {
   expect(ix.delivered).toBeGreaterThan(0);
   expect(ix.indexRows.own).toBeGreaterThanOrEqual(ix.delivered);
   expect(ix.indexRows.control).toBe(0);
+  // Its round trips by database: the control plane's and the index's own (the day's) both took some.
+  expect(ix.d1QueriesPerEventBy.DB).toBeGreaterThan(0);
+  expect((ix.d1QueriesPerEventBy.INDEX_1 ?? 0) + (ix.d1QueriesPerEventBy.INDEX_2 ?? 0)).toBeGreaterThan(0);
   expect(report.batchTimeouts.every((t: { latency: { delivered: number } }) => t.latency.delivered > 0)).toBe(true);
   expect(report.cost.monthly10M.caserelay.total).toBeGreaterThanOrEqual(5);
   expect(report.cost.monthly100M.caserelay.d1Gb).toBeGreaterThan(report.cost.monthly10M.caserelay.d1Gb);

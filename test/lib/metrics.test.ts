@@ -5,6 +5,9 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { createDb } from "../../src/db/client";
+import { indexDatabases } from "../../src/db/index-shards";
+import { customers } from "../../src/db/schema";
 import { getConfig } from "../../src/lib/config";
 import { meteredObject, snapshot, withMetrics } from "../../src/lib/metrics";
 import worker from "../../src/index";
@@ -44,6 +47,19 @@ describe("metering", () => {
     );
     expect(res.status).toBe(201);
     expect(snapshot().d1Queries).toBeGreaterThan(before);
+  });
+
+  it("counts each D1 database's round trips under its binding's name, the events index's own included", async () => {
+    const before = snapshot().d1QueriesBy;
+    await createDb(withMetrics(env).DB).select().from(customers).limit(1);
+    const [index] = indexDatabases(env);
+    await index!.prepare("SELECT count(*) FROM events").all();
+    await index!.batch([index!.prepare("SELECT 1"), index!.prepare("SELECT 2")]);
+    const after = snapshot().d1QueriesBy;
+    const name = getConfig(env).indexDatabases[0]!;
+    expect(name).not.toBe("DB");
+    expect((after.DB ?? 0) - (before.DB ?? 0)).toBeGreaterThanOrEqual(1);
+    expect((after[name] ?? 0) - (before[name] ?? 0)).toBe(2);
   });
 
   it("leaves the bindings as they are and counts no query when METRICS is off", async () => {
