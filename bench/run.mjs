@@ -10,6 +10,8 @@
 //            --only cpu (end to end at fan-out 1 alone: latency, rows and runtime CPU per event;
 //                        --runs N runs it N times on one relay, --profile F writes a CPU profile,
 //                        --unmetered runs it with METRICS = "off", as deployed: CPU and latency only)
+//            --only index (end to end at fan-out 1 with the events index in DB, then in two databases
+//                        of its own, alternating --runs N times)
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -160,7 +162,8 @@ export async function runBench(settings = benchSettings(), { write = true } = {}
   SETTINGS = settings;
   if (SETTINGS.only === "flow") return runFlowOnly();
   if (SETTINGS.only === "cpu") return runCpuOnly();
-  if (SETTINGS.only !== null) throw new Error(`--only takes flow or cpu, not ${SETTINGS.only}`);
+  if (SETTINGS.only === "index") return runIndexOnly();
+  if (SETTINGS.only !== null) throw new Error(`--only takes flow, cpu or index, not ${SETTINGS.only}`);
   log(`caserelay bench ${SETTINGS.quick ? "(quick) " : ""}— ack path: the relay under wrangler dev, its INBOX drained by a bench Worker...`);
   const configs = ackPathConfigs();
   let ack;
@@ -341,16 +344,17 @@ async function unmeteredRun(provider, hooks) {
  * (INDEX_DATABASES = "INDEX_1,INDEX_2"): what a queue batch's second D1 round trip, to the day's
  * index database before the control plane's, costs in latency and queries.
  */
-async function indexDatabasesRun(provider, hooks) {
+async function indexDatabasesRun(provider, hooks, { own = true, pass = 0 } = {}) {
   const config = configWithIndexDatabases();
-  const relay = await startRelay({ config: config.file, databases: ["DB", ...INDEX_BINDINGS], vars: { INDEX_DATABASES: INDEX_BINDINGS.join(",") } });
+  const databases = own ? INDEX_BINDINGS : ["DB"];
+  const relay = await startRelay({ config: config.file, databases: ["DB", ...INDEX_BINDINGS], vars: { INDEX_DATABASES: databases.join(",") } });
   try {
     const api = adminApi(relay);
     const metrics = () => api("GET", "/bench/metrics");
     await drain(metrics, 1500);
-    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `index databases (${INDEX_BINDINGS.join(", ")})` });
+    const run = await endToEnd(relay, api, metrics, provider, hooks, 1, { label: `index databases (${databases.join(", ")})${pass ? ` run ${pass}` : ""}` });
     return {
-      databases: INDEX_BINDINGS,
+      databases,
       // Where the run's index rows are: none may be in the control plane's database.
       indexRows: indexRowsByDatabase(relay),
       ...run.latency,
@@ -366,6 +370,45 @@ async function indexDatabasesRun(provider, hooks) {
     await relay.stop();
     config.remove();
   }
+}
+
+/**
+ * The index's layouts alone (npm run bench -- --only index): the end-to-end run at fan-out 1 with
+ * the events index in DB and in two databases of its own, alternating, `--runs` times each; a table
+ * on stdout, nothing written.
+ */
+async function runIndexOnly() {
+  const provider = await karmacheckApi();
+  const hooks = await receiver();
+  const rows = [];
+  try {
+    // Each run its own cases and messages (the receiver keeps every arrival).
+    for (let pass = 1; pass <= SETTINGS.runs; pass++) for (const own of [false, true]) rows.push(await indexDatabasesRun(provider, hooks, { own, pass }));
+  } finally {
+    provider.close();
+    hooks.close();
+  }
+  console.log(
+    `\nThe events index in DB or in databases of its own (fan-out 1, ${SETTINGS.events} events over ${SETTINGS.cases} cases at ${SETTINGS.sendRate}/s, a relay each)\n`,
+  );
+  console.log(
+    table([
+      ["INDEX_DATABASES", "p50 ms", "p99 ms", "delivered", "D1 queries/event", "by database", "index rows in DB / own", "$ per M events"],
+      ...rows.map((r) => [
+        r.databases.join(","),
+        r.p50,
+        r.p99,
+        `${r.delivered}/${r.events}`,
+        r.d1QueriesPerEvent,
+        Object.entries(r.d1QueriesPerEventBy)
+          .map(([db, n]) => `${db} ${n}`)
+          .join(", "),
+        `${r.indexRows.control} / ${r.indexRows.own}`,
+        `$${r.usdPerMillion}`,
+      ]),
+    ]),
+  );
+  return { indexLayouts: rows };
 }
 
 /** The flow-control section alone (npm run bench -- --only flow): its table on stdout, nothing written. */

@@ -45,9 +45,10 @@ export function indexReadDatabases(env: Env): D1Database[] {
   return databases(env).reads;
 }
 
-/** Which of `count` databases holds the rows of events created at `ms`. */
+/** Which of `count` databases holds the rows of events created at `ms` (never out of range, whatever `ms`). */
 export function indexShardOf(ms: number, count: number): number {
-  return Math.floor(ms / DAY_MS) % count;
+  const day = Number.isFinite(ms) ? Math.floor(ms / DAY_MS) : 0;
+  return ((day % count) + count) % count;
 }
 
 /** The database that takes the event's index row. */

@@ -7,7 +7,7 @@
 import { caseObject } from "../case/client";
 import type { DeliveryRecord, EventDetail, EventRecord } from "../case/types";
 import type { EventType } from "../domain";
-import { timeOfId } from "../lib/ids";
+import { looksLikeId, timeOfId } from "../lib/ids";
 import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
 import { indexDatabaseOf, indexReadDatabases } from "../db/index-shards";
@@ -131,6 +131,8 @@ const PROBE_CUSTOMERS = 5_000;
  * list changed, or retired).
  */
 export async function findEventRow(env: Env, id: string, customerId?: string): Promise<EventIndexRow | null> {
+  // Not an event id the relay makes (the API's patterns are looser): no row has it.
+  if (!looksLikeId("evt", id)) return null;
   const control = createDb(env.DB);
   let customerIds: Promise<string[]> | undefined;
   const probe = async (d1: D1Database): Promise<EventIndexRow | undefined> => {

@@ -58,6 +58,11 @@ describe("where an event's row goes", () => {
     ]);
     expect([0, 1, 2, 3].map((d) => indexShardOf(midnight + d * DAY, 3))).toEqual([0, 1, 2, 0].map((i) => (i + Math.floor(midnight / DAY)) % 3));
     expect([0, 1, 2].map((d) => indexShardOf(midnight + d * DAY, 1))).toEqual([0, 0, 0]);
+    // Before the epoch (an id with letters outside the alphabet reads so) and nonsense stay in range.
+    for (const ms of [-1, -DAY, -3 * DAY - 1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      for (const n of [1, 2, 3]) expect(indexShardOf(ms, n), `${ms} of ${n}`).toBeGreaterThanOrEqual(0);
+      expect(indexShardOf(ms, 3)).toBeLessThan(3);
+    }
   });
 
   it("writes a batch's events to their days' databases and nothing of them to the control plane's; written again, nothing twice", async () => {
@@ -140,6 +145,12 @@ describe("reading the index", () => {
       expect(await findEventRow(env, id, other.id)).toBeNull();
     }
     expect(await findEventRow(env, `evt_${ulid()}`)).toBeNull();
+    // Ids the API's patterns let through but the relay never makes: not found, over every route.
+    for (const id of ["evt_IIIIIIIIIIIIIIIIIIIIIIIIII", "evt_UUUUUUUUUUUUUUUUUUUUUUUUUU"]) {
+      expect(await findEventRow(env, id)).toBeNull();
+      for (const path of [`/v1/events/${id}`, `/v1/events/${id}/deliveries`]) expect((await api.get(path)).status, path).toBe(404);
+    }
+    expect((await api.get("/v1/deliveries/dlv_IIIIIIIIIIIIIIIIIIIIIIIIIIAAAAAA/attempts")).status).toBe(404);
   });
 
   it("retention deletes what is past its window in each database", async () => {
