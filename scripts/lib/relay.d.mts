@@ -19,6 +19,11 @@ export type Relay = {
   stop(): Promise<void>;
 };
 
+/** The D1 bindings a wrangler config declares (default wrangler.toml). */
+export function d1Bindings(config?: string): string[];
+/** d1Bindings of a config's text. */
+export function d1BindingsOf(toml: string): string[];
+
 export function startRelay(opts?: {
   port?: number;
   persistTo?: string;
@@ -27,6 +32,6 @@ export function startRelay(opts?: {
   /** A wrangler config other than wrangler.toml, and more to run beside it. */
   config?: string;
   extraConfigs?: string[];
-  /** The D1 bindings whose migrations are applied first (default DB). */
+  /** The D1 bindings whose migrations are applied first (default: every one the config declares). */
   databases?: string[];
 }): Promise<Relay>;

@@ -10,6 +10,23 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
+/**
+ * The D1 bindings a wrangler config declares (`[[d1_databases]]` blocks, not commented out): DB and
+ * any database of the events index's own. Each has migrations to apply (its `migrations_dir`).
+ */
+export function d1Bindings(config = join(ROOT, "wrangler.toml")) {
+  return d1BindingsOf(readFileSync(config, "utf8"));
+}
+
+/** d1Bindings of a config's text. */
+export function d1BindingsOf(toml) {
+  return toml
+    .split(/\n(?=\[)/)
+    .filter((block) => block.startsWith("[[d1_databases]]"))
+    .map((block) => /^binding\s*=\s*"([A-Z][A-Z0-9_]*)"/m.exec(block)?.[1])
+    .filter(Boolean);
+}
+
 /** Settings of .dev.vars.example (the local admin token and encryption key). */
 export function devVars() {
   const vars = {};
@@ -117,7 +134,7 @@ function runtimeCpuMs(pgid) {
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
  * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
  */
-export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases = ["DB"] } = {}) {
+export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases = d1Bindings(config) } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
   const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));
