@@ -443,6 +443,22 @@ describe("console pages", () => {
     expect(row).toMatch(/<strong>0 %<\/strong><div class="small muted">0 of 2 attempts failed/);
   });
 
+  it("shows how full each D1 database is: the control plane's and the events index's own", async () => {
+    const { cookie } = await logIn();
+    const page = await visit("/console", { cookie });
+    const section = page.text.slice(page.text.indexOf('id="databases"'));
+    expect(section).toContain("One D1 database holds 10 GB.");
+    for (const [binding, holds] of [
+      ["DB", "the control plane"],
+      ["INDEX_1", "the events index"],
+      ["INDEX_2", "the events index"],
+    ]) {
+      expect(section).toMatch(
+        new RegExp(`<td class="mono">${binding}</td><td>${holds}</td><td>[\\d.]+ MB</td><td>[\\d.]+ %</td><td><span class="badge ok">room</span>`),
+      );
+    }
+  });
+
   it("pages events newest first by id", async () => {
     const customer = await createCustomer();
     const source = await createSource(customer.id, "keldair");

@@ -65,6 +65,8 @@ const TONE: Record<string, "ok" | "warn" | "bad"> = {
   open: "bad",
   acknowledged: "warn",
   resolved: "ok",
+  room: "ok",
+  "nearly full": "bad",
 };
 
 /** A status word, coloured by a fixed table (the class never comes from data). */

@@ -1,9 +1,10 @@
-/** The overview: open issues first, then find a case, sources with their activity, endpoints with theirs and their actions. */
+/** The overview: open issues first, then find a case, sources with their activity, endpoints with theirs and their actions, and how full each D1 database is. */
 import type { Context } from "hono";
 import { desc, inArray, lt } from "drizzle-orm";
 import { customers, endpoints, sources, type EndpointRow, type EndpointTestRow, type SourceRow } from "../../../db/schema";
 import { looksLikeId } from "../../../lib/ids";
 import { endpointActivity, ENDPOINT_WINDOW_MS, sourceActivity, type EndpointActivity, type SourceActivity } from "../../../services/activity";
+import { D1_DATABASE_LIMIT_BYTES, databaseSizes, NEARLY_FULL_SHARE, type DatabaseSize } from "../../../services/storage";
 import { lastTests } from "../../../services/test-sends";
 import { Layout, render } from "../layout";
 import { OpenIssues, openIssues } from "./issues";
@@ -39,7 +40,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
   const sourcePage = sourceRows.slice(0, PAGE_SIZE);
   const endpointPage = endpointRows.slice(0, PAGE_SIZE);
   const customerIds = [...new Set([...sourcePage, ...endpointPage].map((r) => r.customerId))];
-  const [names, perDay, activity, tests] = await Promise.all([
+  const [names, perDay, activity, tests, databases] = await Promise.all([
     customerIds.length ? db.select({ id: customers.id, name: customers.name }).from(customers).where(inArray(customers.id, customerIds)) : [],
     sourceActivity(
       c.env.DB,
@@ -53,6 +54,7 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
       db,
       endpointPage.map((e) => e.id),
     ),
+    databaseSizes(c.env),
   ]);
   const customerName = new Map(names.map((n) => [n.id, n.name]));
   const issues = await openIssues(db);
@@ -80,6 +82,9 @@ export async function overviewPage(c: Context<ConsoleEnv>) {
           first={endpointCursor ? consoleUrl("", { sources: sourceCursor }) : null}
           next={nextEndpoints ? consoleUrl("", { sources: sourceCursor, endpoints: nextEndpoints }) : null}
         />
+      </Section>
+      <Section title="D1 databases" id="databases">
+        <DatabasesTable rows={databases} />
       </Section>
     </Layout>,
   );
@@ -114,6 +119,40 @@ export const CaseSearch = ({
       <button type="submit">Open case</button>
     </form>
   </div>
+);
+
+const size = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** Each D1 database's size against D1's limit; from NEARLY_FULL_SHARE on, time to add one. */
+const DatabasesTable = ({ rows }: { rows: DatabaseSize[] }) => (
+  <>
+    <p class="muted small">
+      One D1 database holds {D1_DATABASE_LIMIT_BYTES / 1e9} GB. Past {NEARLY_FULL_SHARE * 100} % of it, give the events index databases of its own
+      (INDEX_DATABASES: README "Scaling the index").
+    </p>
+    <table>
+      <thead>
+        <tr>
+          <th>Database</th>
+          <th>Holds</th>
+          <th>Size</th>
+          <th>Of {D1_DATABASE_LIMIT_BYTES / 1e9} GB</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((d) => (
+          <tr>
+            <td class="mono">{d.binding}</td>
+            <td>{d.holds}</td>
+            <td>{d.bytes === null ? "not reported" : size(d.bytes)}</td>
+            <td>{d.bytes === null ? "–" : `${((d.bytes / D1_DATABASE_LIMIT_BYTES) * 100).toFixed(1)} %`}</td>
+            <td>{d.bytes === null ? null : <Badge value={d.nearlyFull ? "nearly full" : "room"} />}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </>
 );
 
 /** Seven bars scaled to the busiest day (classes h0-h8: the stylesheet allows no inline style). */

@@ -1,0 +1,39 @@
+/**
+ * How full each D1 database is, for the operator: the control plane's (DB) and each one the events
+ * index takes rows in or still reads (INDEX_DATABASES, INDEX_RETIRED_DATABASES). One D1 database
+ * holds 10 GB; README "Scaling the index" says what to do before one gets there.
+ */
+import { indexReadDatabases } from "../db/index-shards";
+import { getConfig } from "../lib/config";
+
+/** D1's maximum database size (GB of 10^9 bytes, as its limits page states it). */
+export const D1_DATABASE_LIMIT_BYTES = 10e9;
+/** From this share of the limit on, a database is nearly full: time to add one (README "Scaling the index"). */
+export const NEARLY_FULL_SHARE = 0.8;
+
+export type DatabaseSize = {
+  binding: string;
+  /** What it holds: the control plane, the events index (taking rows, or retired), or both. */
+  holds: string;
+  /** Its size as D1 reports it after a query (`meta.size_after`); null where it reports none. */
+  bytes: number | null;
+  nearlyFull: boolean;
+};
+
+export async function databaseSizes(env: Env): Promise<DatabaseSize[]> {
+  const config = getConfig(env);
+  const names = [...config.indexDatabases, ...config.indexRetiredDatabases];
+  const dbs = indexReadDatabases(env);
+  const all = [{ binding: "DB", db: env.DB }, ...names.flatMap((binding, i) => (binding === "DB" ? [] : [{ binding, db: dbs[i]! }]))];
+  const role = (binding: string) =>
+    config.indexDatabases.includes(binding) ? "the events index" : config.indexRetiredDatabases.includes(binding) ? "the events index, retired" : null;
+  return Promise.all(
+    all.map(async ({ binding, db }) => {
+      const size = (await db.prepare("SELECT 1").all()).meta.size_after;
+      const bytes = typeof size === "number" ? size : null;
+      const index = role(binding);
+      const holds = binding === "DB" ? (index ? `the control plane and ${index}` : "the control plane") : (index ?? "");
+      return { binding, holds, bytes, nearlyFull: bytes !== null && bytes >= NEARLY_FULL_SHARE * D1_DATABASE_LIMIT_BYTES };
+    }),
+  );
+}
