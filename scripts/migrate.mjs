@@ -5,13 +5,18 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { d1Bindings, ROOT } from "./lib/relay.mjs";
 
-const where = process.argv.includes("--remote") ? "--remote" : "--local";
+//   node scripts/migrate.mjs --local | --remote [--env NAME]   (an environment's own databases)
+const argv = process.argv.slice(2);
+const where = argv.includes("--remote") ? "--remote" : "--local";
+const envAt = argv.indexOf("--env");
+const env = envAt >= 0 ? argv[envAt + 1] : undefined;
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
-for (const binding of d1Bindings()) {
-  console.log(`${binding}: applying its migrations (${where.slice(2)})`);
+for (const binding of await d1Bindings(undefined, env)) {
+  console.log(`${binding}: applying its migrations (${where.slice(2)}${env ? `, env ${env}` : ""})`);
   // wrangler's own output and prompts, as if run by hand.
   const code = await new Promise((resolve, reject) => {
-    const child = spawn(wrangler, ["d1", "migrations", "apply", binding, where], { cwd: ROOT, stdio: "inherit" });
+    const args = ["d1", "migrations", "apply", binding, where, ...(env ? ["--env", env] : [])];
+    const child = spawn(wrangler, args, { cwd: ROOT, stdio: "inherit" });
     child.on("error", reject);
     child.on("exit", resolve);
   });

@@ -10,7 +10,7 @@ if (!existsSync(".dev.vars")) {
   console.log("Created .dev.vars from .dev.vars.example (admin token: caserelay-dev-admin-token).");
 }
 // Every D1 database wrangler.toml declares: DB, and any of the events index's own.
-for (const binding of d1Bindings()) {
+for (const binding of await d1Bindings()) {
   const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", binding, "--local"], { stdio: "inherit", env: { ...process.env, CI: "true" } });
   if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 }

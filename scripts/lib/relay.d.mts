@@ -19,10 +19,8 @@ export type Relay = {
   stop(): Promise<void>;
 };
 
-/** The D1 bindings a wrangler config declares (default wrangler.toml). */
-export function d1Bindings(config?: string): string[];
-/** d1Bindings of a config's text. */
-export function d1BindingsOf(toml: string): string[];
+/** The D1 bindings a wrangler config declares (default wrangler.toml; for `env`, that environment's), as wrangler reads it. */
+export function d1Bindings(config?: string, env?: string): Promise<string[]>;
 
 export function startRelay(opts?: {
   port?: number;

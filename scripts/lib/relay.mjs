@@ -11,20 +11,15 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
 /**
- * The D1 bindings a wrangler config declares (`[[d1_databases]]` blocks, not commented out): DB and
- * any database of the events index's own. Each has migrations to apply (its `migrations_dir`).
+ * The D1 bindings a wrangler config declares (for `env`, one of its environments), as wrangler
+ * itself reads the config: DB and any database of the events index's own. Each has migrations to
+ * apply (its `migrations_dir`). A config without DB is refused: nothing would be migrated.
  */
-export function d1Bindings(config = join(ROOT, "wrangler.toml")) {
-  return d1BindingsOf(readFileSync(config, "utf8"));
-}
-
-/** d1Bindings of a config's text. */
-export function d1BindingsOf(toml) {
-  return toml
-    .split(/\n(?=\[)/)
-    .filter((block) => block.startsWith("[[d1_databases]]"))
-    .map((block) => /^binding\s*=\s*"([A-Z][A-Z0-9_]*)"/m.exec(block)?.[1])
-    .filter(Boolean);
+export async function d1Bindings(config = join(ROOT, "wrangler.toml"), env = undefined) {
+  const { unstable_readConfig } = await import("wrangler");
+  const bindings = unstable_readConfig({ config, env }, { hideWarnings: true }).d1_databases.map((d) => d.binding);
+  if (!bindings.includes("DB")) throw new Error(`${config}${env ? ` (env ${env})` : ""} declares no D1 database bound as DB`);
+  return bindings;
 }
 
 /** Settings of .dev.vars.example (the local admin token and encryption key). */
@@ -134,7 +129,8 @@ function runtimeCpuMs(pgid) {
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
  * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
  */
-export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases = d1Bindings(config) } = {}) {
+export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases } = {}) {
+  databases ??= await d1Bindings(config);
   port ??= await freePort();
   const inspector = await freePort();
   const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));

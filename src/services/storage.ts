@@ -6,7 +6,7 @@
 import { indexReadDatabases } from "../db/index-shards";
 import { getConfig } from "../lib/config";
 
-/** D1's maximum database size (GB of 10^9 bytes, as its limits page states it). */
+/** D1's maximum database size on Workers Paid (GB of 10^9 bytes, as its limits page states it; the free plan's is 500 MB). */
 export const D1_DATABASE_LIMIT_BYTES = 10e9;
 /** From this share of the limit on, a database is nearly full: time to add one (README "Scaling the index"). */
 export const NEARLY_FULL_SHARE = 0.8;
@@ -15,7 +15,7 @@ export type DatabaseSize = {
   binding: string;
   /** What it holds: the control plane, the events index (taking rows, or retired), or both. */
   holds: string;
-  /** Its size as D1 reports it after a query (`meta.size_after`); null where it reports none. */
+  /** Its size as D1 reports it after a query (`meta.size_after`); null where it reports none or does not answer. */
   bytes: number | null;
   nearlyFull: boolean;
 };
@@ -29,7 +29,14 @@ export async function databaseSizes(env: Env): Promise<DatabaseSize[]> {
     config.indexDatabases.includes(binding) ? "the events index" : config.indexRetiredDatabases.includes(binding) ? "the events index, retired" : null;
   return Promise.all(
     all.map(async ({ binding, db }) => {
-      const size = (await db.prepare("SELECT 1").all()).meta.size_after;
+      // A database that does not answer is shown as such; the page is what an operator opens in an incident.
+      const size = await db
+        .prepare("SELECT 1")
+        .all()
+        .then(
+          (r) => r.meta.size_after,
+          () => undefined,
+        );
       const bytes = typeof size === "number" ? size : null;
       const index = role(binding);
       const holds = binding === "DB" ? (index ? `the control plane and ${index}` : "the control plane") : (index ?? "");

@@ -4,6 +4,13 @@ import { expect, it } from "vitest";
 import { databaseSizes, D1_DATABASE_LIMIT_BYTES, NEARLY_FULL_SHARE } from "../../src/services/storage";
 
 /** A D1 binding that answers every query with the given size. */
+/** A D1 binding that does not answer. */
+const down = (): D1Database =>
+  ({
+    prepare: () => ({ all: async () => Promise.reject(new Error("D1_ERROR: unreachable")) }),
+    batch: async () => [],
+  }) as unknown as D1Database;
+
 const sized = (bytes: number | undefined): D1Database =>
   ({
     prepare: () => ({ all: async () => ({ results: [], success: true, meta: { size_after: bytes } }) }),
@@ -34,5 +41,13 @@ it("names each database with what it holds and reads its size, nearly full from 
   expect(own.map((d) => [d.binding, d.holds])).toEqual([
     ["DB", "the control plane and the events index, retired"],
     ["INDEX_1", "the events index"],
+  ]);
+});
+
+it("shows a database that does not answer as not reported, and the others as they are", async () => {
+  const sizes = await databaseSizes({ ...env, METRICS: "off", INDEX_DATABASES: "DB,GONE", GONE: down() } as unknown as Env);
+  expect(sizes.map((d) => [d.binding, d.bytes === null, d.nearlyFull])).toEqual([
+    ["DB", false, false],
+    ["GONE", true, false],
   ]);
 });
