@@ -17,7 +17,10 @@ import { countedD1, metering } from "../lib/metrics";
 
 const DAY_MS = 86_400_000;
 
-const resolved = new WeakMap<object, { writes: D1Database[]; reads: D1Database[] }>();
+/** One of the index's databases: its binding's name, and whether it is retired (read, never written). */
+export type IndexDatabase = { name: string; db: D1Database; retired: boolean };
+
+const resolved = new WeakMap<object, { named: IndexDatabase[]; writes: D1Database[]; reads: D1Database[] }>();
 
 function databases(env: Env) {
   const cached = resolved.get(env);
@@ -29,10 +32,18 @@ function databases(env: Env) {
     return metering(env) ? countedD1(binding, name) : binding;
   };
   const config = getConfig(env);
-  const writes = config.indexDatabases.map(bind);
-  const dbs = { writes, reads: [...writes, ...config.indexRetiredDatabases.map(bind)] };
+  const named = [
+    ...config.indexDatabases.map((name) => ({ name, db: bind(name), retired: false })),
+    ...config.indexRetiredDatabases.map((name) => ({ name, db: bind(name), retired: true })),
+  ];
+  const dbs = { named, writes: named.filter((d) => !d.retired).map((d) => d.db), reads: named.map((d) => d.db) };
   resolved.set(env, dbs);
   return dbs;
+}
+
+/** Every database of the index with its name: those that take new rows, then the retired. */
+export function namedIndexDatabases(env: Env): IndexDatabase[] {
+  return databases(env).named;
 }
 
 /** The databases that take the index's new rows, in INDEX_DATABASES order; `DB` is the control plane's binding itself. */

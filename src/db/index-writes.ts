@@ -147,7 +147,11 @@ export function indexBatches(env: Env, writes: readonly IndexWrite[]): IndexBatc
 /** One batch per database, in order, the control plane's first; none without statements. */
 export function mergeBatches(env: Env, batches: readonly IndexBatch[]): IndexBatch[] {
   const byDb = new Map<D1Database, D1PreparedStatement[]>([[env.DB, []]]);
-  for (const b of batches) byDb.set(b.db, [...(byDb.get(b.db) ?? []), ...b.stmts]);
+  for (const b of batches) {
+    const stmts = byDb.get(b.db);
+    if (stmts) stmts.push(...b.stmts);
+    else byDb.set(b.db, [...b.stmts]);
+  }
   return [...byDb].map(([db, stmts]) => ({ db, stmts })).filter((b) => b.stmts.length);
 }
 

@@ -3,8 +3,7 @@
  * index takes rows in or still reads (INDEX_DATABASES, INDEX_RETIRED_DATABASES). One D1 database
  * holds 10 GB; README "Scaling the index" says what to do before one gets there.
  */
-import { indexReadDatabases } from "../db/index-shards";
-import { getConfig } from "../lib/config";
+import { namedIndexDatabases } from "../db/index-shards";
 
 /** D1's maximum database size on Workers Paid (GB of 10^9 bytes, as its limits page states it; the free plan's is 500 MB). */
 export const D1_DATABASE_LIMIT_BYTES = 10e9;
@@ -21,12 +20,12 @@ export type DatabaseSize = {
 };
 
 export async function databaseSizes(env: Env): Promise<DatabaseSize[]> {
-  const config = getConfig(env);
-  const names = [...config.indexDatabases, ...config.indexRetiredDatabases];
-  const dbs = indexReadDatabases(env);
-  const all = [{ binding: "DB", db: env.DB }, ...names.flatMap((binding, i) => (binding === "DB" ? [] : [{ binding, db: dbs[i]! }]))];
-  const role = (binding: string) =>
-    config.indexDatabases.includes(binding) ? "the events index" : config.indexRetiredDatabases.includes(binding) ? "the events index, retired" : null;
+  const index = namedIndexDatabases(env);
+  const all = [{ binding: "DB", db: env.DB }, ...index.filter((d) => d.name !== "DB").map((d) => ({ binding: d.name, db: d.db }))];
+  const role = (binding: string) => {
+    const d = index.find((x) => x.name === binding);
+    return d ? (d.retired ? "the events index, retired" : "the events index") : null;
+  };
   return Promise.all(
     all.map(async ({ binding, db }) => {
       // A database that does not answer is shown as such; the page is what an operator opens in an incident.

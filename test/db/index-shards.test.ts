@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { indexBatches, runIndexBatches, type IndexWrite } from "../../src/db/index-writes";
-import { indexDatabases, indexShardOf } from "../../src/db/index-shards";
+import { indexDatabases, indexShardOf, namedIndexDatabases } from "../../src/db/index-shards";
 import { ConfigError, getConfig } from "../../src/lib/config";
 import { idFloor, ulid } from "../../src/lib/ids";
 import type { ReceiptMessage } from "../../src/pipeline/messages";
@@ -165,7 +165,7 @@ describe("reading the index", () => {
 });
 
 /** The INDEX_DATABASES name of a database the relay uses in `e` ("DB" for the control plane's). */
-const namedIn = (e: Env, db: D1Database) => (db === e.DB ? "DB" : getConfig(e).indexDatabases[indexDatabases(e).indexOf(db)]);
+const namedIn = (e: Env, db: D1Database) => (db === e.DB ? "DB" : namedIndexDatabases(e).find((d) => d.db === db)?.name);
 
 /** The binding name of one of the index's databases. */
 const nameOf = (db: D1Database) => getConfig(env).indexDatabases[indexBindings().indexOf(db)]!;
