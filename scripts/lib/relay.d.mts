@@ -30,6 +30,4 @@ export function startRelay(opts?: {
   /** A wrangler config other than wrangler.toml, and more to run beside it. */
   config?: string;
   extraConfigs?: string[];
-  /** The D1 bindings whose migrations are applied first (default: every one the config declares). */
-  databases?: string[];
 }): Promise<Relay>;

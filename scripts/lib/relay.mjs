@@ -23,13 +23,13 @@ export async function d1Bindings(config = join(ROOT, "wrangler.toml"), env = und
 }
 
 /**
- * Applies the local migrations of `databases` under `dir` (the state `wrangler dev --persist-to dir`
- * uses) as `wrangler d1 migrations apply --local` does: each file of the binding's migrations_dir in
+ * Applies the local migrations of every D1 database `config` declares under `dir` (the state
+ * `wrangler dev --persist-to dir` uses) as `wrangler d1 migrations apply --local` does: each file of the binding's migrations_dir in
  * order, split into statements as wrangler splits them, recorded in its d1_migrations table. In one
  * process through wrangler's platform proxy: about a second, where one wrangler command per
  * database takes five or more on two cores.
  */
-export async function migrateLocally(config, dir, databases) {
+export async function migrateLocally(config, dir) {
   const { getPlatformProxy, unstable_readConfig, unstable_splitSqlQuery } = await import("wrangler");
   const read = unstable_readConfig({ config }, { hideWarnings: true });
   const declared = read.d1_databases;
@@ -46,10 +46,8 @@ export async function migrateLocally(config, dir, databases) {
   );
   const proxy = await getPlatformProxy({ configPath: only, persist: { path: join(dir, "v3") } });
   try {
-    for (const binding of databases) {
-      const d = declared.find((x) => x.binding === binding);
-      if (!d) throw new Error(`${config} declares no D1 database bound as ${binding}`);
-      const db = proxy.env[binding];
+    for (const d of declared) {
+      const db = proxy.env[d.binding];
       const migrationsDir = join(dirname(config), d.migrations_dir ?? "migrations");
       await db
         .prepare(
@@ -178,8 +176,7 @@ function runtimeCpuMs(pgid) {
  * so it never touches the developer's `npm start` state. `stop()` ends it and removes the state.
  * `config` replaces wrangler.toml; `extraConfigs` run more Workers beside it (the first one serves).
  */
-export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [], databases } = {}) {
-  databases ??= await d1Bindings(config);
+export async function startRelay({ port, persistTo, vars = {}, quiet = true, config, extraConfigs = [] } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
   const dir = persistTo ?? mkdtempSync(join(tmpdir(), "caserelay-"));
@@ -187,7 +184,7 @@ export async function startRelay({ port, persistTo, vars = {}, quiet = true, con
   const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
   const settings = { ...devVars(), ...vars };
   // Each D1 database the config binds and the relay uses (DB, and the events index's own, if any).
-  await migrateLocally(config ?? join(ROOT, "wrangler.toml"), dir, databases);
+  await migrateLocally(config ?? join(ROOT, "wrangler.toml"), dir);
   const args = [
     "dev",
     ...(config ? ["--config", config] : []),
