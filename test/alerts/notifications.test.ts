@@ -261,6 +261,14 @@ describe("rate limit", () => {
     };
     // Every event processed (on a busy machine retries may already count before the last is), then counted.
     await eventually(async () => (await stored()) === CASES * PER_CASE, { timeout: 60_000, message: "1,000 deliveries stored" });
+    // And every consumer batch's index writes in: its receipt counters ride in the same D1 batch as
+    // its first attempts' failures, which would otherwise land after the endpoint's recovery below.
+    await eventually(
+      async () =>
+        (await env.DB.prepare("SELECT coalesce(sum(receipts), 0) AS n FROM source_days WHERE source_id = ?1").bind(source.id).first<{ n: number }>())?.n ===
+        CASES * PER_CASE,
+      { timeout: 60_000, message: "1,000 receipts indexed" },
+    );
     const issue = await eventually(async () => (await issuesOf(ep.id, "endpoint.failing")).find((i) => i.count >= CASES * PER_CASE), {
       timeout: 60_000,
       message: "1,000 failed attempts counted",

@@ -839,6 +839,11 @@ describe("deployed (ENVIRONMENT=production)", () => {
     await eventually(async () => (await api.get(`/v1/cases/${w.kd2.id}/prod-case`)).body.deliveries?.[0]?.status === "succeeded", {
       message: "the production webhook delivered",
     });
+    // And indexed: the consumer's control-plane writes (the source's last receipt among them) come
+    // after the case answers; the next test compares D1 before and after, so none may still be due.
+    await eventually(async () => (await api.get(`/v1/sources/${w.kd2.id}`)).body.last_receipt_at !== null, {
+      message: "the production webhook indexed",
+    });
     figures.productionChecks += 9;
   });
 
