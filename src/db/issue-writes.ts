@@ -67,6 +67,12 @@ function seenStatement(db: D1Database, w: IssueSeen): D1PreparedStatement {
   const opens = `(issues.status = 'pending' AND ${count} >= issues.threshold)`;
   const escalates = `(issues.status IN ('open', 'acknowledged') AND ${count} >= issues.escalate_at)`;
   const later = "excluded.last_seen_at >= issues.last_seen_at";
+  // A sighting made before the subject's issue of this kind was last resolved belongs to that issue
+  // and opens no new one: the twin of the guarded clear, for streaks many case objects write, whose
+  // index writes may land after a later success resolved the issue.
+  const afterResolution = spec.guardedClear
+    ? " AND NOT EXISTS (SELECT 1 FROM issues r WHERE r.subject_id = ?5 AND r.kind = ?3 AND r.status = 'resolved' AND r.resolved_at >= ?10)"
+    : "";
   // The customer is the subject's: a subject deleted meanwhile opens nothing.
   return db
     .prepare(
@@ -74,7 +80,7 @@ function seenStatement(db: D1Database, w: IssueSeen): D1PreparedStatement {
                            first_seen_at, last_seen_at, detail, ref, revision, revised_at, notified_revision, created_at, updated_at)
        SELECT ?1, ?2, ?3, ?4, ?5, s.customer_id, CASE WHEN ?6 >= ?7 THEN 'open' ELSE 'pending' END, ?6, ?7, ?7 * 10,
               ?8, ?10, ?11, ?12, CASE WHEN ?6 >= ?7 THEN 1 ELSE 0 END, ?10, 0, ?10, ?10
-         FROM ${table} s WHERE s.id = ?5
+         FROM ${table} s WHERE s.id = ?5${afterResolution}
        ON CONFLICT (open_key) DO UPDATE SET
          count = ${count},
          first_seen_at = CASE WHEN ${fresh} THEN excluded.first_seen_at ELSE MIN(issues.first_seen_at, excluded.first_seen_at) END,

@@ -12,7 +12,9 @@ import { getConfig } from "../../src/lib/config";
 import worker from "../../src/index";
 import type { ReceiptMessage } from "../../src/pipeline/messages";
 import { RETRY_SCHEDULE_SECONDS } from "../../src/pipeline/schedule";
+import { indexStatements, type ControlWrite } from "../../src/db/index-writes";
 import { api } from "../helpers/api";
+import { createCustomer, createEndpoint } from "../helpers/factories";
 import { runAlarm, storedDeliveries } from "../helpers/cases";
 import { stubNetwork, type Network } from "../helpers/net";
 import { KC_BASE, kcCaseEvent, karmacheckRelay } from "../helpers/relay";
@@ -82,6 +84,36 @@ describe("endpoint.failing", () => {
     await runAlarm(r.source.id, "ef-1", { due: true });
     const resolved = await issueIn(r.endpoint.id, "endpoint.failing", "resolved");
     expect(resolved).toMatchObject({ id: open.id, resolved_by: "relay", resolution: "the endpoint answered 2xx again", open_key: null, revision: 2 });
+  });
+
+  it("opens no new issue for failures made before its resolution that are indexed after it, and one for failures after it", async () => {
+    const customer = await createCustomer();
+    const endpoint = await createEndpoint(customer.id);
+    const write = (w: ControlWrite) => env.DB.batch(indexStatements(env.DB, [w]));
+    const seen = (at: number, count: number): ControlWrite => ({
+      kind: "issue",
+      issue: "endpoint.failing",
+      subjectId: endpoint.id,
+      count,
+      threshold: 5,
+      detail: "HTTP 500",
+      ref: null,
+      at,
+    });
+    const t0 = Date.now() - 60_000;
+    await write(seen(t0, 5));
+    const open = await issueIn(endpoint.id, "endpoint.failing", "open");
+    await write({ kind: "issue_clear", issue: "endpoint.failing", subjectId: endpoint.id, resolution: "the endpoint answered 2xx again", at: t0 + 20_000 });
+    await issueIn(endpoint.id, "endpoint.failing", "resolved");
+    // A case object's failures made before the success, written after it: they belong to the resolved issue.
+    await write(seen(t0 + 10_000, 7));
+    await write(seen(t0 + 20_000, 7));
+    expect((await issuesOf(endpoint.id, "endpoint.failing")).map((i) => [i.id, i.status])).toEqual([[open.id, "resolved"]]);
+    // Failures after the resolution are a new streak, and open a new issue at the threshold.
+    await write(seen(t0 + 30_000, 5));
+    const after = await issuesOf(endpoint.id, "endpoint.failing");
+    expect(after.map((i) => i.status)).toEqual(["resolved", "open"]);
+    expect(after[1]).toMatchObject({ count: 5 });
   });
 
   it("forgets a streak below the threshold once an attempt succeeds", async () => {
